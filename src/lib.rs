@@ -1,0 +1,7 @@
+//! loopsim: asyncio's event loop on a virtual, seedable clock.
+#![warn(missing_docs)]
+
+pub mod rng;
+pub mod time;
+pub mod trace;
+pub mod value;

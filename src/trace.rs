@@ -1,0 +1,260 @@
+//! The trace: every event a run produced, with its iteration and virtual time.
+//!
+//! Two stable forms, both fixed by the contract (`SCENARIO_FORMAT.md`,
+//! "Traces"):
+//! * text, for people and snapshots: `#ITERATION t=SECONDS KIND key=value…`;
+//! * JSON lines: `{"iteration":N,"time":SECONDS,"event":KIND,…}`.
+//!
+//! Field order is fixed in both, so equal traces are equal byte for byte.
+
+use crate::time::format_secs;
+use crate::value::{quote, Value};
+use std::fmt::{self, Write as _};
+use std::rc::Rc;
+
+/// One recorded event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    /// `_run_once` passes of the producing loop so far (0 before the first).
+    pub iteration: u64,
+    /// Virtual time in nanoseconds.
+    pub time: i64,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+/// How a future or task finished.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DoneState {
+    /// `set_result`, or a task's body returned.
+    Result,
+    /// `set_exception`, or a task's body raised.
+    Exception,
+    /// Cancelled.
+    Cancelled,
+}
+
+impl DoneState {
+    /// The contract's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DoneState::Result => "result",
+            DoneState::Exception => "exception",
+            DoneState::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// Which driver returned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Driver {
+    /// `run_forever`.
+    RunForever,
+    /// `run_until_complete`.
+    RunUntilComplete,
+}
+
+impl Driver {
+    /// The contract's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Driver::RunForever => "run_forever",
+            Driver::RunUntilComplete => "run_until_complete",
+        }
+    }
+}
+
+/// The kinds of event, with their fields, as the contract lists them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EventKind {
+    /// A user callback starts.
+    Call { name: Rc<str> },
+    /// A task step starts.
+    Step { task: Rc<str> },
+    /// `log TEXT`.
+    Log { text: Rc<str> },
+    /// A named future or task finished; `value` only for `Result`.
+    Done { name: Rc<str>, state: DoneState, value: Option<Value> },
+    /// A loop call failed (a `RuntimeError` in asyncio).
+    Error { message: Rc<str> },
+    /// A callback raised and the loop's exception handler ran.
+    Exception { name: Rc<str>, message: Rc<str> },
+    /// `loop.stop()` was called.
+    Stop,
+    /// A driver returned; `value` only for `run_until_complete`.
+    Returned { driver: Driver, value: Option<Value> },
+    /// Nothing ready and no timers: the driver ended.
+    Idle,
+    /// The iteration budget ran out; the run ends.
+    Budget,
+    /// A `check` did not hold.
+    CheckFailed { cond: Rc<str> },
+    /// The invariant checker caught the loop breaking a rule.
+    InvariantViolated { invariant: Rc<str>, message: Rc<str> },
+}
+
+impl EventKind {
+    /// The contract's name for this kind.
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::Call { .. } => "call",
+            EventKind::Step { .. } => "step",
+            EventKind::Log { .. } => "log",
+            EventKind::Done { .. } => "done",
+            EventKind::Error { .. } => "error",
+            EventKind::Exception { .. } => "exception",
+            EventKind::Stop => "stop",
+            EventKind::Returned { .. } => "returned",
+            EventKind::Idle => "idle",
+            EventKind::Budget => "budget",
+            EventKind::CheckFailed { .. } => "check_failed",
+            EventKind::InvariantViolated { .. } => "invariant_violated",
+        }
+    }
+
+    /// Whether this event makes `loopsim run` exit 1.
+    pub fn is_failure(&self) -> bool {
+        matches!(
+            self,
+            EventKind::Budget | EventKind::CheckFailed { .. } | EventKind::InvariantViolated { .. }
+        )
+    }
+
+    /// The extra fields in contract order.
+    pub fn fields(&self) -> Vec<(&'static str, Field<'_>)> {
+        use Field::{Name, Text, Val};
+        match self {
+            EventKind::Call { name } => vec![("name", Name(name))],
+            EventKind::Step { task } => vec![("task", Name(task))],
+            EventKind::Log { text } => vec![("text", Text(text))],
+            EventKind::Done { name, state, value } => {
+                let mut f = vec![("name", Name(name)), ("state", Name(state.as_str()))];
+                if let Some(v) = value {
+                    f.push(("value", Val(v)));
+                }
+                f
+            }
+            EventKind::Error { message } => vec![("message", Text(message))],
+            EventKind::Exception { name, message } => vec![("name", Name(name)), ("message", Text(message))],
+            EventKind::Stop | EventKind::Idle | EventKind::Budget => vec![],
+            EventKind::Returned { driver, value } => {
+                let mut f = vec![("driver", Name(driver.as_str()))];
+                if let Some(v) = value {
+                    f.push(("value", Val(v)));
+                }
+                f
+            }
+            EventKind::CheckFailed { cond } => vec![("cond", Text(cond))],
+            EventKind::InvariantViolated { invariant, message } => {
+                vec![("invariant", Name(invariant)), ("message", Text(message))]
+            }
+        }
+    }
+}
+
+/// One field's value, with how it is spelled.
+#[derive(Clone, Copy, Debug)]
+pub enum Field<'a> {
+    /// An identifier-like string: bare in text, a JSON string in JSON.
+    Name(&'a str),
+    /// Free text: quoted in both forms.
+    Text(&'a str),
+    /// A result value.
+    Val(&'a Value),
+}
+
+impl Event {
+    /// The text form: `#3 t=1.5 call name=tick`.
+    pub fn to_text(&self) -> String {
+        let mut out = format!("#{} t={} {}", self.iteration, format_secs(self.time), self.kind.name());
+        for (key, field) in self.kind.fields() {
+            let _ = match field {
+                Field::Name(s) => write!(out, " {key}={s}"),
+                Field::Text(s) => write!(out, " {key}={}", quote(s)),
+                Field::Val(v) => write!(out, " {key}={v}"),
+            };
+        }
+        out
+    }
+
+    /// The JSON-lines form: `{"iteration":3,"time":1.5,"event":"call","name":"tick"}`.
+    pub fn to_json(&self) -> String {
+        let time = serde_json::Number::from_f64(self.time as f64 / 1e9).map_or("0.0".to_string(), |n| n.to_string());
+        let mut out = format!(
+            "{{\"iteration\":{},\"time\":{},\"event\":\"{}\"",
+            self.iteration,
+            time,
+            self.kind.name()
+        );
+        for (key, field) in self.kind.fields() {
+            let _ = match field {
+                Field::Name(s) | Field::Text(s) => write!(out, ",\"{key}\":{}", json_string(s)),
+                Field::Val(Value::None) => write!(out, ",\"{key}\":null"),
+                Field::Val(Value::Int(i)) => write!(out, ",\"{key}\":{i}"),
+                Field::Val(Value::Str(s)) => write!(out, ",\"{key}\":{}", json_string(s)),
+            };
+        }
+        out.push('}');
+        out
+    }
+}
+
+fn json_string(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_string())
+}
+
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_text())
+    }
+}
+
+/// The output forms of a whole trace.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Format {
+    /// One [`Event::to_text`] line per event.
+    #[default]
+    Text,
+    /// One [`Event::to_json`] line per event.
+    Json,
+}
+
+/// A trace in the chosen form, one event per line, each ending in `\n`.
+pub fn render(events: &[Event], format: Format) -> String {
+    let mut out = String::new();
+    for event in events {
+        match format {
+            Format::Text => out.push_str(&event.to_text()),
+            Format::Json => out.push_str(&event.to_json()),
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Where two traces first differ, for determinism checks and conformance.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Divergence {
+    /// Index of the first differing event.
+    pub index: usize,
+    /// The event in the first trace there, if it has one.
+    pub left: Option<Event>,
+    /// The event in the second trace there, if it has one.
+    pub right: Option<Event>,
+}
+
+impl fmt::Display for Divergence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let show = |e: &Option<Event>| e.as_ref().map_or("<end of trace>".to_string(), Event::to_text);
+        write!(f, "traces diverge at event {}: `{}` vs `{}`", self.index, show(&self.left), show(&self.right))
+    }
+}
+
+/// The first event at which `left` and `right` differ, or `None` if equal.
+pub fn first_divergence(left: &[Event], right: &[Event]) -> Option<Divergence> {
+    let index = left.iter().zip(right).position(|(a, b)| a != b).unwrap_or(left.len().min(right.len()));
+    if index == left.len() && index == right.len() {
+        return None;
+    }
+    Some(Divergence { index, left: left.get(index).cloned(), right: right.get(index).cloned() })
+}

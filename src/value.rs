@@ -1,0 +1,106 @@
+//! The values a trace can show: the results of futures and tasks.
+
+use std::fmt;
+use std::rc::Rc;
+
+/// A result value as a trace records it: an integer, a string or `none`.
+///
+/// Scenarios compute with these directly. Rust tasks and futures may carry
+/// any `T: TraceValue`; the trace records `T`'s [`TraceValue::trace_value`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Value {
+    /// `none` in a scenario, `null` in JSON, `None` in Python.
+    #[default]
+    None,
+    /// A 64-bit integer.
+    Int(i64),
+    /// A string.
+    Str(Rc<str>),
+}
+
+impl fmt::Display for Value {
+    /// The scenario spelling: `none`, `42`, `"text"` (quoted, escaped).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::None => f.write_str("none"),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Str(s) => f.write_str(&quote(s)),
+        }
+    }
+}
+
+/// `text` in double quotes with the scenario escapes `\"`, `\\` and `\n`.
+pub fn quote(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// How a Rust value appears in the trace when a task or future finishes
+/// with it.
+pub trait TraceValue {
+    /// The value the trace records.
+    fn trace_value(&self) -> Value;
+}
+
+impl TraceValue for Value {
+    fn trace_value(&self) -> Value {
+        self.clone()
+    }
+}
+
+impl TraceValue for () {
+    fn trace_value(&self) -> Value {
+        Value::None
+    }
+}
+
+impl TraceValue for bool {
+    fn trace_value(&self) -> Value {
+        Value::Int(i64::from(*self))
+    }
+}
+
+impl TraceValue for String {
+    fn trace_value(&self) -> Value {
+        Value::Str(self.as_str().into())
+    }
+}
+
+impl TraceValue for &'static str {
+    fn trace_value(&self) -> Value {
+        Value::Str((*self).into())
+    }
+}
+
+impl TraceValue for Rc<str> {
+    fn trace_value(&self) -> Value {
+        Value::Str(self.clone())
+    }
+}
+
+impl<T: TraceValue> TraceValue for Option<T> {
+    fn trace_value(&self) -> Value {
+        self.as_ref().map_or(Value::None, T::trace_value)
+    }
+}
+
+macro_rules! int_trace_value {
+    ($($t:ty),*) => {$(
+        impl TraceValue for $t {
+            fn trace_value(&self) -> Value {
+                Value::Int(i64::try_from(*self).unwrap_or(i64::MAX))
+            }
+        }
+    )*};
+}
+int_trace_value!(i8, i16, i32, i64, u8, u16, u32, u64, usize, isize);
