@@ -8,7 +8,8 @@ use std::fmt;
 use std::rc::{Rc, Weak};
 
 /// A boxed callback as the loop stores it.
-pub(crate) type Callback = Box<dyn FnOnce(&EventLoop) -> Result<(), Error>>;
+#[doc(hidden)]
+pub type Callback = Box<dyn FnOnce(&EventLoop) -> Result<(), Error>>;
 
 /// What a callback returns: nothing, or a `Result` whose error is "raised"
 /// (the loop's exception handler records it as an `exception` event).
@@ -39,8 +40,9 @@ where
 }
 
 /// How a callback shows in the trace.
+#[doc(hidden)]
 #[derive(Clone, Debug)]
-pub(crate) enum Label {
+pub enum Label {
     /// A user callback: `call name=…` when it starts.
     User(Rc<str>),
     /// Loop machinery (task steps record `step` themselves): not recorded.
