@@ -64,7 +64,9 @@ impl Driver {
     }
 }
 
-/// The kinds of event, with their fields, as the contract lists them.
+/// The kinds of event, with their fields, as the contract lists them (the
+/// fields carry the contract's names).
+#[allow(missing_docs)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EventKind {
     /// A user callback starts.

@@ -1,0 +1,1109 @@
+#!/usr/bin/env python3
+"""CPython reference runner for loopsim scenarios.
+
+Runs a `.scn` scenario (see /work/shared/SCENARIO_FORMAT.md and the
+"Decisions where the contract is silent" of DESIGN.md) on a stock CPython
+asyncio event loop whose clock is virtual, and prints the trace as JSON
+lines, byte-compatible with loopsim's `--format json`.
+
+    python3 conformance/asyncio_runner.py FILE [--seed N] [--max-iterations N]
+                                               [--format json|text]
+
+Exit status: 0 ran and every check held; 1 a check failed or the budget ran
+out; 2 the file or the command line is invalid; 3 the file uses rand()/jitter,
+which CPython cannot reproduce.
+
+What is stock and what is not:
+* The loop is `asyncio.BaseEventLoop` itself. `_run_once`, `run_forever`,
+  `run_until_complete`, `stop`, `close`, `call_at`, `call_soon` and the heapq
+  timer queue are CPython's own, untouched. Overridden: `time()` (virtual
+  clock), `_run_once` (a wrapper that only counts passes and enforces the
+  budget before calling CPython's), `stop()` (a wrapper that records `stop`),
+  `call_later()` (computes the deadline from integer nanoseconds instead of
+  `time() + delay` in floats, so deadlines are exact, as the contract
+  requires), `_clock_resolution` (see below), `_process_events` (no I/O).
+* The selector is a fake whose `select(timeout)` advances the virtual clock
+  to the head timer's exact nanosecond deadline (capped at 86,400 s, which is
+  what CPython's float timeout then is), and raises `_Idle` for
+  `select(None)` (nothing ready, no timers: a real loop would block forever).
+* Tasks are `asyncio.tasks._PyTask` (the pure-Python Task, identical in
+  behaviour to the C one) with `__step` wrapped to record `step`; scenario
+  futures are `asyncio.futures._PyFuture`. Both record `done` from
+  `Future.__schedule_callbacks`, which CPython calls exactly when a future
+  becomes done (set_result, set_exception, cancel).
+* `_clock_resolution` is the distance from `time()` to the next float, so
+  CPython's test `handle._when < time() + _clock_resolution` is exactly
+  `deadline <= now`, as the contract says.
+"""
+
+import asyncio
+import asyncio.events as aio_events
+import asyncio.futures as aio_futures
+import asyncio.tasks as aio_tasks
+import json
+import logging
+import math
+import re
+import sys
+import traceback
+import warnings
+
+NANOS_PER_SEC = 1_000_000_000
+MAX_SELECT_NS = 86_400 * NANOS_PER_SEC  # CPython's MAXIMUM_SELECT_TIMEOUT
+I64_MIN, I64_MAX = -(2 ** 63), 2 ** 63 - 1
+
+
+# --------------------------------------------------------------------------
+# Durations (a port of src/time.rs parse_duration) and number formatting
+# --------------------------------------------------------------------------
+
+_UNITS = (("ms", 1_000_000), ("us", 1_000), ("ns", 1), ("s", 1_000_000_000))
+
+
+def parse_duration(text):
+    """`2`, `1.5`, `-0.25`, `3s`, `250ms`, `10us`, `7ns` -> integer ns.
+
+    Exact decimal, rounded once to the nearest ns, ties to even. Returns None
+    for a malformed or out-of-range literal."""
+    negative = text.startswith("-")
+    body = text[1:] if negative else text
+    unit = NANOS_PER_SEC
+    for suffix, size in _UNITS:
+        if body.endswith(suffix):
+            body, unit = body[: -len(suffix)], size
+            break
+    whole, dot, frac = body.partition(".")
+    if not whole or not whole.isascii() or not whole.isdigit():
+        return None
+    if dot and (not frac or not frac.isascii() or not frac.isdigit()):
+        return None
+    mantissa = int(whole + frac)
+    scale = 10 ** len(frac)
+    q, r = divmod(mantissa * unit, scale)
+    if 2 * r > scale or (2 * r == scale and q % 2 == 1):
+        q += 1
+    ns = -q if negative else q
+    if not I64_MIN <= ns <= I64_MAX:
+        return None
+    return ns
+
+
+def format_secs(ns):
+    """Exact decimal seconds, as loopsim's text form: `0.0`, `1.5`."""
+    sign = "-" if ns < 0 else ""
+    whole, frac = divmod(abs(ns), NANOS_PER_SEC)
+    if frac == 0:
+        return f"{sign}{whole}.0"
+    return f"{sign}{whole}." + f"{frac:09d}".rstrip("0")
+
+
+def json_float(x):
+    """A float spelled exactly as serde_json 1.0.154 (zmij) spells it.
+
+    Shortest round-trip digits (the same digits as Python's repr); fixed
+    notation when the decimal exponent is in -5..=15, else `1.5e-6`, `1e+16`
+    (no exponent padding, explicit sign, no `.0` for one digit)."""
+    if x == 0:
+        return "-0.0" if math.copysign(1.0, x) < 0 else "0.0"
+    sign = "-" if x < 0 else ""
+    r = repr(abs(x))
+    mant, _, exp = r.partition("e")
+    exp = int(exp) if exp else 0
+    int_part, _, frac_part = mant.partition(".")
+    digits = (int_part + frac_part).lstrip("0")
+    # value = 0.<int_part frac_part> style: compute exponent of first digit.
+    lead_zeros = len(int_part + frac_part) - len((int_part + frac_part).lstrip("0"))
+    dec_exp = len(int_part) - 1 - lead_zeros + exp
+    digits = digits.rstrip("0") or "0"
+    if -5 <= dec_exp <= 15:
+        if len(digits) - 1 <= dec_exp:
+            return sign + digits + "0" * (dec_exp + 1 - len(digits)) + ".0"
+        if dec_exp >= 0:
+            return sign + digits[: dec_exp + 1] + "." + digits[dec_exp + 1:]
+        return sign + "0." + "0" * (-dec_exp - 1) + digits
+    out = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+    return f"{sign}{out}e{'+' if dec_exp >= 0 else '-'}{abs(dec_exp)}"
+
+
+def json_string(s):
+    return json.dumps(s, ensure_ascii=False)
+
+
+def quote(s):
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+# --------------------------------------------------------------------------
+# Parser
+# --------------------------------------------------------------------------
+
+class ParseError(Exception):
+    def __init__(self, line, col, msg):
+        super().__init__(msg)
+        self.line, self.col, self.msg = line, col, msg
+
+
+class Rand:
+    """A `rand(A, B)` duration: not reproducible on CPython."""
+
+    def __init__(self, lo, hi):
+        self.lo, self.hi = lo, hi
+
+
+class Stmt:
+    def __init__(self, kind, line, **kw):
+        self.kind = kind
+        self.line = line
+        self.__dict__.update(kw)
+
+    def __repr__(self):
+        return f"Stmt({self.__dict__})"
+
+
+NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+INT_RE = re.compile(r"-?[0-9]+")
+
+ACTIONS = {"log", "call_soon", "call_later", "call_at", "create_task", "cancel",
+           "set_result", "set_exception", "add_done_callback", "stop", "close",
+           "raise", "check"}
+TASK_STMTS = {"sleep", "yield", "await", "return"}
+DRIVERS = {"run_forever", "run_until_complete", "new_event_loop", "set_event_loop"}
+HEADER_KEYS = {"seed", "tie_break", "jitter", "start_time", "max_iterations"}
+
+
+class Cursor:
+    """Scans one statement line (comment already removed)."""
+
+    def __init__(self, text, lineno, col0):
+        self.text, self.lineno, self.col0, self.pos = text, lineno, col0, 0
+
+    def err(self, msg, pos=None):
+        return ParseError(self.lineno, self.col0 + (self.pos if pos is None else pos) + 1, msg)
+
+    def skip_ws(self):
+        while self.pos < len(self.text) and self.text[self.pos] == " ":
+            self.pos += 1
+
+    def at_end(self):
+        self.skip_ws()
+        return self.pos >= len(self.text)
+
+    def peek_word(self):
+        self.skip_ws()
+        m = NAME_RE.match(self.text, self.pos)
+        return m.group(0) if m else None
+
+    def name(self, what="a name"):
+        self.skip_ws()
+        m = NAME_RE.match(self.text, self.pos)
+        end = m.end() if m else self.pos
+        if not m or (end < len(self.text) and self.text[end] not in " "):
+            raise self.err(f"expected {what}")
+        self.pos = end
+        return m.group(0)
+
+    def token(self, what):
+        self.skip_ws()
+        start = self.pos
+        while self.pos < len(self.text) and self.text[self.pos] != " ":
+            self.pos += 1
+        if start == self.pos:
+            raise self.err(f"expected {what}")
+        return self.text[start:self.pos], start
+
+    def duration(self, what="a duration such as `2`, `1.5`, `250ms`, `10us` or `7ns`"):
+        self.skip_ws()
+        if self.text.startswith("rand", self.pos) and self.text[self.pos + 4:].lstrip(" ").startswith("("):
+            start = self.pos
+            close = self.text.find(")", self.pos)
+            if close < 0:
+                raise self.err("expected `)` closing rand(A, B)")
+            inner = self.text[self.text.index("(", self.pos) + 1:close]
+            parts = [p.strip() for p in inner.split(",")]
+            if len(parts) != 2:
+                raise self.err("expected rand(A, B)", start)
+            lo, hi = parse_duration(parts[0]), parse_duration(parts[1])
+            if lo is None or hi is None:
+                raise self.err("expected durations in rand(A, B)", start)
+            if lo > hi:
+                raise self.err("rand(A, B) needs A <= B", start)
+            self.pos = close + 1
+            return Rand(lo, hi)
+        tok, start = self.token(what)
+        ns = parse_duration(tok)
+        if ns is None:
+            raise self.err(f"expected {what}", start)
+        return ns
+
+    def quoted(self):
+        # at a '"'
+        assert self.text[self.pos] == '"'
+        out = []
+        i = self.pos + 1
+        while i < len(self.text):
+            c = self.text[i]
+            if c == "\\":
+                nxt = self.text[i + 1] if i + 1 < len(self.text) else ""
+                if nxt == '"':
+                    out.append('"')
+                elif nxt == "\\":
+                    out.append("\\")
+                elif nxt == "n":
+                    out.append("\n")
+                else:
+                    raise self.err("expected one of the escapes \\\" \\\\ \\n", i)
+                i += 2
+                continue
+            if c == '"':
+                self.pos = i + 1
+                return "".join(out)
+            out.append(c)
+            i += 1
+        raise self.err("unterminated string")
+
+    def text_arg(self, what="a text"):
+        self.skip_ws()
+        if self.pos >= len(self.text):
+            raise self.err(f"expected {what}")
+        if self.text[self.pos] == '"':
+            s = self.quoted()
+            if not self.at_end():
+                raise self.err("expected the end of the line after the string")
+            return s
+        s = self.text[self.pos:].strip(" ")
+        self.pos = len(self.text)
+        return s
+
+    def value(self):
+        self.skip_ws()
+        if self.pos < len(self.text) and self.text[self.pos] == '"':
+            return self.quoted()
+        tok, start = self.token("a value (an integer, a quoted string or `none`)")
+        if tok == "none":
+            return None
+        if INT_RE.fullmatch(tok):
+            v = int(tok)
+            if not I64_MIN <= v <= I64_MAX:
+                raise self.err("integer out of range", start)
+            return v
+        raise self.err("expected a value (an integer, a quoted string or `none`)", start)
+
+    def end(self):
+        if not self.at_end():
+            raise self.err("expected the end of the line")
+
+
+def strip_comment(raw, lineno):
+    """Removes a `#` comment outside quotes; rejects tabs outside quotes."""
+    in_str = False
+    i = 0
+    while i < len(raw):
+        c = raw[i]
+        if in_str:
+            if c == "\\":
+                i += 2
+                continue
+            if c == '"':
+                in_str = False
+        else:
+            if c == "#":
+                return raw[:i]
+            if c == '"':
+                in_str = True
+            elif c == "\t":
+                raise ParseError(lineno, i + 1, "tabs are not allowed; indent with spaces")
+        i += 1
+    return raw
+
+
+def collapse_cond(text):
+    """The condition as written: trimmed, runs of whitespace outside quoted
+    strings collapsed to one space."""
+    out = []
+    in_str = False
+    i = 0
+    pending_space = False
+    while i < len(text):
+        c = text[i]
+        if in_str:
+            out.append(c)
+            if c == "\\" and i + 1 < len(text):
+                out.append(text[i + 1])
+                i += 2
+                continue
+            if c == '"':
+                in_str = False
+        elif c == " ":
+            pending_space = True
+        else:
+            if pending_space and out:
+                out.append(" ")
+            pending_space = False
+            out.append(c)
+            if c == '"':
+                in_str = True
+        i += 1
+    return "".join(out)
+
+
+class Scenario:
+    def __init__(self):
+        self.header = {}
+        self.callbacks = {}
+        self.tasks = {}
+        self.futures = []
+        self.main = None
+        self.uses_rand = False
+
+
+def parse_stmt(cur, ctx, sc):
+    """One statement of a body. ctx: 'callback', 'task' or 'main'."""
+    kw, kw_start = cur.token("a statement")
+    line = cur.lineno
+    if kw in TASK_STMTS and ctx != "task":
+        raise cur.err(f"`{kw}` is allowed in task bodies only", kw_start)
+    if kw not in ACTIONS and kw not in TASK_STMTS and kw not in DRIVERS:
+        raise cur.err("expected a statement (log, call_soon, call_later, call_at, create_task, "
+                      "cancel, set_result, set_exception, add_done_callback, stop, close, raise, "
+                      "check, sleep, yield, await, return, run_forever, run_until_complete, "
+                      "new_event_loop, set_event_loop)", kw_start)
+
+    def opt_as():
+        if cur.at_end():
+            return None
+        w, s = cur.token("`as NAME` or the end of the line")
+        if w != "as":
+            raise cur.err("expected `as NAME` or the end of the line", s)
+        n = cur.name("a name after `as`")
+        cur.end()
+        return n
+
+    def dur():
+        d = cur.duration()
+        if isinstance(d, Rand):
+            sc.uses_rand = True
+        return d
+
+    if kw == "log":
+        return Stmt("log", line, text=cur.text_arg("a text to log"))
+    if kw == "raise":
+        return Stmt("raise", line, text=cur.text_arg("a text to raise"))
+    if kw == "call_soon":
+        cb = cur.name("a callback name")
+        return Stmt("call_soon", line, cb=cb, as_=opt_as(), col=cur.col0)
+    if kw in ("call_later", "call_at"):
+        d = dur()
+        cb = cur.name("a callback name")
+        return Stmt(kw, line, dur=d, cb=cb, as_=opt_as())
+    if kw == "create_task":
+        t = cur.name("a task name")
+        return Stmt("create_task", line, task=t, as_=opt_as())
+    if kw in ("cancel", "await", "run_until_complete", "new_event_loop", "set_event_loop"):
+        x = cur.name("a name")
+        cur.end()
+        return Stmt(kw, line, x=x)
+    if kw == "set_result":
+        f = cur.name("a future name")
+        v = None if cur.at_end() else cur.value()
+        cur.end()
+        return Stmt("set_result", line, x=f, value=v)
+    if kw == "set_exception":
+        f = cur.name("a future name")
+        return Stmt("set_exception", line, x=f, text=cur.text_arg("an exception text"))
+    if kw == "add_done_callback":
+        x = cur.name("a task or future name")
+        cb = cur.name("a callback name")
+        cur.end()
+        return Stmt("add_done_callback", line, x=x, cb=cb)
+    if kw in ("stop", "close", "yield", "run_forever"):
+        cur.end()
+        return Stmt(kw, line)
+    if kw == "sleep":
+        d = dur()
+        cur.end()
+        return Stmt("sleep", line, dur=d)
+    if kw == "return":
+        v = None if cur.at_end() else cur.value()
+        cur.end()
+        return Stmt("return", line, value=v)
+    if kw == "check":
+        start = cur.pos
+        negate = False
+        w, s = cur.token("a condition")
+        if w == "not":
+            negate = True
+            w, s = cur.token("a condition")
+        cond = None
+        if w in ("is_running", "is_closed"):
+            cur.end()
+            cond = (w,)
+        elif w in ("done", "cancelled"):
+            x = cur.name("a name")
+            cur.end()
+            cond = (w, x)
+        elif w == "result":
+            x = cur.name("a name")
+            eq, s2 = cur.token("`==`")
+            if eq != "==":
+                raise cur.err("expected `==`", s2)
+            v = cur.value()
+            cur.end()
+            cond = ("result", x, v)
+        elif w == "time":
+            eq, s2 = cur.token("`==`")
+            if eq != "==":
+                raise cur.err("expected `==`", s2)
+            t = cur.duration("a time")
+            if isinstance(t, Rand):
+                raise cur.err("expected a time, not rand()", s2)
+            cur.end()
+            cond = ("time", t)
+        else:
+            raise cur.err("expected a condition: is_running, is_closed, done X, cancelled X, "
+                          "result X == VALUE or time == T", s)
+        return Stmt("check", line, cond=cond, negate=negate, text=collapse_cond(cur.text[start:]))
+    raise AssertionError(kw)
+
+
+def parse(src):
+    sc = Scenario()
+    lines = src.split("\n")
+    block = None          # (kind, name, stmts, header_indent)
+    body_indent = None
+    saw_block = False
+    main_count = 0
+    for idx, raw in enumerate(lines):
+        lineno = idx + 1
+        if raw.endswith("\r"):
+            raw = raw[:-1]
+        content = strip_comment(raw, lineno).rstrip(" ")
+        if not content.strip(" "):
+            continue
+        indent = len(content) - len(content.lstrip(" "))
+        body = content[indent:]
+        if indent > 0:
+            if block is None or block[0] == "future":
+                raise ParseError(lineno, indent + 1, "unexpected indented line outside a block")
+            if body_indent is None:
+                body_indent = indent
+            elif indent != body_indent:
+                raise ParseError(lineno, indent + 1,
+                                 f"inconsistent indentation: expected {body_indent} spaces")
+            cur = Cursor(body, lineno, indent)
+            block[2].append(parse_stmt(cur, block[0], sc))
+            continue
+        # top level
+        block = None
+        body_indent = None
+        cur = Cursor(body, lineno, 0)
+        kw, _ = cur.token("a header or a block")
+        if kw.endswith(":") and kw[:-1] == "main" and cur.at_end():
+            main_count += 1
+            if main_count > 1:
+                raise ParseError(lineno, 1, "expected exactly one `main:` block")
+            sc.main = []
+            block = ("main", "main", sc.main)
+            saw_block = True
+            continue
+        if kw in ("callback", "task"):
+            rest = body[len(kw):].strip(" ")
+            if not rest.endswith(":"):
+                raise ParseError(lineno, len(body) + 1, f"expected `:` after `{kw} NAME`")
+            name = rest[:-1].strip(" ")
+            if not NAME_RE.fullmatch(name):
+                raise ParseError(lineno, len(kw) + 2, "expected a name")
+            if name in sc.callbacks or name in sc.tasks or name in sc.futures:
+                raise ParseError(lineno, len(kw) + 2, f"`{name}` is already declared")
+            stmts = []
+            (sc.callbacks if kw == "callback" else sc.tasks)[name] = stmts
+            block = (kw, name, stmts)
+            saw_block = True
+            continue
+        if kw == "future":
+            name = cur.name("a future name")
+            cur.end()
+            if name in sc.callbacks or name in sc.tasks or name in sc.futures:
+                raise ParseError(lineno, 8, f"`{name}` is already declared")
+            sc.futures.append(name)
+            block = ("future", name, None)
+            saw_block = True
+            continue
+        if kw in HEADER_KEYS:
+            if saw_block:
+                raise ParseError(lineno, 1, "header lines must come before any block")
+            if kw == "seed" or kw == "max_iterations":
+                tok, s = cur.token("an integer")
+                if not re.fullmatch(r"[0-9]+", tok) or int(tok) > 2 ** 64 - 1:
+                    raise cur.err("expected a non-negative integer", s)
+                sc.header[kw] = int(tok)
+            elif kw == "tie_break":
+                tok, s = cur.token("fifo, random or heapq")
+                if tok not in ("fifo", "random", "heapq"):
+                    raise cur.err("expected fifo, random or heapq", s)
+                sc.header[kw] = tok
+            else:
+                d = cur.duration()
+                if isinstance(d, Rand):
+                    raise cur.err("expected a duration, not rand()")
+                sc.header[kw] = d
+            cur.end()
+            continue
+        raise ParseError(lineno, 1, "expected a header line (seed, tie_break, jitter, start_time, "
+                         "max_iterations) or a block (callback NAME:, task NAME:, future NAME, main:)")
+    if main_count != 1:
+        raise ParseError(len(lines), 1, "expected exactly one `main:` block")
+    resolve(sc)
+    return sc
+
+
+def resolve(sc):
+    """Static name checks: every name used must be declared or bound somewhere."""
+    handles, task_names, loops = set(), set(sc.tasks), {"main"}
+    bodies = list(sc.callbacks.values()) + list(sc.tasks.values()) + [sc.main]
+    for body in bodies:
+        for st in body:
+            if st.kind in ("call_soon", "call_later", "call_at") and st.as_:
+                handles.add(st.as_)
+            elif st.kind == "create_task":
+                task_names.add(st.as_ or st.task)
+            elif st.kind == "new_event_loop":
+                loops.add(st.x)
+    futures = set(sc.futures)
+    if handles & (task_names | futures):
+        n = sorted(handles & (task_names | futures))[0]
+        raise ParseError(1, 1, f"`{n}` names both a handle and a task or future")
+    if task_names & futures:
+        n = sorted(task_names & futures)[0]
+        raise ParseError(1, 1, f"`{n}` names both a task and a future")
+    if set(sc.callbacks) & (handles | task_names):
+        n = sorted(set(sc.callbacks) & (handles | task_names))[0]
+        raise ParseError(1, 1, f"`{n}` names both a callback and a task or handle")
+    awaitable = task_names | futures
+    for body in bodies:
+        for st in body:
+            k = st.kind
+
+            def need(name, kinds, what):
+                if name not in kinds:
+                    raise ParseError(st.line, 1, f"`{name}` is not {what}")
+            if k in ("call_soon", "call_later", "call_at"):
+                need(st.cb, sc.callbacks, "a declared callback")
+            elif k == "add_done_callback":
+                need(st.cb, sc.callbacks, "a declared callback")
+                need(st.x, awaitable, "a task or future")
+            elif k == "create_task":
+                need(st.task, sc.tasks, "a declared task")
+            elif k == "cancel":
+                need(st.x, awaitable | handles, "a task, future or handle")
+            elif k in ("set_result", "set_exception", "await", "run_until_complete"):
+                need(st.x, awaitable, "a task or future")
+            elif k == "set_event_loop":
+                need(st.x, loops, "a loop created by new_event_loop (or main)")
+            elif k == "check" and st.cond[0] in ("done", "result"):
+                need(st.cond[1], awaitable, "a task or future")
+            elif k == "check" and st.cond[0] == "cancelled":
+                need(st.cond[1], awaitable | handles, "a task, future or handle")
+
+
+# --------------------------------------------------------------------------
+# The virtual-clock loop
+# --------------------------------------------------------------------------
+
+class _Idle(BaseException):
+    """select(None): nothing ready, no timers."""
+
+
+class _Budget(BaseException):
+    """max_iterations exceeded."""
+
+
+class _Unbound(Exception):
+    pass
+
+
+class Clock:
+    def __init__(self, ns):
+        self.ns = ns
+
+
+class NsTime(float):
+    """A float deadline (what TimerHandle._when holds) that remembers its
+    exact integer nanoseconds."""
+
+    __slots__ = ("ns",)
+
+    def __new__(cls, ns):
+        self = float.__new__(cls, ns / 1e9)
+        self.ns = ns
+        return self
+
+
+class NsDur(float):
+    """A float delay (what asyncio.sleep/call_later receive) that remembers
+    its exact integer nanoseconds."""
+
+    __slots__ = ("ns",)
+
+    def __new__(cls, ns):
+        self = float.__new__(cls, ns / 1e9)
+        self.ns = ns
+        return self
+
+
+def _exact_ns(when):
+    return when.ns if isinstance(when, NsTime) else round(when * 1e9)
+
+
+class FakeSelector:
+    def __init__(self, loop):
+        self.loop = loop
+
+    def select(self, timeout):
+        loop = self.loop
+        if timeout is None:
+            raise _Idle()
+        if timeout > 0:
+            head = loop._scheduled[0]
+            wait = min(_exact_ns(head._when) - loop._clock.ns, MAX_SELECT_NS)
+            if wait > 0:
+                loop._clock.ns += wait
+        return []
+
+    def close(self):
+        pass
+
+
+class VirtualLoop(asyncio.BaseEventLoop):
+    def __init__(self, runner, name):
+        self._clock = runner.clock
+        self._runner = runner
+        self._loopname = name
+        self._iteration = 0
+        super().__init__()
+        self._selector = FakeSelector(self)
+        self.set_debug(False)
+
+    # -- virtual clock
+    def time(self):
+        return self._clock.ns / 1e9
+
+    @property
+    def _clock_resolution(self):
+        t = self.time()
+        return math.nextafter(t, math.inf) - t
+
+    @_clock_resolution.setter
+    def _clock_resolution(self, value):
+        pass
+
+    def call_later(self, delay, callback, *args, context=None):
+        if delay is None:
+            raise TypeError('delay must not be None')
+        ns = delay.ns if isinstance(delay, NsDur) else round(delay * 1e9)
+        return self.call_at(NsTime(self._clock.ns + ns), callback, *args, context=context)
+
+    # -- counting and budget around CPython's own _run_once
+    def _run_once(self):
+        if self._iteration >= self._runner.max_iterations:
+            self._runner.emit(self, "budget")
+            raise _Budget()
+        self._iteration += 1
+        try:
+            super()._run_once()
+        except _Idle:
+            self._runner.emit(self, "idle")
+            raise
+
+    def stop(self):
+        self._runner.emit(self, "stop")
+        super().stop()
+
+    # -- no I/O
+    def _process_events(self, event_list):
+        pass
+
+    def _write_to_self(self):
+        pass
+
+
+class RecordingMixin:
+    """Records `done` when CPython schedules a future's done callbacks,
+    which it does exactly when the future becomes done."""
+
+    def _Future__schedule_callbacks(self):
+        name = getattr(self, "_scn_name", None)
+        if name is not None:
+            if self._state == aio_futures._CANCELLED:
+                self._scn_runner.emit(self._loop, "done", name=name, state="cancelled")
+            elif self._exception is not None:
+                self._scn_runner.emit(self._loop, "done", name=name, state="exception")
+            else:
+                self._scn_runner.emit(self._loop, "done", name=name, state="result",
+                                      value=("v", self._result))
+        super()._Future__schedule_callbacks()
+
+
+class RecFuture(RecordingMixin, aio_futures._PyFuture):
+    pass
+
+
+class RecTask(RecordingMixin, aio_tasks._PyTask):
+    def _Task__step(self, exc=None):
+        self._scn_runner.emit(self._loop, "step", task=self._scn_name)
+        return super()._Task__step(exc)
+
+
+class ScenarioError(Exception):
+    """`raise TEXT` in a scenario: Exception(text)."""
+
+
+# --------------------------------------------------------------------------
+# The interpreter
+# --------------------------------------------------------------------------
+
+class Runner:
+    def __init__(self, sc, max_iterations, out, fmt):
+        self.sc = sc
+        self.clock = Clock(sc.header.get("start_time", 0))
+        self.max_iterations = max_iterations
+        self.out = out
+        self.fmt = fmt
+        self.failed = False
+        self.env = {}
+        self.loops = {}
+        self.coro_names = {}
+        self.cb_funcs = {}
+        self.loops["main"] = self.new_loop("main")
+        self.current = self.loops["main"]
+        for fname in sc.futures:
+            f = RecFuture(loop=self.loops["main"])
+            f._scn_name = fname
+            f._scn_runner = self
+            self.env[fname] = f
+
+    # -- trace
+    def emit(self, loop, kind, **fields):
+        it = loop._iteration
+        t = self.clock.ns
+        if kind in ("budget", "check_failed"):
+            self.failed = True
+        if self.fmt == "json":
+            parts = [f'{{"iteration":{it},"time":{json_float(t / 1e9)},"event":"{kind}"']
+            for k, v in fields.items():
+                if isinstance(v, tuple):      # a value
+                    v = v[1]
+                    if v is None:
+                        parts.append(f',"{k}":null')
+                    elif isinstance(v, int):
+                        parts.append(f',"{k}":{v}')
+                    else:
+                        parts.append(f',"{k}":{json_string(v)}')
+                else:
+                    parts.append(f',"{k}":{json_string(v)}')
+            line = "".join(parts) + "}"
+        else:
+            parts = [f"#{it} t={format_secs(t)} {kind}"]
+            for k, v in fields.items():
+                if isinstance(v, tuple):
+                    v = v[1]
+                    s = "none" if v is None else (str(v) if isinstance(v, int) else quote(v))
+                elif k in ("text", "message", "cond"):
+                    s = quote(v)
+                else:
+                    s = v
+                parts.append(f" {k}={s}")
+            line = "".join(parts)
+        self.out.write(line + "\n")
+
+    # -- loops
+    def new_loop(self, name):
+        loop = VirtualLoop(self, name)
+        loop.set_exception_handler(self.exception_handler)
+        loop.set_task_factory(self.task_factory)
+        return loop
+
+    def acting(self):
+        return aio_events._get_running_loop() or self.current
+
+    def exception_handler(self, loop, context):
+        handle = context.get("handle")
+        cb = getattr(handle, "_callback", None) if handle is not None else None
+        name = getattr(cb, "_scn_name", None)
+        exc = context.get("exception")
+        if name is None or exc is None:
+            return  # GC-time reports ("Task exception was never retrieved"...): not scenario events
+        if not isinstance(exc, ScenarioError):
+            traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+        self.emit(loop, "exception", name=name, message=str(exc))
+
+    def task_factory(self, loop, coro, context=None):
+        name = self.coro_names.pop(coro)
+        task = RecTask.__new__(RecTask)
+        task._scn_name = name
+        task._scn_runner = self
+        RecTask.__init__(task, coro, loop=loop, name=name, context=context)
+        self.env[name] = task
+        return task
+
+    def callback_func(self, name):
+        f = self.cb_funcs.get(name)
+        if f is None:
+            stmts = self.sc.callbacks[name]
+
+            def f(*_ignored):
+                self.emit(self.acting(), "call", name=name)
+                self.exec_block(stmts)
+            f._scn_name = name
+            f.__qualname__ = f.__name__ = name
+            self.cb_funcs[name] = f
+        return f
+
+    def make_coro(self, body_name, bind_as):
+        coro = self.task_body(self.sc.tasks[body_name])
+        self.coro_names[coro] = bind_as
+        return coro
+
+    async def task_body(self, stmts):
+        for st in stmts:
+            k = st.kind
+            if k == "sleep":
+                await asyncio.sleep(NsDur(st.dur))
+            elif k == "yield":
+                await asyncio.sleep(0)
+            elif k == "await":
+                obj = self.env.get(st.x)
+                if obj is None:
+                    self.emit(self.acting(), "error", message=f"name '{st.x}' is not defined")
+                    continue
+                await obj
+            elif k == "return":
+                return st.value
+            elif k == "raise":
+                raise ScenarioError(st.text)
+            else:
+                if not self.exec_action(st):
+                    return None
+        return None
+
+    def exec_block(self, stmts):
+        """A callback body. `raise` propagates to Handle._run."""
+        for st in stmts:
+            if st.kind == "raise":
+                raise ScenarioError(st.text)
+            if not self.exec_action(st):
+                return
+
+    def lookup(self, name):
+        obj = self.env.get(name)
+        if obj is None:
+            raise _Unbound(name)
+        return obj
+
+    def exec_action(self, st):
+        """Runs one action or driver. Returns False when the scenario must end
+        (budget). Errors of loop calls become `error` events."""
+        loop = self.acting()
+        try:
+            self._exec(st, loop)
+        except _Unbound as e:
+            self.emit(self.acting(), "error", message=f"name '{e.args[0]}' is not defined")
+        except asyncio.InvalidStateError:
+            self.emit(self.acting(), "error", message="invalid state")
+        except (RuntimeError, ValueError) as e:
+            self.emit(self.acting(), "error", message=str(e))
+        return True
+
+    def _exec(self, st, loop):
+        k = st.kind
+        if k == "log":
+            self.emit(loop, "log", text=st.text)
+        elif k == "call_soon":
+            h = loop.call_soon(self.callback_func(st.cb))
+            if st.as_:
+                self.env[st.as_] = h
+        elif k == "call_later":
+            h = loop.call_later(NsDur(st.dur), self.callback_func(st.cb))
+            if st.as_:
+                self.env[st.as_] = h
+        elif k == "call_at":
+            h = loop.call_at(NsTime(st.dur), self.callback_func(st.cb))
+            if st.as_:
+                self.env[st.as_] = h
+        elif k == "create_task":
+            coro = self.make_coro(st.task, st.as_ or st.task)
+            try:
+                loop.create_task(coro)
+            except BaseException:
+                self.coro_names.pop(coro, None)
+                coro.close()
+                raise
+        elif k == "cancel":
+            self.lookup(st.x).cancel()
+        elif k == "set_result":
+            self.lookup(st.x).set_result(st.value)
+        elif k == "set_exception":
+            self.lookup(st.x).set_exception(ScenarioError(st.text))
+        elif k == "add_done_callback":
+            self.lookup(st.x).add_done_callback(self.callback_func(st.cb))
+        elif k == "stop":
+            loop.stop()
+        elif k == "close":
+            loop.close()
+        elif k == "check":
+            self.check(st, loop)
+        elif k == "new_event_loop":
+            self.loops[st.x] = self.new_loop(st.x)
+        elif k == "set_event_loop":
+            self.current = self.loops[st.x] if st.x in self.loops else self.lookup_loop(st.x)
+        elif k == "run_forever":
+            loop.run_forever()
+            self.emit(loop, "returned", driver="run_forever")
+        elif k == "run_until_complete":
+            self.run_until_complete(st, loop)
+        else:
+            raise AssertionError(k)
+
+    def lookup_loop(self, name):
+        raise _Unbound(name)
+
+    def run_until_complete(self, st, loop):
+        obj = self.env.get(st.x)
+        coro = None
+        if obj is None:
+            if st.x not in self.sc.tasks:
+                raise _Unbound(st.x)
+            coro = obj = self.make_coro(st.x, st.x)
+        try:
+            value = loop.run_until_complete(obj)
+        except asyncio.CancelledError:
+            self.emit(loop, "error", message="CancelledError")
+            return
+        except ScenarioError as e:
+            self.emit(loop, "error", message=str(e))
+            return
+        finally:
+            if coro is not None and coro in self.coro_names:   # never wrapped
+                self.coro_names.pop(coro, None)
+                coro.close()
+        self.emit(loop, "returned", driver="run_until_complete", value=("v", value))
+
+    def check(self, st, loop):
+        c = st.cond
+        if c[0] == "is_running":
+            ok = loop.is_running()
+        elif c[0] == "is_closed":
+            ok = loop.is_closed()
+        elif c[0] == "done":
+            ok = self.lookup(c[1]).done()
+        elif c[0] == "cancelled":
+            ok = self.lookup(c[1]).cancelled()
+        elif c[0] == "result":
+            f = self.lookup(c[1])
+            ok = (f.done() and not f.cancelled() and f.exception() is None
+                  and type(f.result()) is type(c[2]) and f.result() == c[2])
+        elif c[0] == "time":
+            ok = self.clock.ns == c[1]
+        else:
+            raise AssertionError(c)
+        if st.negate:
+            ok = not ok
+        if not ok:
+            self.emit(loop, "check_failed", cond=st.text)
+
+    def run_main(self):
+        try:
+            for st in self.sc.main:
+                if st.kind == "raise":
+                    self.emit(self.current, "exception", name="main", message=st.text)
+                    return
+                self.exec_action(st)
+        except _Budget:
+            return
+        except _Idle:
+            return   # the driver ended with `idle`; unreachable here (caught below)
+
+
+def _run_driver_idle_aware(orig):
+    """Wraps Runner._exec so that `idle` ends only the driver."""
+    def _exec(self, st, loop):
+        try:
+            return orig(self, st, loop)
+        except _Idle:
+            return None
+    return _exec
+
+
+Runner._exec = _run_driver_idle_aware(Runner._exec)
+
+
+def main(argv):
+    args = argv[1:]
+    path = None
+    max_it = None
+    fmt = "json"
+    i = 0
+    try:
+        while i < len(args):
+            a = args[i]
+            if a in ("--seed", "--max-iterations", "--format"):
+                if i + 1 >= len(args):
+                    raise ValueError(f"{a} needs a value")
+                v = args[i + 1]
+                if a == "--seed":
+                    int(v)
+                elif a == "--max-iterations":
+                    max_it = int(v)
+                    if max_it < 0:
+                        raise ValueError("--max-iterations must be >= 0")
+                else:
+                    if v not in ("json", "text"):
+                        raise ValueError("--format is json or text")
+                    fmt = v
+                i += 2
+            elif a.startswith("--seed=") or a.startswith("--max-iterations=") or a.startswith("--format="):
+                k, v = a.split("=", 1)
+                args[i:i + 1] = [k, v]
+            elif a.startswith("-") and a != "-":
+                raise ValueError(f"unknown option {a}")
+            else:
+                if path is not None:
+                    raise ValueError("expected one FILE")
+                path = a
+                i += 1
+        if path is None:
+            raise ValueError("expected a FILE")
+    except ValueError as e:
+        print(f"usage: asyncio_runner.py FILE [--seed N] [--max-iterations N] [--format json|text]\nerror: {e}",
+              file=sys.stderr)
+        return 2
+    try:
+        with open(path, "rb") as fh:
+            src = fh.read().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        print(f"{path}: cannot read: {e}", file=sys.stderr)
+        return 2
+    try:
+        sc = parse(src)
+    except ParseError as e:
+        print(f"{path}:{e.line}:{e.col}: {e.msg}", file=sys.stderr)
+        return 2
+    if sc.uses_rand or "jitter" in sc.header:
+        print(f"{path}: uses rand()/jitter: not reproducible on CPython", file=sys.stderr)
+        return 3
+    if max_it is None:
+        max_it = sc.header.get("max_iterations", 1_000_000)
+
+    warnings.simplefilter("ignore")
+    logging.getLogger("asyncio").disabled = True
+    try:
+        sys.stdout.reconfigure(encoding="utf-8", newline="\n")
+    except AttributeError:
+        pass
+    runner = Runner(sc, max_it, sys.stdout, fmt)
+    runner.run_main()
+    sys.stdout.flush()
+    return 1 if runner.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

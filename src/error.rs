@@ -1,0 +1,70 @@
+//! Errors, spelled as asyncio spells them.
+//!
+//! One enum serves both what asyncio raises as `RuntimeError` from loop calls
+//! and what a task or future finishes with. Its `Display` is the exact text
+//! asyncio prints, which is also what the trace records.
+
+use std::fmt;
+use std::rc::Rc;
+
+/// What a loop call failed with, or what a future or task raised.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Error {
+    /// `run_forever`/`run_until_complete` on a loop that is running.
+    AlreadyRunning,
+    /// `close` on a running loop.
+    CloseRunning,
+    /// Any scheduling call on a closed loop.
+    Closed,
+    /// Running a loop while another loop runs on this thread.
+    AnotherLoopRunning,
+    /// `run_until_complete` returned because of `stop()` before its future was done.
+    StoppedBeforeComplete,
+    /// `set_result`/`set_exception` on a future that is already done.
+    InvalidState,
+    /// `result()` of a future that is not done yet.
+    ResultNotSet,
+    /// The future or task was cancelled (`asyncio.CancelledError`).
+    Cancelled,
+    /// A task awaited itself.
+    AwaitItself,
+    /// Nothing was ready and no timer was left: a real loop would block forever.
+    Idle,
+    /// The loop used up its iteration budget (`max_iterations`).
+    BudgetExhausted,
+    /// An exception raised by user code, with its text (`Exception(text)`).
+    Raised(Rc<str>),
+}
+
+impl Error {
+    /// An `Exception(text)`, as a scenario's `raise TEXT` makes.
+    pub fn raised(text: impl Into<Rc<str>>) -> Error {
+        Error::Raised(text.into())
+    }
+
+    /// Whether this is a cancellation.
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self, Error::Cancelled)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Error::AlreadyRunning => "This event loop is already running",
+            Error::CloseRunning => "Cannot close a running event loop",
+            Error::Closed => "Event loop is closed",
+            Error::AnotherLoopRunning => "Cannot run the event loop while another loop is running",
+            Error::StoppedBeforeComplete => "Event loop stopped before Future completed.",
+            Error::InvalidState => "invalid state",
+            Error::ResultNotSet => "Result is not set.",
+            Error::Cancelled => "CancelledError",
+            Error::AwaitItself => "Task cannot await on itself",
+            Error::Idle => "the loop is idle: nothing is ready and no timer is left",
+            Error::BudgetExhausted => "the iteration budget is exhausted",
+            Error::Raised(text) => text,
+        })
+    }
+}
+
+impl std::error::Error for Error {}

@@ -1,0 +1,414 @@
+//! The event loop: asyncio's `BaseEventLoop` on a virtual clock.
+//!
+//! * `handle.rs`: scheduled callbacks and [`Handle`];
+//! * `run.rs`: `_run_once` and the drivers (`run_forever`, `run_until_complete`);
+//! * `world.rs`: what sibling loops share (clock, trace, seeded streams);
+//! * `registry.rs`: `get_event_loop`/`set_event_loop` and the running loop;
+//! * `config.rs`: [`LoopConfig`].
+
+mod config;
+pub(crate) mod handle;
+mod registry;
+mod run;
+mod world;
+
+pub use config::{LoopConfig, DEFAULT_MAX_ITERATIONS};
+pub use handle::{CallbackResult, Handle};
+pub use registry::{get_event_loop, get_running_loop, new_event_loop, set_event_loop};
+
+use crate::error::Error;
+use crate::future::{Future, Waitable};
+use crate::invariant::Probe;
+use crate::task::Task;
+use crate::time::{Instant, IntoNanos};
+use crate::trace::{Event, EventKind};
+use crate::value::TraceValue;
+use handle::{boxed, Callback, HandleCell, Label};
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::fmt;
+use std::rc::Rc;
+use crate::timer_queue::{TimerEntry, TimerQueue};
+use world::World;
+
+/// An asyncio event loop on a virtual clock.
+///
+/// Cheap to clone: clones are the same loop. Single-threaded by design
+/// (`!Send`), like asyncio's.
+#[derive(Clone)]
+pub struct EventLoop {
+    pub(crate) inner: Rc<LoopInner>,
+}
+
+/// What a task blocked on when its step returned `Pending`.
+pub(crate) enum Blocked {
+    /// A bare `yield` (`sleep(0)`): the next step is `call_soon`ed.
+    Yield,
+    /// A future or task: the next step runs from its done callback.
+    On(Rc<dyn Waitable>),
+}
+
+/// The task step in progress on a loop: what the awaitables it polls read
+/// and write.
+pub(crate) struct StepContext {
+    /// An exception to deliver at the point where the task is suspended
+    /// (CPython's `coro.throw(exc)`).
+    pub throw: Option<Error>,
+    /// Set by the awaitable that suspended the step.
+    pub blocked: Option<Blocked>,
+}
+
+pub(crate) struct LoopInner {
+    pub(crate) world: Rc<World>,
+    /// Numbers loops within a world, for the invariant checker.
+    pub(crate) id: u32,
+    ready: RefCell<VecDeque<Rc<HandleCell>>>,
+    timers: RefCell<TimerQueue>,
+    /// CPython's `_timer_cancelled_count`.
+    timer_cancelled_count: Cell<usize>,
+    stopping: Cell<bool>,
+    running: Cell<bool>,
+    closed: Cell<bool>,
+    iteration: Cell<u64>,
+    /// Tasks made so far, for default names `Task-N`.
+    tasks_made: Cell<u64>,
+    pub(crate) step: RefCell<Option<StepContext>>,
+}
+
+impl LoopInner {
+    /// A handle was cancelled; `in_timer_queue` counts towards compaction.
+    pub(crate) fn handle_cancelled(&self, handle: &HandleCell, in_timer_queue: bool) {
+        if in_timer_queue {
+            self.timer_cancelled_count.set(self.timer_cancelled_count.get() + 1);
+        }
+        self.report(|| Probe::Cancelled { seq: handle.seq });
+    }
+
+    /// Feeds the invariant checker, if on; a violation goes in the trace.
+    #[inline]
+    pub(crate) fn report(&self, probe: impl FnOnce() -> Probe) {
+        if !self.world.config.check_invariants {
+            return;
+        }
+        let violation = match self.world.checker.borrow_mut().as_mut() {
+            Some(checker) => checker.observe(self.id, &probe()),
+            None => None,
+        };
+        if let Some(v) = violation {
+            self.record(EventKind::InvariantViolated { invariant: v.invariant.into(), message: v.message.into() });
+        }
+    }
+
+    pub(crate) fn record(&self, kind: EventKind) {
+        if self.world.config.record_trace {
+            let event = Event { iteration: self.iteration.get(), time: self.world.clock.get(), kind };
+            self.world.trace.borrow_mut().push(event);
+        }
+    }
+
+    pub(crate) fn now(&self) -> i64 {
+        self.world.clock.get()
+    }
+}
+
+impl Default for EventLoop {
+    fn default() -> Self {
+        EventLoop::new()
+    }
+}
+
+impl fmt::Debug for EventLoop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventLoop")
+            .field("id", &self.inner.id)
+            .field("time", &self.now())
+            .field("running", &self.is_running())
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+impl PartialEq for EventLoop {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+impl EventLoop {
+    /// A loop with the default [`LoopConfig`] on a clock of its own.
+    pub fn new() -> EventLoop {
+        EventLoop::with_config(LoopConfig::default())
+    }
+
+    /// A loop with `config` on a clock of its own.
+    pub fn with_config(config: LoopConfig) -> EventLoop {
+        EventLoop::in_world(Rc::new(World::new(config)))
+    }
+
+    fn in_world(world: Rc<World>) -> EventLoop {
+        let id = world.loops_made.get();
+        world.loops_made.set(id + 1);
+        let policy = world.config.tie_break;
+        EventLoop {
+            inner: Rc::new(LoopInner {
+                world,
+                id,
+                ready: RefCell::new(VecDeque::new()),
+                timers: RefCell::new(TimerQueue::new(policy)),
+                timer_cancelled_count: Cell::new(0),
+                stopping: Cell::new(false),
+                running: Cell::new(false),
+                closed: Cell::new(false),
+                iteration: Cell::new(0),
+                tasks_made: Cell::new(0),
+                step: RefCell::new(None),
+            }),
+        }
+    }
+
+    /// Another loop on the same virtual clock, trace and seed (as all of a
+    /// program's asyncio loops share `time.monotonic`). Its iterations are
+    /// counted apart.
+    pub fn new_event_loop(&self) -> EventLoop {
+        EventLoop::in_world(self.inner.world.clone())
+    }
+
+    /// The configuration this loop was built with.
+    pub fn config(&self) -> &LoopConfig {
+        &self.inner.world.config
+    }
+
+    // ----- time -------------------------------------------------------
+
+    /// `loop.time()`: virtual seconds.
+    pub fn time(&self) -> f64 {
+        self.now().as_secs_f64()
+    }
+
+    /// The virtual clock as an exact instant.
+    pub fn now(&self) -> Instant {
+        Instant(self.inner.now())
+    }
+
+    /// `_run_once` passes so far (0 before the first).
+    pub fn iteration(&self) -> u64 {
+        self.inner.iteration.get()
+    }
+
+    // ----- state ------------------------------------------------------
+
+    /// `loop.is_running()`.
+    pub fn is_running(&self) -> bool {
+        self.inner.running.get()
+    }
+
+    /// `loop.is_closed()`.
+    pub fn is_closed(&self) -> bool {
+        self.inner.closed.get()
+    }
+
+    /// `loop.stop()`: `run_forever` returns at the end of the current
+    /// batch; if the loop is not running, the next `run_forever` runs one
+    /// batch and returns.
+    pub fn stop(&self) {
+        self.inner.stopping.set(true);
+        self.inner.record(EventKind::Stop);
+        self.inner.report(|| Probe::Stop);
+    }
+
+    /// `loop.close()`: drops everything scheduled. Fails on a running loop;
+    /// closing twice does nothing.
+    pub fn close(&self) -> Result<(), Error> {
+        if self.is_running() {
+            return self.fail(Error::CloseRunning);
+        }
+        if self.inner.closed.replace(true) {
+            return Ok(());
+        }
+        self.inner.report(|| Probe::Closed);
+        let ready = std::mem::take(&mut *self.inner.ready.borrow_mut());
+        let timers = self.inner.timers.borrow_mut().drain();
+        // Dropping callbacks may drop tasks and futures: outside the borrows.
+        drop((ready, timers));
+        Ok(())
+    }
+
+    // ----- scheduling -------------------------------------------------
+
+    /// `loop.call_soon(cb)`: runs `cb` in the next batch, after everything
+    /// already ready. Recorded as `call name=callback`.
+    pub fn call_soon<F, R>(&self, cb: F) -> Result<Handle, Error>
+    where
+        F: FnOnce(&EventLoop) -> R + 'static,
+        R: CallbackResult,
+    {
+        self.schedule(None, Label::User(default_name()), boxed(cb))
+    }
+
+    /// [`call_soon`](EventLoop::call_soon) with the name the trace records.
+    pub fn call_soon_named<F, R>(&self, name: impl Into<Rc<str>>, cb: F) -> Result<Handle, Error>
+    where
+        F: FnOnce(&EventLoop) -> R + 'static,
+        R: CallbackResult,
+    {
+        self.schedule(None, Label::User(name.into()), boxed(cb))
+    }
+
+    /// `loop.call_later(delay, cb)`: a timer due `delay` from now. A negative
+    /// delay is a deadline in the past: due at once, still in deadline order.
+    pub fn call_later<F, R>(&self, delay: impl IntoNanos, cb: F) -> Result<Handle, Error>
+    where
+        F: FnOnce(&EventLoop) -> R + 'static,
+        R: CallbackResult,
+    {
+        let when = self.inner.now().saturating_add(delay.into_nanos());
+        self.schedule(Some(when), Label::User(default_name()), boxed(cb))
+    }
+
+    /// [`call_later`](EventLoop::call_later) with the name the trace records.
+    pub fn call_later_named<F, R>(&self, delay: impl IntoNanos, name: impl Into<Rc<str>>, cb: F) -> Result<Handle, Error>
+    where
+        F: FnOnce(&EventLoop) -> R + 'static,
+        R: CallbackResult,
+    {
+        let when = self.inner.now().saturating_add(delay.into_nanos());
+        self.schedule(Some(when), Label::User(name.into()), boxed(cb))
+    }
+
+    /// `loop.call_at(when, cb)`: a timer due at the absolute time `when`
+    /// (seconds as `f64`, or an [`Instant`]).
+    pub fn call_at<F, R>(&self, when: impl IntoNanos, cb: F) -> Result<Handle, Error>
+    where
+        F: FnOnce(&EventLoop) -> R + 'static,
+        R: CallbackResult,
+    {
+        self.schedule(Some(when.into_nanos()), Label::User(default_name()), boxed(cb))
+    }
+
+    /// [`call_at`](EventLoop::call_at) with the name the trace records.
+    pub fn call_at_named<F, R>(&self, when: impl IntoNanos, name: impl Into<Rc<str>>, cb: F) -> Result<Handle, Error>
+    where
+        F: FnOnce(&EventLoop) -> R + 'static,
+        R: CallbackResult,
+    {
+        self.schedule(Some(when.into_nanos()), Label::User(name.into()), boxed(cb))
+    }
+
+    /// Loop machinery's `call_soon`/`call_at`: not recorded as `call`.
+    pub(crate) fn schedule_internal(&self, when: Option<i64>, cb: Callback) -> Result<Handle, Error> {
+        self.schedule(when, Label::Internal, cb)
+    }
+
+    pub(crate) fn schedule_labeled(&self, label: Label, cb: Callback) -> Result<Handle, Error> {
+        self.schedule(None, label, cb)
+    }
+
+    fn schedule(&self, when: Option<i64>, label: Label, cb: Callback) -> Result<Handle, Error> {
+        if self.is_closed() {
+            return self.fail(Error::Closed);
+        }
+        let inner = &self.inner;
+        let seq = inner.world.next_seq();
+        let cell = Rc::new(HandleCell::new(seq, when, label, cb, Rc::downgrade(inner)));
+        match when {
+            None => self.push_ready(cell.clone()),
+            Some(when) => {
+                let key = match inner.world.config.tie_break {
+                    crate::TieBreak::Random => inner.world.tie_break_key(),
+                    _ => 0,
+                };
+                cell.set_scheduled(true);
+                inner.report(|| Probe::TimerPushed { seq, when, key });
+                inner.timers.borrow_mut().push(TimerEntry { when, key, handle: cell.clone() });
+            }
+        }
+        Ok(Handle(cell))
+    }
+
+    fn push_ready(&self, cell: Rc<HandleCell>) {
+        self.inner.report(|| Probe::ReadyAppended { seq: cell.seq });
+        self.inner.ready.borrow_mut().push_back(cell);
+    }
+
+    /// Records a failed loop call as an `error` event and returns it.
+    pub(crate) fn fail<T>(&self, error: Error) -> Result<T, Error> {
+        self.inner.record(EventKind::Error { message: error.to_string().into() });
+        Err(error)
+    }
+
+    // ----- futures and tasks -----------------------------------------
+
+    /// `loop.create_future()`: a pending future on this loop, not recorded
+    /// in the trace.
+    pub fn create_future<T: Clone + TraceValue + 'static>(&self) -> Future<T> {
+        Future::new(self, None)
+    }
+
+    /// A future whose completion the trace records as `done name=…`.
+    pub fn create_future_named<T: Clone + TraceValue + 'static>(&self, name: impl Into<Rc<str>>) -> Future<T> {
+        Future::new(self, Some(name.into()))
+    }
+
+    /// `loop.create_task(coro)`: wraps a Rust `async` block in a task named
+    /// `Task-N` and schedules its first step with `call_soon`.
+    ///
+    /// The block returns `Result<T, Error>`: `Err(Error::Cancelled)` cancels
+    /// the task, any other `Err` is its exception.
+    pub fn create_task<T, F>(&self, coro: F) -> Result<Task<T>, Error>
+    where
+        T: Clone + TraceValue + 'static,
+        F: std::future::Future<Output = Result<T, Error>> + 'static,
+    {
+        let n = self.inner.tasks_made.get() + 1;
+        self.create_task_named(format!("Task-{n}"), coro)
+    }
+
+    /// [`create_task`](EventLoop::create_task) with the name the trace records.
+    pub fn create_task_named<T, F>(&self, name: impl Into<Rc<str>>, coro: F) -> Result<Task<T>, Error>
+    where
+        T: Clone + TraceValue + 'static,
+        F: std::future::Future<Output = Result<T, Error>> + 'static,
+    {
+        if self.is_closed() {
+            return self.fail(Error::Closed);
+        }
+        self.inner.tasks_made.set(self.inner.tasks_made.get() + 1);
+        Task::spawn(self, name.into(), Box::pin(coro))
+    }
+
+    // ----- trace ------------------------------------------------------
+
+    /// Records `log TEXT`.
+    pub fn log(&self, text: impl Into<Rc<str>>) {
+        self.inner.record(EventKind::Log { text: text.into() });
+    }
+
+    /// Records any event, stamped with this loop's iteration and the clock.
+    pub fn record(&self, kind: EventKind) {
+        self.inner.record(kind);
+    }
+
+    /// The trace so far, of this loop and every loop sharing its clock.
+    pub fn trace(&self) -> Vec<Event> {
+        self.inner.world.trace.borrow().clone()
+    }
+
+    /// Takes the trace so far, leaving it empty.
+    pub fn take_trace(&self) -> Vec<Event> {
+        std::mem::take(&mut *self.inner.world.trace.borrow_mut())
+    }
+
+    /// A duration in `[low, high]` nanoseconds drawn from the program's
+    /// seeded stream (a scenario's `rand(A, B)`).
+    pub fn random_nanos(&self, low: i64, high: i64) -> i64 {
+        let (low, high) = if low <= high { (low, high) } else { (high, low) };
+        self.inner.world.program_rng.borrow_mut().in_range(low, high)
+    }
+}
+
+fn default_name() -> Rc<str> {
+    thread_local! {
+        static NAME: Rc<str> = Rc::from("callback");
+    }
+    NAME.with(Rc::clone)
+}

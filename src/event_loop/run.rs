@@ -1,0 +1,282 @@
+//! `_run_once` and the drivers built on it, as CPython 3.11 has them.
+//!
+//! One pass (`BaseEventLoop._run_once`):
+//! 1. Drop cancelled timers: all of them when more than half of more than
+//!    100 are cancelled (the queue is compacted and re-heapified), otherwise
+//!    only those at the head.
+//! 2. Wait: 0 if anything is ready or the loop is stopping, else until the
+//!    earliest deadline, at most 86,400 s. Here waiting *is* advancing the
+//!    virtual clock (plus jitter, if configured). Nothing ready and no timer:
+//!    the loop would block forever, so the pass reports idle.
+//! 3. Move every timer with `deadline <= now` to the ready queue, in queue order.
+//! 4. Run the callbacks that were ready when the batch began, FIFO, skipping
+//!    cancelled ones. What they schedule waits for the next pass.
+
+use super::{EventLoop, LoopInner};
+use crate::error::Error;
+use crate::future::Awaitable;
+use crate::invariant::Probe;
+use crate::time::MAXIMUM_SELECT_TIMEOUT;
+use crate::trace::{Driver, EventKind};
+use crate::value::TraceValue;
+use std::rc::Rc;
+
+/// CPython's `_MIN_SCHEDULED_TIMER_HANDLES`.
+const MIN_SCHEDULED_TIMER_HANDLES: usize = 100;
+
+/// How a pass ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Pass {
+    Ran,
+    Idle,
+}
+
+impl LoopInner {
+    /// Step 1: drop cancelled timers, as `_run_once` does.
+    fn sweep_cancelled_timers(&self) {
+        let mut timers = self.timers.borrow_mut();
+        let count = timers.len();
+        // `cancelled / count > 0.5`, in integers.
+        let dropped = if count > MIN_SCHEDULED_TIMER_HANDLES && 2 * self.timer_cancelled_count.get() > count {
+            self.timer_cancelled_count.set(0);
+            timers.remove_cancelled()
+        } else {
+            let mut dropped = Vec::new();
+            while timers.peek().is_some_and(|t| t.handle.is_cancelled()) {
+                self.timer_cancelled_count.set(self.timer_cancelled_count.get().saturating_sub(1));
+                dropped.extend(timers.pop());
+            }
+            dropped
+        };
+        drop(timers);
+        for entry in &dropped {
+            entry.handle.set_scheduled(false);
+        }
+    }
+
+    /// Step 2: how long the pass waits, `None` for forever.
+    fn wait(&self) -> Option<i64> {
+        if self.stopping.get() || !self.ready.borrow().is_empty() {
+            return Some(0);
+        }
+        let head = self.timers.borrow().peek().map(|t| t.when)?;
+        Some(head.saturating_sub(self.now()).clamp(0, MAXIMUM_SELECT_TIMEOUT))
+    }
+
+    /// Waiting on a virtual clock: time jumps.
+    fn advance_clock(&self, wait: i64) {
+        let jitter = self.world.config.jitter_nanos;
+        let late = if wait > 0 && jitter > 0 { self.world.jitter_rng.borrow_mut().in_range(0, jitter) } else { 0 };
+        #[allow(unused_mut)]
+        let mut by = wait.saturating_add(late);
+        #[cfg(feature = "mutants")]
+        if self.world.config.mutant == Some(crate::mutant::Mutant::TimerEarly) && wait > 0 {
+            by -= 1;
+        }
+        let from = self.now();
+        let to = from.saturating_add(by);
+        self.world.clock.set(to);
+        self.report(|| Probe::ClockAdvanced { from, to });
+    }
+
+    /// Step 3: every due timer to the ready queue.
+    fn collect_due_timers(&self) {
+        #[allow(unused_mut)]
+        let mut due_until = self.now();
+        #[cfg(feature = "mutants")]
+        if self.world.config.mutant == Some(crate::mutant::Mutant::TimerEarly) {
+            due_until += 1;
+        }
+        let now = self.now();
+        loop {
+            let mut timers = self.timers.borrow_mut();
+            if !timers.peek().is_some_and(|t| t.when <= due_until) {
+                return;
+            }
+            let Some(entry) = timers.pop() else { return };
+            drop(timers);
+            entry.handle.set_scheduled(false);
+            self.report(|| Probe::TimerDue { seq: entry.handle.seq, when: entry.when, key: entry.key, now });
+            self.report(|| Probe::ReadyAppended { seq: entry.handle.seq });
+            self.ready.borrow_mut().push_back(entry.handle);
+        }
+    }
+}
+
+impl EventLoop {
+    /// One `_run_once` pass.
+    fn run_once(&self) -> Pass {
+        let inner = &self.inner;
+        inner.iteration.set(inner.iteration.get() + 1);
+        inner.report(|| Probe::PassStart { iteration: inner.iteration.get(), now: inner.now() });
+        inner.sweep_cancelled_timers();
+        let Some(wait) = inner.wait() else {
+            return Pass::Idle;
+        };
+        inner.advance_clock(wait);
+        inner.collect_due_timers();
+        self.run_batch();
+        Pass::Ran
+    }
+
+    /// Step 4: the callbacks ready when the batch began, in order.
+    fn run_batch(&self) {
+        let inner = &self.inner;
+        #[allow(unused_mut)]
+        let mut batch = inner.ready.borrow().len();
+        #[cfg(feature = "mutants")]
+        let mutant = inner.world.config.mutant;
+        inner.report(|| Probe::BatchStart { size: batch });
+        let mut i = 0;
+        while i < batch {
+            i += 1;
+            #[cfg(feature = "mutants")]
+            let next = match mutant {
+                Some(crate::mutant::Mutant::LifoReady) => inner.ready.borrow_mut().pop_back(),
+                _ => inner.ready.borrow_mut().pop_front(),
+            };
+            #[cfg(not(feature = "mutants"))]
+            let next = inner.ready.borrow_mut().pop_front();
+            let Some(handle) = next else { break };
+            #[allow(unused_mut)]
+            let mut skip = handle.is_cancelled();
+            #[cfg(feature = "mutants")]
+            if mutant == Some(crate::mutant::Mutant::RunCancelled) {
+                skip = false;
+            }
+            inner.report(|| Probe::Run { seq: handle.seq, when: handle.when, now: inner.now(), skipped: skip });
+            if skip {
+                continue;
+            }
+            if let Some(callback) = handle.take_callback() {
+                let name = match &handle.label {
+                    super::handle::Label::User(name) => {
+                        inner.record(EventKind::Call { name: name.clone() });
+                        Some(name.clone())
+                    }
+                    super::handle::Label::Internal => None,
+                };
+                if let Err(error) = callback(self) {
+                    let name = name.unwrap_or_else(|| Rc::from("internal"));
+                    inner.record(EventKind::Exception { name, message: error.to_string().into() });
+                }
+            }
+            #[cfg(feature = "mutants")]
+            match mutant {
+                Some(crate::mutant::Mutant::IgnoreBatchSnapshot) => batch = inner.ready.borrow().len() + i,
+                Some(crate::mutant::Mutant::StopMidBatch) if inner.stopping.get() => break,
+                _ => {}
+            }
+        }
+        inner.report(|| Probe::BatchEnd);
+    }
+
+    fn check_can_run(&self) -> Result<(), Error> {
+        if self.is_closed() {
+            return self.fail(Error::Closed);
+        }
+        if self.is_running() {
+            return self.fail(Error::AlreadyRunning);
+        }
+        if super::registry::get_running_loop().is_some() {
+            return self.fail(Error::AnotherLoopRunning);
+        }
+        Ok(())
+    }
+
+    /// The body of `run_forever`, without the `returned` event.
+    fn run_until_stopped(&self) -> Result<(), Error> {
+        let inner = &self.inner;
+        inner.running.set(true);
+        let previous = super::registry::set_running_loop(Some(self.clone()));
+        let outcome = loop {
+            if inner.iteration.get() >= inner.world.config.max_iterations {
+                inner.record(EventKind::Budget);
+                break Err(Error::BudgetExhausted);
+            }
+            if self.run_once() == Pass::Idle {
+                inner.record(EventKind::Idle);
+                break Err(Error::Idle);
+            }
+            if inner.stopping.get() {
+                break Ok(());
+            }
+        };
+        inner.stopping.set(false);
+        inner.running.set(false);
+        super::registry::set_running_loop(previous);
+        inner.report(|| Probe::RunForeverReturned);
+        outcome
+    }
+
+    /// `loop.run_forever()`: runs passes until `stop()`.
+    ///
+    /// Ends `Ok` after the batch in which `stop()` was called; with
+    /// [`Error::Idle`] when nothing is ready and no timer is left (a real
+    /// loop would block forever); with [`Error::BudgetExhausted`] when the
+    /// loop has made `max_iterations` passes. Fails at once, recording an
+    /// `error` event, if the loop is closed or running, or another loop runs.
+    pub fn run_forever(&self) -> Result<(), Error> {
+        self.check_can_run()?;
+        self.run_until_stopped()?;
+        self.inner.record(EventKind::Returned { driver: Driver::RunForever, value: None });
+        Ok(())
+    }
+
+    /// `loop.run_until_complete(future)`: runs until `future` (a
+    /// [`Task`](crate::Task) or [`Future`](crate::Future)) is done and
+    /// returns its result.
+    ///
+    /// The loop stops from the future's done callback, so it returns one
+    /// pass after the future finished, as asyncio does. A future that raised
+    /// or was cancelled gives its error, recorded as an `error` event.
+    pub fn run_until_complete<T, A>(&self, future: &A) -> Result<T, Error>
+    where
+        T: Clone + TraceValue + 'static,
+        A: Awaitable<T>,
+    {
+        self.check_can_run()?;
+        let waitable = future.waitable();
+        let stop_on_done = waitable.add_done_callback(
+            super::handle::Label::Internal,
+            Box::new(|lp: &EventLoop| {
+                lp.stop();
+                Ok(())
+            }),
+        )?;
+        let outcome = self.run_until_stopped();
+        waitable.remove_done_callback(stop_on_done);
+        outcome?;
+        #[allow(unused_mut)]
+        let mut done = waitable.is_done();
+        #[cfg(feature = "mutants")]
+        if self.config().mutant == Some(crate::mutant::Mutant::ReturnEarly) {
+            done = true;
+        }
+        if !done {
+            self.inner.report(|| Probe::RunUntilCompleteReturned { ok: false, future_done: false });
+            return self.fail(Error::StoppedBeforeComplete);
+        }
+        self.inner.report(|| Probe::RunUntilCompleteReturned { ok: true, future_done: waitable.is_done() });
+        match future.try_result() {
+            Ok(value) => {
+                let traced = Some(value.trace_value());
+                self.inner.record(EventKind::Returned { driver: Driver::RunUntilComplete, value: traced });
+                Ok(value)
+            }
+            Err(error) => self.fail(error),
+        }
+    }
+
+    /// Wraps `coro` in a task and runs it to completion: asyncio's
+    /// `run_until_complete(coro())`.
+    pub fn block_on<T, F>(&self, coro: F) -> Result<T, Error>
+    where
+        T: Clone + TraceValue + 'static,
+        F: std::future::Future<Output = Result<T, Error>> + 'static,
+    {
+        self.check_can_run()?;
+        let task = self.create_task(coro)?;
+        self.run_until_complete(&task)
+    }
+}

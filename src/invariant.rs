@@ -1,0 +1,209 @@
+//! The invariants checked on every run.
+//!
+//! The checker sits apart from the loop: the loop only *reports* what it
+//! does (a [`Probe`] per step of `_run_once`), and the checker keeps its own
+//! model of the queues and the clock to judge those reports. A bug in the
+//! loop's queues therefore shows up as a disagreement with the model, not as
+//! a check that shares the bug. Violations become `invariant_violated`
+//! events (and exit status 1 from the CLI).
+//!
+//! | invariant | meaning |
+//! |---|---|
+//! | `timer_early` | no timer leaves the queue (or runs) before its deadline |
+//! | `timer_order` | timers leave in nondecreasing deadline order; ties as the policy says |
+//! | `ready_fifo` | ready callbacks run in the order they became ready |
+//! | `batch_snapshot` | a callback made ready during a batch never runs in it |
+//! | `stop` | after `stop()`, `run_forever` returns at the end of that batch |
+//! | `cancelled_ran` | a cancelled handle never runs |
+//! | `clock` | the clock never goes back, and moves only when nothing is ready |
+//! | `run_until_complete` | `run_until_complete` returns only when its future is done |
+//! | `closed_loop` | a closed loop runs nothing |
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+/// One thing a loop did, as it reports it to the checker. `seq` numbers a
+/// handle, `when` is a deadline and `now` the clock, in nanoseconds.
+#[allow(missing_docs)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Probe {
+    /// A timer entered the queue with tie key `key`.
+    TimerPushed { seq: u64, when: i64, key: u64 },
+    /// A handle was cancelled.
+    Cancelled { seq: u64 },
+    /// A handle joined the ready queue.
+    ReadyAppended { seq: u64 },
+    /// A `_run_once` pass began.
+    PassStart { iteration: u64, now: i64 },
+    /// The pass waited: the clock moved.
+    ClockAdvanced { from: i64, to: i64 },
+    /// A due timer left the queue.
+    TimerDue { seq: u64, when: i64, key: u64, now: i64 },
+    /// The batch began with `size` ready callbacks.
+    BatchStart { size: usize },
+    /// A ready handle was taken: run, or skipped as cancelled.
+    Run { seq: u64, when: Option<i64>, now: i64, skipped: bool },
+    /// The batch ended.
+    BatchEnd,
+    /// `stop()` was called.
+    Stop,
+    /// `run_forever`'s loop ended (for any reason).
+    RunForeverReturned,
+    /// `run_until_complete` returned; `ok`: with its future's result.
+    RunUntilCompleteReturned { ok: bool, future_done: bool },
+    /// The loop was closed.
+    Closed,
+}
+
+/// A broken rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    /// The invariant's short name (see the module table).
+    pub invariant: &'static str,
+    /// What happened.
+    pub message: String,
+}
+
+/// The checker's model of one loop.
+#[derive(Default)]
+struct LoopModel {
+    ready: VecDeque<u64>,
+    /// Ready callbacks that were there when the batch began.
+    batch_left: Option<usize>,
+    /// Pending timers by total key `(when, key, seq)`.
+    timers: BTreeSet<(i64, u64, u64)>,
+    timer_keys: BTreeMap<u64, (i64, u64)>,
+    stopping: bool,
+    /// A batch ended while stopping: the next thing must be the return.
+    must_return: bool,
+    closed: bool,
+}
+
+/// Checks the probes of every loop in a world.
+#[derive(Default)]
+pub struct Checker {
+    loops: BTreeMap<u32, LoopModel>,
+    cancelled: BTreeSet<u64>,
+    clock: Option<i64>,
+    /// Compare ties by `(key, seq)`; `heapq` ties are CPython's business
+    /// (checked against CPython by the conformance suite).
+    pub total_tie_order: bool,
+}
+
+impl Checker {
+    /// A checker for a world whose tie-break policy is `policy`.
+    pub fn for_policy(policy: crate::TieBreak) -> Checker {
+        Checker { total_tie_order: policy != crate::TieBreak::Heapq, ..Checker::default() }
+    }
+
+    /// Judges one probe from loop `id`.
+    pub fn observe(&mut self, id: u32, probe: &Probe) -> Option<Violation> {
+        let fail = |invariant: &'static str, message: String| Some(Violation { invariant, message });
+        let total = self.total_tie_order;
+        let model = self.loops.entry(id).or_default();
+        if model.must_return && !matches!(probe, Probe::RunForeverReturned | Probe::Stop) {
+            model.must_return = false;
+            return fail("stop", format!("the loop went on after the batch in which stop() was called ({probe:?})"));
+        }
+        match *probe {
+            Probe::TimerPushed { seq, when, key } => {
+                model.timers.insert((when, key, seq));
+                model.timer_keys.insert(seq, (when, key));
+            }
+            Probe::Cancelled { seq } => {
+                self.cancelled.insert(seq);
+            }
+            Probe::ReadyAppended { seq } => model.ready.push_back(seq),
+            Probe::PassStart { now, .. } => {
+                if let Some(before) = self.clock {
+                    if now < before {
+                        return fail("clock", format!("the clock went back from {before} ns to {now} ns"));
+                    }
+                }
+                self.clock = Some(now);
+            }
+            Probe::ClockAdvanced { from, to } => {
+                self.clock = Some(to);
+                if to < from {
+                    return fail("clock", format!("the clock went back from {from} ns to {to} ns"));
+                }
+                if to > from && (!model.ready.is_empty() || model.stopping) {
+                    return fail("clock", format!("the clock moved from {from} ns to {to} ns while callbacks were ready"));
+                }
+            }
+            Probe::TimerDue { seq, when, key, now } => {
+                model.timer_keys.remove(&seq);
+                let first = model.timers.first().copied();
+                model.timers.remove(&(when, key, seq));
+                if when > now {
+                    return fail("timer_early", format!("timer #{seq} due at {when} ns left the queue at {now} ns"));
+                }
+                if let Some((first_when, first_key, first_seq)) = first {
+                    let out_of_order = if total { (first_when, first_key, first_seq) != (when, key, seq) } else { first_when < when };
+                    if out_of_order {
+                        return fail(
+                            "timer_order",
+                            format!("timer #{seq} (deadline {when} ns) left before timer #{first_seq} (deadline {first_when} ns)"),
+                        );
+                    }
+                }
+            }
+            Probe::BatchStart { size } => {
+                model.batch_left = Some(size);
+                if size != model.ready.len() {
+                    return fail("batch_snapshot", format!("batch of {size} while {} callbacks were ready", model.ready.len()));
+                }
+            }
+            Probe::Run { seq, when, now, skipped } => {
+                if model.closed {
+                    return fail("closed_loop", format!("a closed loop ran handle #{seq}"));
+                }
+                let expected = model.ready.pop_front();
+                if expected != Some(seq) {
+                    if let Some(at) = model.ready.iter().position(|s| *s == seq) {
+                        model.ready.remove(at);
+                    }
+                    return fail("ready_fifo", format!("handle #{seq} ran before handle #{}", expected.map_or(-1, |s| s as i64)));
+                }
+                match model.batch_left.as_mut() {
+                    Some(0) | None => {
+                        return fail("batch_snapshot", format!("handle #{seq} became ready during the batch and ran in it"))
+                    }
+                    Some(left) => *left -= 1,
+                }
+                let was_cancelled = self.cancelled.remove(&seq);
+                if was_cancelled && !skipped {
+                    return fail("cancelled_ran", format!("cancelled handle #{seq} ran"));
+                }
+                if let Some(when) = when {
+                    if when > now && !skipped {
+                        return fail("timer_early", format!("timer #{seq} due at {when} ns ran at {now} ns"));
+                    }
+                }
+            }
+            Probe::BatchEnd => {
+                if let Some(left @ 1..) = model.batch_left.take() {
+                    return fail("batch_snapshot", format!("the batch ended with {left} of its callbacks not run"));
+                }
+                if model.stopping {
+                    model.must_return = true;
+                }
+            }
+            Probe::Stop => model.stopping = true,
+            Probe::RunForeverReturned => {
+                model.stopping = false;
+                model.must_return = false;
+            }
+            Probe::RunUntilCompleteReturned { ok, future_done } => {
+                if ok && !future_done {
+                    return fail("run_until_complete", "run_until_complete returned before its future was done".into());
+                }
+            }
+            Probe::Closed => {
+                model.closed = true;
+                model.ready.clear();
+                model.timers.clear();
+            }
+        }
+        None
+    }
+}

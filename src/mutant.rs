@@ -1,0 +1,37 @@
+//! Deliberate bugs, compiled only with the `mutants` feature.
+//!
+//! Each mutant breaks one rule of the loop. The test suite turns each on and
+//! shows that the invariant checker or a fuzz target catches it within a
+//! bounded number of runs: checks that cannot fail prove nothing.
+
+/// One deliberate bug in the loop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Mutant {
+    /// The ready queue runs newest first.
+    LifoReady,
+    /// `run_forever` leaves in the middle of the batch in which `stop()` was called.
+    StopMidBatch,
+    /// Waits end 1 ns before the deadline, and timers 1 ns from due fire.
+    TimerEarly,
+    /// Cancelled handles run anyway.
+    RunCancelled,
+    /// Callbacks scheduled during a batch run in it.
+    IgnoreBatchSnapshot,
+    /// The `random` tie-break policy ignores the seed.
+    UnseededRandomTies,
+    /// `run_until_complete` returns without its future being done.
+    ReturnEarly,
+}
+
+impl Mutant {
+    /// Every mutant.
+    pub const ALL: [Mutant; 7] = [
+        Mutant::LifoReady,
+        Mutant::StopMidBatch,
+        Mutant::TimerEarly,
+        Mutant::RunCancelled,
+        Mutant::IgnoreBatchSnapshot,
+        Mutant::UnseededRandomTies,
+        Mutant::ReturnEarly,
+    ];
+}

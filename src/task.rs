@@ -1,0 +1,376 @@
+//! asyncio tasks over Rust `async`: steps, wake-ups and cancellation.
+//!
+//! A task drives one `async` block with CPython's `Task.__step` protocol:
+//!
+//! * creating a task `call_soon`s its first step;
+//! * a step polls the block once; it ends where the block awaits something
+//!   not done yet. The awaitable says what that was: a bare `yield`
+//!   (`sleep(0)`) `call_soon`s the next step; a future or task gets the
+//!   task's wake-up as a done callback, so the next step runs one pass after
+//!   it finishes;
+//! * `Task::cancel` cancels what the task waits on (which wakes it with
+//!   `CancelledError`), or, when it waits on nothing, marks it so that its
+//!   next step delivers `CancelledError` at its suspension point — or, if it
+//!   never started, finishes it cancelled without running its body.
+//!
+//! Rust has no `coro.throw`, so a loopsim awaitable ([`sleep`],
+//! [`yield_now`], awaiting a [`Future`](crate::Future) or [`Task`]) checks at
+//! the start of each step for an exception sent to the task, and returns it
+//! as `Err`. The body propagates it with `?`, as Python propagates
+//! `CancelledError`; a body that swallows it goes on, as in Python.
+
+use crate::error::Error;
+use crate::event_loop::handle::{boxed, Callback, Label};
+use crate::event_loop::{Blocked, CallbackResult, EventLoop, Handle, StepContext};
+use crate::future::{current_step_loop, Awaitable, FutureCore, Wait, Waitable};
+use crate::time::IntoNanos;
+use crate::trace::EventKind;
+use crate::value::TraceValue;
+use std::cell::{Cell, RefCell};
+use std::pin::Pin;
+use std::rc::{Rc, Weak};
+use std::task::{Context, Poll, Waker};
+
+type Coroutine<T> = Pin<Box<dyn std::future::Future<Output = Result<T, Error>>>>;
+
+pub(crate) struct TaskInner<T> {
+    future: FutureCore<T>,
+    name: Rc<str>,
+    coro: RefCell<Option<Coroutine<T>>>,
+    started: Cell<bool>,
+    /// CPython's `_must_cancel`.
+    must_cancel: Cell<bool>,
+    /// An exception for the next step other than cancellation.
+    throw_next: RefCell<Option<Error>>,
+    /// CPython's `_fut_waiter`: what the task waits on.
+    fut_waiter: RefCell<Option<Rc<dyn Waitable>>>,
+    this: Weak<TaskInner<T>>,
+}
+
+/// An asyncio `Task` running a Rust `async` block that returns
+/// `Result<T, Error>`.
+///
+/// Cheap to clone: clones are the same task. Await it from another task to
+/// get its result.
+pub struct Task<T>(Rc<TaskInner<T>>);
+
+impl<T> Clone for Task<T> {
+    fn clone(&self) -> Self {
+        Task(self.0.clone())
+    }
+}
+
+impl<T: Clone + TraceValue + 'static> Task<T> {
+    pub(crate) fn spawn(lp: &EventLoop, name: Rc<str>, coro: Coroutine<T>) -> Result<Task<T>, Error> {
+        let inner = Rc::new_cyclic(|this| TaskInner {
+            future: FutureCore::new(lp, Some(name.clone())),
+            name,
+            coro: RefCell::new(Some(coro)),
+            started: Cell::new(false),
+            must_cancel: Cell::new(false),
+            throw_next: RefCell::new(None),
+            fut_waiter: RefCell::new(None),
+            this: this.clone(),
+        });
+        lp.schedule_internal(None, inner.step_callback())?;
+        Ok(Task(inner))
+    }
+
+    /// The task's name (`Task-N` unless given).
+    pub fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// `task.cancel()`: asks the task to finish with `CancelledError`.
+    /// `false` if it is already done.
+    pub fn cancel(&self) -> bool {
+        Waitable::cancel(&*self.0)
+    }
+
+    /// `task.done()`.
+    pub fn done(&self) -> bool {
+        self.0.future.is_done()
+    }
+
+    /// `task.cancelled()`.
+    pub fn cancelled(&self) -> bool {
+        matches!(self.0.future.result(), Err(Error::Cancelled)) && self.done()
+    }
+
+    /// `task.result()`.
+    pub fn result(&self) -> Result<T, Error> {
+        self.0.future.result()
+    }
+
+    /// `task.add_done_callback(cb)`, recorded as `call name=callback`.
+    pub fn add_done_callback<F, R>(&self, cb: F) -> Result<(), Error>
+    where
+        F: FnOnce(&EventLoop) -> R + 'static,
+        R: CallbackResult,
+    {
+        self.add_done_callback_named("callback", cb)
+    }
+
+    /// [`add_done_callback`](Task::add_done_callback) with the name the
+    /// trace records.
+    pub fn add_done_callback_named<F, R>(&self, name: impl Into<Rc<str>>, cb: F) -> Result<(), Error>
+    where
+        F: FnOnce(&EventLoop) -> R + 'static,
+        R: CallbackResult,
+    {
+        self.0.future.add_done_callback(Label::User(name.into()), boxed(cb)).map(|_| ())
+    }
+}
+
+impl<T: Clone + TraceValue + 'static> TaskInner<T> {
+    fn rc(&self) -> Rc<TaskInner<T>> {
+        self.this.upgrade().expect("a task is alive while it runs")
+    }
+
+    /// A callback that runs the next step.
+    fn step_callback(self: &Rc<Self>) -> Callback {
+        let task = self.clone();
+        Box::new(move |lp: &EventLoop| {
+            task.step(lp);
+            Ok(())
+        })
+    }
+
+    /// `Task.__step`.
+    fn step(self: &Rc<Self>, lp: &EventLoop) {
+        if self.future.is_done() {
+            return;
+        }
+        lp.inner.record(EventKind::Step { task: self.name.clone() });
+        let cancelling = self.must_cancel.replace(false);
+        let throw = if cancelling { Some(Error::Cancelled) } else { self.throw_next.borrow_mut().take() };
+        self.fut_waiter.borrow_mut().take();
+
+        let (poll, blocked) = if cancelling && !self.started.get() {
+            // Throwing into a coroutine that never ran: its body never runs.
+            drop(self.coro.borrow_mut().take());
+            (Poll::Ready(Err(Error::Cancelled)), None)
+        } else {
+            self.started.set(true);
+            self.poll_body(lp, throw)
+        };
+
+        match poll {
+            Poll::Ready(Ok(value)) if self.must_cancel.replace(false) => {
+                // Cancelled right before the body returned.
+                drop(value);
+                self.finish(lp, Err(Error::Cancelled));
+            }
+            Poll::Ready(outcome) => self.finish(lp, outcome),
+            Poll::Pending => self.suspend(lp, blocked),
+        }
+    }
+
+    /// Polls the body once with the loop's step context set.
+    fn poll_body(&self, lp: &EventLoop, throw: Option<Error>) -> (Poll<Result<T, Error>>, Option<Blocked>) {
+        let Some(mut coro) = self.coro.borrow_mut().take() else {
+            return (Poll::Ready(Err(Error::Cancelled)), None);
+        };
+        let context = StepContext { throw, blocked: None };
+        let outer = lp.inner.step.replace(Some(context));
+        let poll = coro.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+        let context = lp.inner.step.replace(outer);
+        if poll.is_pending() {
+            *self.coro.borrow_mut() = Some(coro);
+        } else {
+            drop(coro);
+        }
+        (poll, context.and_then(|c| c.blocked))
+    }
+
+    fn finish(&self, lp: &EventLoop, outcome: Result<T, Error>) {
+        if let Err(error) = self.future.finish(outcome) {
+            let _ = lp.fail::<()>(error);
+        }
+    }
+
+    /// The step ended at an await: arrange the next one.
+    fn suspend(self: &Rc<Self>, lp: &EventLoop, blocked: Option<Blocked>) {
+        match blocked {
+            Some(Blocked::Yield) => {
+                let _ = lp.schedule_internal(None, self.step_callback());
+            }
+            Some(Blocked::On(waitable)) if waitable.identity() == self.future_identity() => {
+                *self.throw_next.borrow_mut() = Some(Error::AwaitItself);
+                let _ = lp.schedule_internal(None, self.step_callback());
+            }
+            Some(Blocked::On(waitable)) => {
+                let _ = waitable.add_done_callback(Label::Internal, self.step_callback());
+                *self.fut_waiter.borrow_mut() = Some(waitable.clone());
+                if self.must_cancel.get() && waitable.cancel() {
+                    self.must_cancel.set(false);
+                }
+            }
+            None => {
+                let message = "a task awaited something that is not a loopsim future";
+                self.finish(lp, Err(Error::raised(message)));
+            }
+        }
+    }
+
+    fn future_identity(&self) -> *const () {
+        self as *const Self as *const ()
+    }
+}
+
+impl<T: Clone + TraceValue + 'static> Waitable for TaskInner<T> {
+    fn is_done(&self) -> bool {
+        self.future.is_done()
+    }
+
+    /// `Task.cancel()`.
+    fn cancel(&self) -> bool {
+        if self.future.is_done() {
+            return false;
+        }
+        let waiter = self.fut_waiter.borrow().clone();
+        if let Some(waiter) = waiter {
+            if waiter.cancel() {
+                return true;
+            }
+        }
+        self.must_cancel.set(true);
+        true
+    }
+
+    fn add_done_callback(&self, label: Label, cb: Callback) -> Result<u64, Error> {
+        self.future.add_done_callback(label, cb)
+    }
+
+    fn remove_done_callback(&self, id: u64) {
+        self.future.remove_done_callback(id)
+    }
+
+    fn identity(&self) -> *const () {
+        self.future_identity()
+    }
+}
+
+impl<T: Clone + TraceValue + 'static> Awaitable<T> for Task<T> {
+    fn waitable(&self) -> Rc<dyn Waitable> {
+        self.0.rc()
+    }
+
+    fn try_result(&self) -> Result<T, Error> {
+        self.0.future.result()
+    }
+}
+
+impl<T: Clone + TraceValue + 'static> std::future::IntoFuture for Task<T> {
+    type Output = Result<T, Error>;
+    type IntoFuture = Wait<T, Task<T>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Wait::new(self)
+    }
+}
+
+/// `asyncio.create_task(coro)`: a task on the running loop.
+///
+/// # Panics
+/// Outside a running loop, like asyncio's `RuntimeError: no running event loop`.
+pub fn create_task<T, F>(coro: F) -> Result<Task<T>, Error>
+where
+    T: Clone + TraceValue + 'static,
+    F: std::future::Future<Output = Result<T, Error>> + 'static,
+{
+    let lp = crate::event_loop::get_running_loop().expect("loopsim::create_task: no running event loop");
+    lp.create_task(coro)
+}
+
+/// `await asyncio.sleep(0)`: gives up the rest of this pass; the task's next
+/// step runs in the next one.
+pub fn yield_now() -> YieldNow {
+    YieldNow { yielded: false }
+}
+
+/// The future [`yield_now`] returns.
+pub struct YieldNow {
+    yielded: bool,
+}
+
+impl std::future::Future for YieldNow {
+    type Output = Result<(), Error>;
+
+    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let lp = current_step_loop("yield_now() was awaited");
+        if self.yielded {
+            return Poll::Ready(lp.inner.take_thrown().map_or(Ok(()), Err));
+        }
+        self.yielded = true;
+        lp.inner.block(Blocked::Yield);
+        Poll::Pending
+    }
+}
+
+/// `await asyncio.sleep(delay)`: a future completed by a timer `delay`
+/// from now. `delay <= 0` is [`yield_now`].
+pub fn sleep(delay: impl IntoNanos) -> Sleep {
+    Sleep { delay: delay.into_nanos(), state: SleepState::Start }
+}
+
+/// The future [`sleep`] returns.
+pub struct Sleep {
+    delay: i64,
+    state: SleepState,
+}
+
+enum SleepState {
+    Start,
+    Yielding(YieldNow),
+    Waiting { wait: Wait<(), crate::Future<()>>, timer: Handle },
+    Finished,
+}
+
+impl std::future::Future for Sleep {
+    type Output = Result<(), Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        if let SleepState::Start = this.state {
+            let lp = current_step_loop("sleep() was awaited");
+            if this.delay <= 0 {
+                this.state = SleepState::Yielding(yield_now());
+            } else {
+                let future = lp.create_future::<()>();
+                let fire = future.clone();
+                let timer = lp.schedule_internal(
+                    Some(lp.inner.now().saturating_add(this.delay)),
+                    Box::new(move |_: &EventLoop| {
+                        // `futures._set_result_unless_cancelled`
+                        if !fire.done() {
+                            let _ = fire.set_result(());
+                        }
+                        Ok(())
+                    }),
+                )?;
+                this.state = SleepState::Waiting { wait: Wait::new(future), timer };
+            }
+        }
+        let poll = match &mut this.state {
+            SleepState::Yielding(y) => Pin::new(y).poll(cx),
+            SleepState::Waiting { wait, .. } => Pin::new(wait).poll(cx),
+            SleepState::Start | SleepState::Finished => Poll::Ready(Ok(())),
+        };
+        if poll.is_ready() {
+            // `finally: h.cancel()`
+            if let SleepState::Waiting { timer, .. } = std::mem::replace(&mut this.state, SleepState::Finished) {
+                timer.cancel();
+            }
+        }
+        poll
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        if let SleepState::Waiting { timer, .. } = &self.state {
+            timer.cancel();
+        }
+    }
+}
