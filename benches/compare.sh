@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Runs the workloads on loopsim, tokio and CPython asyncio, one after the
+# other, and prints a side-by-side table of ns per event with the targets.
+#
+#   bash benches/compare.sh            # everything (~5-8 minutes on 2 cores)
+#   BENCH_REPS=3 PY_BENCH_REPS=1 bash benches/compare.sh   # quicker, noisier
+#
+# Environment: BENCH_REPS (Rust repetitions, default 5), PY_BENCH_REPS
+# (CPython repetitions, default 3), PYTHON (default python3),
+# CARGO_TARGET_DIR (as cargo reads it), OUT (where the raw outputs go;
+# default a fresh temporary directory). Medians are compared.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+OUT=${OUT:-$(mktemp -d -t loopsim-compare.XXXXXX)}
+mkdir -p "$OUT"
+
+echo "# $(date -u '+%Y-%m-%dT%H:%M:%SZ') on $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+echo "# $(rustc --version); $($PYTHON --version 2>&1); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# raw outputs in $OUT"
+
+echo "# building the bench binaries ..." >&2
+cargo bench --no-run --bench compare_loopsim --bench tokio_workloads >"$OUT/build.log" 2>&1 ||
+    { cat "$OUT/build.log" >&2; exit 1; }
+
+echo "# running loopsim (compare_loopsim) ..." >&2
+cargo bench -q --bench compare_loopsim 2>>"$OUT/build.log" | tee "$OUT/loopsim.txt" >&2
+echo "# running tokio (tokio_workloads) ..." >&2
+cargo bench -q --bench tokio_workloads 2>>"$OUT/build.log" | tee "$OUT/tokio.txt" >&2
+echo "# running CPython asyncio (asyncio_workloads.py) ..." >&2
+"$PYTHON" benches/asyncio_workloads.py | tee "$OUT/asyncio.txt" >&2
+
+echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+"$PYTHON" - "$OUT/loopsim.txt" "$OUT/tokio.txt" "$OUT/asyncio.txt" <<'PY'
+import sys
+
+
+def load(path):
+    out = {}
+    for line in open(path):
+        parts = line.split()
+        if len(parts) == 2 and not line.startswith("#"):
+            out[parts[0]] = float(parts[1])
+    return out
+
+
+ls, tk, py = (load(p) for p in sys.argv[1:4])
+
+ROWS = [
+    # key, label, unit, target (loopsim must be <= this)
+    ("W1_call_soon_chain_1M", "W1 call_soon chain, 1M", "ns/callback", 20),
+    ("W2_call_soon_bulk_1M", "W2 call_soon bulk, 1M", "ns/callback", 60),
+    ("W3_call_later_100k", "W3 call_later, 100k", "ns/timer", 250),
+    ("W3_call_later_1M", "W3 call_later, 1M", "ns/timer", 500),
+    ("W4_sleep_100kx10", "W4 100k tasks x 10 sleeps", "ns/sleep", 300),
+    ("M1_bytes_per_timer_1M", "M1 1M pending timers", "B/timer", 64 * 1024 * 1024 / 1e6),
+    ("M1_peak_MiB_1M", "M1 1M pending timers, peak", "MiB", 64),
+]
+
+
+def num(v):
+    return "-" if v is None else f"{v:,.1f}"
+
+
+def ratio(a, b):
+    return "-" if a is None or b is None or b == 0 else f"{a / b:.2f}x"
+
+
+header = ["workload", "unit", "loopsim", "tokio", "CPython", "tokio/loopsim",
+          "CPython/loopsim", "target", "loopsim meets"]
+table = [header]
+for key, label, unit, target in ROWS:
+    l, t, p = ls.get(key), tk.get(key), py.get(key)
+    meets = "-" if l is None else ("yes" if l <= target else "NO")
+    table.append([label, unit, num(l), num(t), num(p), ratio(t, l), ratio(p, l),
+                  f"<= {target:.4g}", meets])
+
+trace = [["workload (loopsim)", "trace off ns", "trace on ns", "recording costs"]]
+for key, label, unit, _ in ROWS[:5]:
+    off, on = ls.get(key), ls.get(key + "_trace")
+    if off is not None and on is not None:
+        trace.append([label, num(off), num(on), f"{on - off:+,.1f} ns ({(on / off - 1) * 100:+.0f}%)"])
+
+
+def show(rows):
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for n, r in enumerate(rows):
+        cells = [c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))]
+        print("| " + " | ".join(cells) + " |")
+        if n == 0:
+            print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+
+
+print()
+show(table)
+print()
+show(trace)
+extra = sorted(set(tk) - {r[0] for r in ROWS})
+for key in extra:
+    print(f"tokio extra: {key} {tk[key]:,.1f}")
+PY

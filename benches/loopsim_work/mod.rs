@@ -1,0 +1,129 @@
+//! The workloads on loopsim, shared by `compare_loopsim` (plain binary) and
+//! `loop_workloads` (criterion). Each function builds a fresh loop, schedules,
+//! runs, checks that every event happened, and returns the number of events.
+//!
+//! Callbacks capture the target count (8 bytes) and bump a thread-local
+//! counter; the one that reaches the target calls `stop()`, as the CPython and
+//! tokio versions do.
+#![allow(dead_code)]
+
+use crate::common::{N_TASKS, SLEEPS_PER_TASK};
+use loopsim::{EventLoop, LoopConfig, Nanos};
+use std::cell::Cell;
+
+thread_local! {
+    static COUNT: Cell<u64> = const { Cell::new(0) };
+}
+
+fn bump() -> u64 {
+    COUNT.with(|c| {
+        let v = c.get() + 1;
+        c.set(v);
+        v
+    })
+}
+
+fn reset() {
+    COUNT.with(|c| c.set(0));
+}
+
+fn count() -> u64 {
+    COUNT.with(|c| c.get())
+}
+
+/// A loop for benchmarking: no invariant checker, no iteration budget, the
+/// trace on or off.
+pub fn new_loop(record_trace: bool) -> EventLoop {
+    LoopConfig {
+        record_trace,
+        check_invariants: false,
+        max_iterations: u64::MAX,
+        ..LoopConfig::default()
+    }
+    .build()
+}
+
+fn step(lp: &EventLoop, n: u64) {
+    if bump() < n {
+        lp.call_soon(move |lp: &EventLoop| step(lp, n))
+            .expect("call_soon");
+    } else {
+        lp.stop();
+    }
+}
+
+/// W1: a chain of `n` callbacks, each `call_soon`ing the next.
+pub fn w1_chain(n: u64, record_trace: bool) -> u64 {
+    reset();
+    let lp = new_loop(record_trace);
+    lp.call_soon(move |lp: &EventLoop| step(lp, n))
+        .expect("call_soon");
+    lp.run_forever().expect("W1 run_forever");
+    assert_eq!(count(), n);
+    n
+}
+
+/// W2: `n` callbacks scheduled up front, then run.
+pub fn w2_bulk(n: u64, record_trace: bool) -> u64 {
+    reset();
+    let lp = new_loop(record_trace);
+    for _ in 0..n {
+        lp.call_soon(move |lp: &EventLoop| {
+            if bump() == n {
+                lp.stop();
+            }
+        })
+        .expect("call_soon");
+    }
+    lp.run_forever().expect("W2 run_forever");
+    assert_eq!(count(), n);
+    n
+}
+
+/// Schedules one `call_later` per delay (nanoseconds) on `lp`.
+pub fn schedule_timers(lp: &EventLoop, delays: &[u64]) {
+    let n = delays.len() as u64;
+    for &d in delays {
+        lp.call_later(Nanos(d as i64), move |lp: &EventLoop| {
+            if bump() == n {
+                lp.stop();
+            }
+        })
+        .expect("call_later");
+    }
+}
+
+/// W3: one `call_later` per delay, run until all fired.
+pub fn w3_timers(delays: &[u64], record_trace: bool) -> u64 {
+    reset();
+    let lp = new_loop(record_trace);
+    schedule_timers(&lp, delays);
+    lp.run_forever().expect("W3 run_forever");
+    assert_eq!(count(), delays.len() as u64);
+    assert!(lp.time() > 900.0, "clock at {}", lp.time());
+    delays.len() as u64
+}
+
+/// W4: `N_TASKS` tasks, task i sleeping `delays[i*10..i*10+10]` in turn.
+pub fn w4_sleeps(delays: &'static [u64], record_trace: bool) -> u64 {
+    reset();
+    let tasks = N_TASKS as u64;
+    let lp = new_loop(record_trace);
+    for mine in delays.chunks_exact(SLEEPS_PER_TASK) {
+        lp.create_task(async move {
+            for &d in mine {
+                loopsim::sleep(Nanos(d as i64)).await?;
+            }
+            if bump() == tasks {
+                loopsim::get_running_loop().expect("running loop").stop();
+            }
+            Ok(())
+        })
+        .expect("create_task");
+    }
+    lp.run_forever().expect("W4 run_forever");
+    assert_eq!(count(), tasks);
+    let end = lp.time();
+    assert!(end > 0.05 && end < 0.1, "clock at {end}");
+    delays.len() as u64
+}
