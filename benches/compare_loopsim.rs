@@ -64,5 +64,7 @@ fn main() {
             w4_sleeps(w4, trace)
         });
     }
-    m1_memory(&w3_large);
+    if selected("M1") {
+        m1_memory(&w3_large);
+    }
 }

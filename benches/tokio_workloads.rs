@@ -210,5 +210,7 @@ fn main() {
     report("W3_call_later_1M", || w3_timers(w3_large));
     report("W4_sleep_100kx10", || w4_sleeps(w4));
     report("W1x_yield_now_1M", || w1_yield(N_SOON));
-    m1_memory(w3_large);
+    if selected("M1") {
+        m1_memory(w3_large);
+    }
 }

@@ -154,10 +154,27 @@ pub fn reps() -> usize {
         .unwrap_or(5)
 }
 
+/// Name prefixes given on the command line (after `cargo bench --bench X --`;
+/// a trailing `$` asks for the exact name); none selects everything.
+pub fn selected(name: &str) -> bool {
+    let wanted: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    wanted.is_empty()
+        || wanted.iter().any(|w| match w.strip_suffix('$') {
+            Some(exact) => name == exact,
+            None => name.starts_with(w.as_str()),
+        })
+}
+
 /// Runs `f` (which returns the number of events it did) `reps()` times after
 /// one untimed warm-up, and prints `name median_ns_per_event` plus a comment
 /// line with the min and max.
 pub fn report<F: FnMut() -> u64>(name: &str, mut f: F) {
+    if !selected(name) {
+        return;
+    }
     f();
     let mut per_event: Vec<f64> = (0..reps())
         .map(|_| {
