@@ -8,7 +8,7 @@
 # Environment: BENCH_REPS (Rust repetitions, default 5), PY_BENCH_REPS
 # (CPython repetitions, default 3), PYTHON (default python3),
 # CARGO_TARGET_DIR (as cargo reads it), OUT (where the raw outputs go;
-# default a fresh temporary directory). Medians are compared.
+# default a fresh temporary directory). The fastest run of each is compared.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -36,16 +36,24 @@ echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 import sys
 
 
+import re
+
+ON_CPU = re.compile(r"^# (\S+): .* on CPU (\d+)% of wall")
+
+
 def load(path):
-    out = {}
+    out, cpu = {}, {}
     for line in open(path):
         parts = line.split()
-        if len(parts) == 2 and not line.startswith("#"):
+        m = ON_CPU.match(line)
+        if m:
+            cpu[m.group(1)] = int(m.group(2))
+        elif len(parts) == 2 and not line.startswith("#"):
             out[parts[0]] = float(parts[1])
-    return out
+    return out, cpu
 
 
-ls, tk, py = (load(p) for p in sys.argv[1:4])
+(ls, ls_cpu), (tk, tk_cpu), (py, py_cpu) = (load(p) for p in sys.argv[1:4])
 
 ROWS = [
     # key, label, unit, target (loopsim must be <= this)
@@ -68,13 +76,14 @@ def ratio(a, b):
 
 
 header = ["workload", "unit", "loopsim", "tokio", "CPython", "tokio/loopsim",
-          "CPython/loopsim", "target", "loopsim meets"]
+          "CPython/loopsim", "target", "loopsim meets", "on CPU l/t/p"]
 table = [header]
 for key, label, unit, target in ROWS:
     l, t, p = ls.get(key), tk.get(key), py.get(key)
     meets = "-" if l is None else ("yes" if l <= target else "NO")
+    oncpu = "/".join(str(c.get(key, "-")) for c in (ls_cpu, tk_cpu, py_cpu))
     table.append([label, unit, num(l), num(t), num(p), ratio(t, l), ratio(p, l),
-                  f"<= {target:.4g}", meets])
+                  f"<= {target:.4g}", meets, "" if key.startswith("M1") else oncpu + " %"])
 
 trace = [["workload (loopsim)", "trace off ns", "trace on ns", "recording costs"]]
 for key, label, unit, _ in ROWS[:5]:
@@ -93,6 +102,9 @@ def show(rows):
 
 
 print()
+print("ns per event: the fastest of the repetitions (wall time). 'on CPU': the share of")
+print("the wall time the benchmark thread was on a CPU (loopsim/tokio/CPython); under")
+print("~95% other processes inflated that row.")
 show(table)
 print()
 show(trace)

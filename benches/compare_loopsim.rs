@@ -1,7 +1,7 @@
 //! loopsim's side of `benches/compare.sh`: W1–W4 and M1 as plain timed runs,
 //! printed as `name ns_per_event` lines like `tokio_workloads` and
 //! `asyncio_workloads.py` print theirs. `BENCH_REPS` sets the repetitions
-//! (default 5, median printed).
+//! (default 5; the fastest run is printed).
 //!
 //! Rows without a suffix run with the trace off and the invariant checker
 //! off; rows ending in `_trace` run the same workload with the trace on.

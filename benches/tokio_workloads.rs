@@ -12,8 +12,8 @@
 //! W4 is 100k tasks each awaiting `sleep` ten times.
 //!
 //! Output: `name ns_per_event` lines (and `#` comment lines), the format that
-//! `benches/compare.sh` reads. `BENCH_REPS` sets the repetitions (default 5,
-//! median printed).
+//! `benches/compare.sh` reads. `BENCH_REPS` sets the repetitions (default 5;
+//! the fastest run is printed).
 //!
 //! Run: `cargo bench --bench tokio_workloads`
 

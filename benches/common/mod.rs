@@ -168,30 +168,49 @@ pub fn selected(name: &str) -> bool {
         })
 }
 
+/// Nanoseconds this thread has spent on a CPU (Linux schedstat), to tell
+/// how much of a wall-clock measurement other processes took.
+pub fn on_cpu_ns() -> Option<u64> {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
 /// Runs `f` (which returns the number of events it did) `reps()` times after
-/// one untimed warm-up, and prints `name median_ns_per_event` plus a comment
-/// line with the min and max.
+/// one untimed warm-up, and prints `name min_ns_per_event` (the least
+/// disturbed run: on a shared 2-core machine the spread is other processes)
+/// plus a comment line with the median, the max and the share of the wall
+/// time this thread was on a CPU.
 pub fn report<F: FnMut() -> u64>(name: &str, mut f: F) {
     if !selected(name) {
         return;
     }
     f();
+    let (mut wall_total, mut cpu_total) = (0u128, 0u64);
     let mut per_event: Vec<f64> = (0..reps())
         .map(|_| {
+            let cpu = on_cpu_ns();
             let t = Instant::now();
             let events = f();
-            t.elapsed().as_nanos() as f64 / events as f64
+            let wall = t.elapsed().as_nanos();
+            wall_total += wall;
+            cpu_total += on_cpu_ns().zip(cpu).map_or(0, |(b, a)| b - a);
+            wall as f64 / events as f64
         })
         .collect();
     per_event.sort_by(|a, b| a.total_cmp(b));
-    let median = per_event[per_event.len() / 2];
+    let min = per_event[0];
     println!(
-        "# {name}: min {:.1} max {:.1} over {} runs",
-        per_event[0],
+        "# {name}: min {min:.1} median {:.1} max {:.1} over {} runs; on CPU {:.0}% of wall",
+        per_event[per_event.len() / 2],
         per_event[per_event.len() - 1],
-        per_event.len()
+        per_event.len(),
+        cpu_total as f64 * 100.0 / wall_total as f64
     );
-    println!("{name} {median:.1}");
+    println!("{name} {min:.1}");
 }
 
 /// Prints the M1 lines from the counter values after `n` timers are pending.
