@@ -154,10 +154,14 @@ impl EventLoop {
                         inner.record(EventKind::Call { name: name.clone() });
                         Some(name.clone())
                     }
+                    super::handle::Label::Unnamed => {
+                        inner.record_with(|| EventKind::Call { name: "callback".into() });
+                        None
+                    }
                     super::handle::Label::Internal => None,
                 };
                 if let Err(error) = callback(self) {
-                    let name = name.unwrap_or_else(|| Rc::from("internal"));
+                    let name = name.unwrap_or_else(|| Rc::from("callback"));
                     inner.record(EventKind::Exception { name, message: error.to_string().into() });
                 }
             }
