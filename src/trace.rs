@@ -65,6 +65,7 @@ impl Driver {
 }
 
 /// The kinds of event, with their fields, as the contract lists them.
+#[allow(missing_docs)] // the fields are the contract's, documented there
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EventKind {
     /// A user callback starts.
