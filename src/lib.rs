@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 pub mod rng;
+pub mod scenario;
 pub mod tie_break;
 pub mod time;
 pub mod trace;
