@@ -83,10 +83,10 @@ impl<'a> Cursor<'a> {
 
     /// "expected WHAT, found ..." at the next token.
     pub fn expected(&self, what: &str) -> Diagnostic {
-        let label = if self.at_end() {
-            format!("expected {what} here")
-        } else {
-            "unexpected".into()
+        let label = match self.at_end() {
+            true if what.len() <= 40 => format!("expected {what} here"),
+            true => "expected here".into(),
+            false => "unexpected".into(),
         };
         Diagnostic::error(
             self.here(),

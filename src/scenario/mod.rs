@@ -13,7 +13,7 @@
 //! ```
 //! use loopsim::scenario::{parse, print, render};
 //!
-//! let source = "callback tick:\n    log tick\nmain:\n    call_later 1.5 tick\n    run_forever\n";
+//! let source = "callback tick:\n    log tick\n\nmain:\n    call_later 1.5 tick\n    run_forever\n";
 //! let scenario = parse("demo.scn", source).unwrap();
 //! assert_eq!(print(&scenario), source);
 //!

@@ -72,11 +72,13 @@ pub fn parse_lines(
     }
     let trailing_comments = p.items[p.pos].comments.drain(..).map(|(c, _)| c).collect();
     let Some(main) = p.main else {
+        let message = if lines.iter().all(Line::is_empty) {
+            format!("`{file_name}` has no statements: expected at least a `main:` block")
+        } else {
+            format!("`{file_name}` has no `main:` block")
+        };
         p.diags.push(
-            Diagnostic::error(
-                Span::new(source.len(), source.len()),
-                format!("`{file_name}` has no `main:` block"),
-            )
+            Diagnostic::error(Span::new(source.len(), source.len()), message)
             .with_label("expected `main:` by here")
             .with_note(
                 "every scenario needs exactly one `main:` block: the script that drives the loop",

@@ -222,8 +222,15 @@ impl Resolver<'_> {
             | StmtKind::CallAt {
                 handle: Some(h), ..
             } => self.define(h, Kind::Handle),
-            StmtKind::CreateTask { task, name } => {
-                self.define(name.as_ref().unwrap_or(task), Kind::Task)
+            StmtKind::CreateTask {
+                name: Some(name), ..
+            } => self.define(name, Kind::Task),
+            // Unnamed, the task takes its body's name, if there is such a
+            // body; if not, the use check reports the undefined task.
+            StmtKind::CreateTask { task, name: None }
+                if self.kinds(task).contains(&Kind::TaskBody) =>
+            {
+                self.define(task, Kind::Task)
             }
             StmtKind::NewEventLoop(l) => self.define(l, Kind::Loop),
             _ => {}
