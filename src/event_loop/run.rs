@@ -175,7 +175,9 @@ impl EventLoop {
         inner.report(|| Probe::BatchEnd);
     }
 
-    fn check_can_run(&self) -> Result<(), Error> {
+    /// The checks `run_forever` makes before running: not closed, not
+    /// running, no other loop running. A failure is recorded as `error`.
+    pub fn check_can_run(&self) -> Result<(), Error> {
         if self.is_closed() {
             return self.fail(Error::Closed);
         }

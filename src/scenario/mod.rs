@@ -32,10 +32,12 @@
 pub mod ast;
 mod cursor;
 pub mod diagnostic;
+pub mod interpret;
 pub mod lexer;
 mod parser;
 mod printer;
 mod resolve;
+pub mod settings;
 pub mod span;
 mod stmt;
 
@@ -43,7 +45,9 @@ use std::path::Path;
 
 pub use ast::Scenario;
 pub use diagnostic::{render, Diagnostic};
+pub use interpret::{run, Outcome, RunOptions};
 pub use printer::print;
+pub use settings::{Overrides, Settings};
 
 /// Lexes, parses and resolves `source`; `file_name` is used in messages.
 /// On failure, returns every problem found, in file order.
