@@ -51,6 +51,7 @@ impl LoopInner {
         drop(timers);
         for entry in &dropped {
             entry.handle.set_scheduled(false);
+            self.report(|| Probe::TimerDropped { seq: entry.seq });
         }
     }
 

@@ -293,11 +293,11 @@ impl Interp {
             StmtKind::Stop => lp.stop(),
             StmtKind::Close => drop(lp.close()),
             StmtKind::Raise(text) => return Flow::Raise(Error::raised(text.as_str())),
-            StmtKind::Check { negated, cond, text } => {
-                if self.holds(lp, cond) == *negated {
-                    lp.record(EventKind::CheckFailed { cond: text.as_str().into() });
-                }
-            }
+            StmtKind::Check { negated, cond, text } => match self.holds(lp, cond) {
+                Err(name) => unbound(lp, name),
+                Ok(holds) if holds == *negated => lp.record(EventKind::CheckFailed { cond: text.as_str().into() }),
+                Ok(_) => {}
+            },
             StmtKind::RunForever => return self.driven(lp.run_forever()),
             StmtKind::RunUntilComplete(name) => return self.run_until_complete(lp, name),
             StmtKind::NewEventLoop(name) => {
@@ -355,22 +355,26 @@ impl Interp {
         Flow::Next
     }
 
-    fn holds(&self, lp: &EventLoop, cond: &Cond) -> bool {
-        match cond {
+    /// Whether `cond` holds; `Err` names a name nothing has bound yet.
+    fn holds<'a>(&self, lp: &EventLoop, cond: &'a Cond) -> Result<bool, &'a Name> {
+        Ok(match cond {
             Cond::IsRunning => lp.is_running(),
             Cond::IsClosed => lp.is_closed(),
-            Cond::Done(x) => self.result_of(x).is_some_and(|r| !matches!(r, Err(Error::ResultNotSet))),
-            Cond::Cancelled(x) => matches!(self.result_of(x), Some(Err(Error::Cancelled))),
-            Cond::Result(x, value) => matches!(self.result_of(x), Some(Ok(v)) if v == *value),
+            Cond::Done(x) => !matches!(self.result_of(x)?, Err(Error::ResultNotSet)),
+            Cond::Cancelled(x) => match self.handles.borrow().get(&x.text) {
+                Some(handle) => handle.cancelled(),
+                None => matches!(self.result_of(x)?, Err(Error::Cancelled)),
+            },
+            Cond::Result(x, value) => matches!(self.result_of(x)?, Ok(v) if v == *value),
             Cond::Time(dur) => lp.now().as_nanos() == self.nanos(lp, dur),
-        }
+        })
     }
 
-    fn result_of(&self, name: &Name) -> Option<Result<Value, Error>> {
+    fn result_of<'a>(&self, name: &'a Name) -> Result<Result<Value, Error>, &'a Name> {
         if let Some(task) = self.task(name) {
-            return Some(task.result());
+            return Ok(task.result());
         }
-        self.futures.get(&name.text).map(Future::result)
+        self.futures.get(&name.text).map(Future::result).ok_or(name)
     }
 }
 
