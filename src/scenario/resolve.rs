@@ -255,11 +255,16 @@ impl Resolver<'_> {
             StmtKind::RunUntilComplete(x) => vec![(x, RUNNABLE)],
             StmtKind::SetEventLoop(l) => vec![(l, LOOP)],
             StmtKind::Check {
-                cond: Cond::Done(x) | Cond::Cancelled(x) | Cond::Result(x, _),
+                cond: Cond::Done(x) | Cond::Result(x, _),
                 ..
             } => {
                 vec![(x, AWAITABLE)]
             }
+            // Handles have `cancelled()` too.
+            StmtKind::Check {
+                cond: Cond::Cancelled(x),
+                ..
+            } => vec![(x, CANCELLABLE)],
             _ => vec![],
         };
         for (name, expect) in uses {
