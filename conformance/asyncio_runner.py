@@ -813,7 +813,7 @@ class Runner:
                     s = v
                 parts.append(f" {k}={s}")
             line = "".join(parts)
-        self.out.write(line + "\n")
+        self.out.append(line)
 
     # -- loops
     def new_loop(self, name):
@@ -881,8 +881,7 @@ class Runner:
             elif k == "raise":
                 raise ScenarioError(st.text)
             else:
-                if not self.exec_action(st):
-                    return None
+                self.exec_action(st)
         return None
 
     def exec_block(self, stmts):
@@ -890,8 +889,7 @@ class Runner:
         for st in stmts:
             if st.kind == "raise":
                 raise ScenarioError(st.text)
-            if not self.exec_action(st):
-                return
+            self.exec_action(st)
 
     def lookup(self, name):
         obj = self.env.get(name)
@@ -900,8 +898,9 @@ class Runner:
         return obj
 
     def exec_action(self, st):
-        """Runs one action or driver. Returns False when the scenario must end
-        (budget). Errors of loop calls become `error` events."""
+        """Runs one action or driver. Errors of loop calls (RuntimeError,
+        InvalidStateError, ValueError, unbound names) become `error` events
+        and the body goes on; `_Budget` propagates and ends the scenario."""
         loop = self.acting()
         try:
             self._exec(st, loop)
@@ -911,7 +910,6 @@ class Runner:
             self.emit(self.acting(), "error", message="invalid state")
         except (RuntimeError, ValueError) as e:
             self.emit(self.acting(), "error", message=str(e))
-        return True
 
     def _exec(self, st, loop):
         k = st.kind
@@ -956,7 +954,10 @@ class Runner:
         elif k == "set_event_loop":
             self.current = self.loops[st.x] if st.x in self.loops else self.lookup_loop(st.x)
         elif k == "run_forever":
-            loop.run_forever()
+            try:
+                loop.run_forever()
+            except _Idle:
+                return      # `idle` was recorded; the driver ends, the script goes on
             self.emit(loop, "returned", driver="run_forever")
         elif k == "run_until_complete":
             self.run_until_complete(st, loop)
@@ -975,6 +976,8 @@ class Runner:
             coro = obj = self.make_coro(st.x, st.x)
         try:
             value = loop.run_until_complete(obj)
+        except _Idle:
+            return      # `idle` was recorded; the driver ends, the script goes on
         except asyncio.CancelledError:
             self.emit(loop, "error", message="CancelledError")
             return
@@ -1018,22 +1021,7 @@ class Runner:
                     return
                 self.exec_action(st)
         except _Budget:
-            return
-        except _Idle:
-            return   # the driver ended with `idle`; unreachable here (caught below)
-
-
-def _run_driver_idle_aware(orig):
-    """Wraps Runner._exec so that `idle` ends only the driver."""
-    def _exec(self, st, loop):
-        try:
-            return orig(self, st, loop)
-        except _Idle:
-            return None
-    return _exec
-
-
-Runner._exec = _run_driver_idle_aware(Runner._exec)
+            return      # `budget` was recorded; the whole scenario ends
 
 
 def main(argv):
@@ -1099,9 +1087,16 @@ def main(argv):
         sys.stdout.reconfigure(encoding="utf-8", newline="\n")
     except AttributeError:
         pass
-    runner = Runner(sc, max_it, sys.stdout, fmt)
-    runner.run_main()
-    sys.stdout.flush()
+    lines = []
+    runner = Runner(sc, max_it, lines, fmt)
+    try:
+        runner.run_main()
+    finally:
+        try:
+            sys.stdout.write("".join(line + "\n" for line in lines))
+            sys.stdout.flush()
+        except BrokenPipeError:
+            sys.stderr.close()
     return 1 if runner.failed else 0
 
 

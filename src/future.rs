@@ -106,6 +106,13 @@ impl<T: Clone + TraceValue + 'static> FutureCore<T> {
         Ok(id)
     }
 
+    /// Drops every pending done callback (to break reference cycles at the
+    /// end of a run).
+    pub fn clear_callbacks(&self) {
+        let callbacks = std::mem::take(&mut *self.callbacks.borrow_mut());
+        drop(callbacks);
+    }
+
     pub fn remove_done_callback(&self, id: u64) {
         let removed = {
             let mut callbacks = self.callbacks.borrow_mut();

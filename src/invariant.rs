@@ -30,6 +30,8 @@ pub enum Probe {
     TimerPushed { seq: u64, when: i64, key: u64 },
     /// A handle was cancelled.
     Cancelled { seq: u64 },
+    /// A cancelled timer was dropped from the queue without running.
+    TimerDropped { seq: u64 },
     /// A handle joined the ready queue.
     ReadyAppended { seq: u64 },
     /// A `_run_once` pass began.
@@ -111,6 +113,14 @@ impl Checker {
             }
             Probe::Cancelled { seq } => {
                 self.cancelled.insert(seq);
+            }
+            Probe::TimerDropped { seq } => {
+                if let Some((when, key)) = model.timer_keys.remove(&seq) {
+                    model.timers.remove(&(when, key, seq));
+                }
+                if !self.cancelled.remove(&seq) {
+                    return fail("cancelled_ran", format!("timer #{seq} was dropped from the queue but never cancelled"));
+                }
             }
             Probe::ReadyAppended { seq } => model.ready.push_back(seq),
             Probe::PassStart { now, .. } => {

@@ -9,6 +9,7 @@ pub mod invariant;
 pub mod mutant;
 pub mod rng;
 pub mod task;
+pub mod scenario;
 pub mod tie_break;
 pub mod time;
 mod timer_queue;

@@ -61,7 +61,7 @@ impl fmt::Display for Instant {
 /// * `f64`: seconds, as in asyncio (`call_later(0.25, ..)`), rounded to the
 ///   nearest nanosecond, ties to even; NaN is 0, infinities saturate.
 /// * [`std::time::Duration`]: exact, saturating.
-/// * [`Nanos`]: exact.
+/// * A [`Nanos`]: exact.
 pub trait IntoNanos {
     /// The value in nanoseconds.
     fn into_nanos(self) -> i64;

@@ -25,13 +25,15 @@ pub(crate) struct TimerEntry {
     pub when: i64,
     /// Order among equal deadlines before `seq` (0 under `fifo`).
     pub key: u64,
+    /// The handle's sequence number, kept here so comparisons stay in the heap.
+    pub seq: u64,
     /// The handle, which knows its sequence number and cancellation.
     pub handle: Rc<HandleCell>,
 }
 
 impl TimerEntry {
     fn total_key(&self) -> (i64, u64, u64) {
-        (self.when, self.key, self.handle.seq)
+        (self.when, self.key, self.seq)
     }
 }
 

@@ -45,6 +45,8 @@ where
 pub enum Label {
     /// A user callback: `call name=…` when it starts.
     User(Rc<str>),
+    /// A user callback without a name: `call name=callback`.
+    Unnamed,
     /// Loop machinery (task steps record `step` themselves): not recorded.
     Internal,
 }

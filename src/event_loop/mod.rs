@@ -106,6 +106,13 @@ impl LoopInner {
         }
     }
 
+    /// [`record`](LoopInner::record), building the event only when recording.
+    pub(crate) fn record_with(&self, kind: impl FnOnce() -> EventKind) {
+        if self.world.config.record_trace {
+            self.record(kind());
+        }
+    }
+
     pub(crate) fn now(&self) -> i64 {
         self.world.clock.get()
     }
@@ -242,7 +249,7 @@ impl EventLoop {
         F: FnOnce(&EventLoop) -> R + 'static,
         R: CallbackResult,
     {
-        self.schedule(None, Label::User(default_name()), boxed(cb))
+        self.schedule(None, Label::Unnamed, boxed(cb))
     }
 
     /// [`call_soon`](EventLoop::call_soon) with the name the trace records.
@@ -262,7 +269,7 @@ impl EventLoop {
         R: CallbackResult,
     {
         let when = self.inner.now().saturating_add(delay.into_nanos());
-        self.schedule(Some(when), Label::User(default_name()), boxed(cb))
+        self.schedule(Some(when), Label::Unnamed, boxed(cb))
     }
 
     /// [`call_later`](EventLoop::call_later) with the name the trace records.
@@ -282,7 +289,7 @@ impl EventLoop {
         F: FnOnce(&EventLoop) -> R + 'static,
         R: CallbackResult,
     {
-        self.schedule(Some(when.into_nanos()), Label::User(default_name()), boxed(cb))
+        self.schedule(Some(when.into_nanos()), Label::Unnamed, boxed(cb))
     }
 
     /// [`call_at`](EventLoop::call_at) with the name the trace records.
@@ -319,7 +326,7 @@ impl EventLoop {
                 };
                 cell.set_scheduled(true);
                 inner.report(|| Probe::TimerPushed { seq, when, key });
-                inner.timers.borrow_mut().push(TimerEntry { when, key, handle: cell.clone() });
+                inner.timers.borrow_mut().push(TimerEntry { when, key, seq, handle: cell.clone() });
             }
         }
         Ok(Handle(cell))
@@ -404,11 +411,4 @@ impl EventLoop {
         let (low, high) = if low <= high { (low, high) } else { (high, low) };
         self.inner.world.program_rng.borrow_mut().in_range(low, high)
     }
-}
-
-fn default_name() -> Rc<str> {
-    thread_local! {
-        static NAME: Rc<str> = Rc::from("callback");
-    }
-    NAME.with(Rc::clone)
 }

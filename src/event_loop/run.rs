@@ -51,6 +51,7 @@ impl LoopInner {
         drop(timers);
         for entry in &dropped {
             entry.handle.set_scheduled(false);
+            self.report(|| Probe::TimerDropped { seq: entry.seq });
         }
     }
 
@@ -154,10 +155,14 @@ impl EventLoop {
                         inner.record(EventKind::Call { name: name.clone() });
                         Some(name.clone())
                     }
+                    super::handle::Label::Unnamed => {
+                        inner.record_with(|| EventKind::Call { name: "callback".into() });
+                        None
+                    }
                     super::handle::Label::Internal => None,
                 };
                 if let Err(error) = callback(self) {
-                    let name = name.unwrap_or_else(|| Rc::from("internal"));
+                    let name = name.unwrap_or_else(|| Rc::from("callback"));
                     inner.record(EventKind::Exception { name, message: error.to_string().into() });
                 }
             }
@@ -171,7 +176,9 @@ impl EventLoop {
         inner.report(|| Probe::BatchEnd);
     }
 
-    fn check_can_run(&self) -> Result<(), Error> {
+    /// The checks `run_forever` makes before running: not closed, not
+    /// running, no other loop running. A failure is recorded as `error`.
+    pub fn check_can_run(&self) -> Result<(), Error> {
         if self.is_closed() {
             return self.fail(Error::Closed);
         }

@@ -1,0 +1,332 @@
+//! The syntax tree of a scenario file.
+//!
+//! The tree is what the interpreter runs and what the printer prints, so it
+//! keeps both the meaning (nanoseconds, unescaped strings) and what the
+//! printer must not change: duration literals and check conditions exactly as
+//! written (they appear in traces) and comments. Every node carries the
+//! [`Span`] of the text it came from.
+//!
+//! Shape, top down:
+//!
+//! ```text
+//! Scenario
+//! ├── file_comments          comments at the top, ended by a blank line
+//! ├── header: Header         seed, tie_break, jitter, start_time, max_iterations
+//! ├── blocks: Vec<Block>     callback / task / future, in file order
+//! ├── main: Body             the driver script
+//! └── trailing_comments      comments after everything else
+//! ```
+//!
+//! A [`Body`] is a list of [`Stmt`]s; a statement's [`StmtKind`] has one
+//! variant per statement of the language.
+
+use std::rc::Rc;
+
+use super::span::Span;
+use crate::tie_break::TieBreak;
+use crate::value::Value;
+
+/// A whole `.scn` file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scenario {
+    /// Comment lines at the top of the file that a blank line separates from
+    /// the first setting or block.
+    pub file_comments: Vec<Comment>,
+    /// The optional settings before the first block.
+    pub header: Header,
+    /// `callback`, `task` and `future` blocks, in file order.
+    pub blocks: Vec<Block>,
+    /// The `main:` block: its header line's span and comments, and its body.
+    pub main: MainBlock,
+    /// Comments after the last statement that belong to no body.
+    pub trailing_comments: Vec<Comment>,
+}
+
+/// The header settings; `None` means "not given" (the CLI or the default
+/// decides).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Header {
+    /// `seed N`.
+    pub seed: Option<Setting<u64>>,
+    /// `tie_break fifo|random|heapq`.
+    pub tie_break: Option<Setting<TieBreak>>,
+    /// `jitter DUR` (a literal, not negative).
+    pub jitter: Option<Setting<DurLit>>,
+    /// `start_time TIME` (a literal).
+    pub start_time: Option<Setting<DurLit>>,
+    /// `max_iterations N`.
+    pub max_iterations: Option<Setting<u64>>,
+}
+
+/// One header line: its value, its span and its comments.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Setting<T> {
+    /// The parsed value.
+    pub value: T,
+    /// The whole line, comment excluded.
+    pub span: Span,
+    /// Comments attached to the line.
+    pub trivia: Trivia,
+}
+
+/// A `callback`, `task` or `future` block.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Block {
+    /// What kind of block, with its body if it has one.
+    pub kind: BlockKind,
+    /// The block's name.
+    pub name: Name,
+    /// The block's header line, comment excluded.
+    pub span: Span,
+    /// Comments above the block line and at its end.
+    pub trivia: Trivia,
+}
+
+/// The three kinds of named block.
+#[derive(Clone, Debug, PartialEq)]
+pub enum BlockKind {
+    /// `callback NAME:` and its body: a plain callback.
+    Callback(Body),
+    /// `task NAME:` and its body: a coroutine.
+    Task(Body),
+    /// `future NAME`: a future, created on the `main` loop at the start.
+    Future,
+}
+
+impl BlockKind {
+    /// The keyword that introduces the block.
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            BlockKind::Callback(_) => "callback",
+            BlockKind::Task(_) => "task",
+            BlockKind::Future => "future",
+        }
+    }
+
+    /// The body, for callbacks and tasks.
+    pub fn body(&self) -> Option<&Body> {
+        match self {
+            BlockKind::Callback(body) | BlockKind::Task(body) => Some(body),
+            BlockKind::Future => None,
+        }
+    }
+}
+
+/// The `main:` block.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MainBlock {
+    /// The `main:` line, comment excluded.
+    pub span: Span,
+    /// Comments above the `main:` line and at its end.
+    pub trivia: Trivia,
+    /// The driver script.
+    pub body: Body,
+}
+
+/// The statements of a block, in order. May be empty.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Body {
+    /// The statements.
+    pub stmts: Vec<Stmt>,
+    /// Comment lines inside the body after its last statement.
+    pub trailing_comments: Vec<Comment>,
+}
+
+/// One statement line.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stmt {
+    /// What the statement does.
+    pub kind: StmtKind,
+    /// The statement's text, indentation and comment excluded.
+    pub span: Span,
+    /// Comments above the statement and at its end.
+    pub trivia: Trivia,
+}
+
+/// Every statement of the language. Text arguments are stored unescaped.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StmtKind {
+    /// `log TEXT`.
+    Log(String),
+    /// `call_soon CB [as H]`.
+    CallSoon {
+        /// The callback block to call.
+        cb: Name,
+        /// `as H`: the name bound to the handle.
+        handle: Option<Name>,
+    },
+    /// `call_later DUR CB [as H]`.
+    CallLater {
+        /// The delay, relative to now.
+        delay: Dur,
+        /// The callback block to call.
+        cb: Name,
+        /// `as H`: the name bound to the handle.
+        handle: Option<Name>,
+    },
+    /// `call_at TIME CB [as H]`; `when` is absolute.
+    CallAt {
+        /// The absolute time.
+        when: Dur,
+        /// The callback block to call.
+        cb: Name,
+        /// `as H`: the name bound to the handle.
+        handle: Option<Name>,
+    },
+    /// `create_task T [as N]`; `name` is `None` when the task is named `T`.
+    CreateTask {
+        /// The task block to run.
+        task: Name,
+        /// `as N`: the task's name, when it differs from the block's.
+        name: Option<Name>,
+    },
+    /// `cancel X` for a handle, task or future.
+    Cancel(Name),
+    /// `set_result F [VALUE]`; `None` when no value was written.
+    SetResult {
+        /// The future.
+        fut: Name,
+        /// The value.
+        value: Option<Value>,
+    },
+    /// `set_exception F TEXT`.
+    SetException {
+        /// The future.
+        fut: Name,
+        /// The exception's text.
+        text: String,
+    },
+    /// `add_done_callback X CB`.
+    AddDoneCallback {
+        /// The task or future to watch.
+        target: Name,
+        /// The callback block to call.
+        cb: Name,
+    },
+    /// `stop`.
+    Stop,
+    /// `close`.
+    Close,
+    /// `raise TEXT`.
+    Raise(String),
+    /// `check [not] COND`.
+    Check {
+        /// Whether `not` precedes the condition.
+        negated: bool,
+        /// The condition without the `not`.
+        cond: Cond,
+        /// The condition as written (with `not`), trimmed, runs of
+        /// whitespace outside quotes collapsed to one space: the trace's
+        /// `cond` field.
+        text: String,
+    },
+    /// `sleep DUR` (task bodies only).
+    Sleep(Dur),
+    /// `yield` (task bodies only).
+    Yield,
+    /// `await X` (task bodies only).
+    Await(Name),
+    /// `return VALUE` (task bodies only).
+    Return(Value),
+    /// `run_forever`.
+    RunForever,
+    /// `run_until_complete X`.
+    RunUntilComplete(Name),
+    /// `new_event_loop NAME`.
+    NewEventLoop(Name),
+    /// `set_event_loop NAME`.
+    SetEventLoop(Name),
+}
+
+/// The condition of a `check`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cond {
+    /// `is_running`.
+    IsRunning,
+    /// `is_closed`.
+    IsClosed,
+    /// `done X`.
+    Done(Name),
+    /// `cancelled X`.
+    Cancelled(Name),
+    /// `result X == VALUE`.
+    Result(Name, Value),
+    /// `time == T`.
+    Time(Dur),
+}
+
+/// A duration or time argument.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Dur {
+    /// A literal such as `1.5` or `250ms`.
+    Literal(DurLit),
+    /// `rand(A, B)`: drawn uniformly from `[A, B]` when the statement runs.
+    /// The parser guarantees `low.nanos <= high.nanos`.
+    Rand {
+        /// `A`.
+        low: DurLit,
+        /// `B`.
+        high: DurLit,
+        /// From `rand` to `)`.
+        span: Span,
+    },
+}
+
+impl Dur {
+    /// The canonical spelling: the literal as written, or
+    /// `rand(A, B)` with `A` and `B` as written.
+    pub fn text(&self) -> String {
+        match self {
+            Dur::Literal(lit) => lit.text.clone(),
+            Dur::Rand { low, high, .. } => format!("rand({}, {})", low.text, high.text),
+        }
+    }
+
+    /// Where the duration was written.
+    pub fn span(&self) -> Span {
+        match self {
+            Dur::Literal(lit) => lit.span,
+            Dur::Rand { span, .. } => *span,
+        }
+    }
+}
+
+/// A duration literal: its value and its spelling.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DurLit {
+    /// The value in nanoseconds (see [`crate::time::parse_duration`]).
+    pub nanos: i64,
+    /// The literal exactly as written, e.g. `1.50`, `250ms`.
+    pub text: String,
+    /// Where it was written.
+    pub span: Span,
+}
+
+/// A name as written: `[A-Za-z_][A-Za-z0-9_]*`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Name {
+    /// The name.
+    pub text: Rc<str>,
+    /// Where it was written.
+    pub span: Span,
+}
+
+/// Comments attached to a line: full-line comments above it and the comment
+/// at its end.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Trivia {
+    /// Full-line comments directly above, in order.
+    pub leading: Vec<Comment>,
+    /// The `# ...` at the end of the line.
+    pub trailing: Option<Comment>,
+}
+
+/// A comment: its text from `#` to the end of the line, trailing
+/// whitespace removed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Comment {
+    /// The text, starting with `#`.
+    pub text: String,
+    /// Where it was written.
+    pub span: Span,
+}

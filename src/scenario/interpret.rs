@@ -1,0 +1,384 @@
+//! Runs a scenario on the library's loop: no second engine.
+//!
+//! Callback blocks become closures, task blocks become Rust `async` blocks
+//! driven by [`Task`], and `main` calls the drivers, so a scenario and the
+//! same program written against the Rust API produce the same trace.
+//!
+//! Names behave like Python variables: `as H` binds a handle when the
+//! statement runs, `create_task T as N` binds a task. Using a name before
+//! anything bound it records Python's `name 'X' is not defined` and goes on.
+
+use super::ast::{Body, BlockKind, Cond, Dur, Name, Scenario, Stmt, StmtKind};
+use super::settings::{Overrides, Settings};
+use crate::error::Error;
+use crate::event_loop::{get_running_loop, EventLoop, Handle, LoopConfig};
+use crate::future::Future;
+use crate::task::{sleep, yield_now, Task};
+use crate::time::{Instant, Nanos};
+use crate::trace::{Event, EventKind};
+use crate::value::Value;
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+/// How to run a scenario.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Flags that override the header.
+    pub overrides: Overrides,
+    /// Record the trace (off: only failures are counted).
+    pub record_trace: bool,
+    /// Check the loop's invariants.
+    pub check_invariants: bool,
+    /// A deliberate bug in the loop (test builds only).
+    #[cfg(feature = "mutants")]
+    pub mutant: Option<crate::mutant::Mutant>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            overrides: Overrides::default(),
+            record_trace: true,
+            check_invariants: true,
+            #[cfg(feature = "mutants")]
+            mutant: None,
+        }
+    }
+}
+
+/// What a run produced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// The settings it ran with (to replay it).
+    pub settings: Settings,
+    /// Every event, in order.
+    pub trace: Vec<Event>,
+    /// The first failure (a failed check, a violated invariant or the
+    /// budget), if any: the run's exit status is 1.
+    pub failure: Option<Event>,
+}
+
+impl Outcome {
+    /// Whether the run failed.
+    pub fn failed(&self) -> bool {
+        self.failure.is_some()
+    }
+}
+
+/// Runs `scenario` with `options`.
+pub fn run(scenario: &Scenario, options: &RunOptions) -> Outcome {
+    let settings = Settings::resolve(scenario, &options.overrides);
+    let config = LoopConfig {
+        #[cfg(feature = "mutants")]
+        mutant: options.mutant,
+        ..settings.loop_config(true, options.check_invariants)
+    };
+    let config = LoopConfig { record_trace: options.record_trace || config.check_invariants, ..config };
+    let interp = Interp::new(scenario, config);
+    interp.run_main(&scenario.main.body);
+    let mut trace = interp.main_loop.take_trace();
+    interp.tear_down();
+    let failure = trace.iter().find(|e| e.kind.is_failure()).cloned();
+    if !options.record_trace {
+        trace.clear();
+    }
+    Outcome { settings, trace, failure }
+}
+
+/// A callback or task body, shared by every run of it.
+type SharedBody = Rc<Body>;
+
+struct Interp {
+    callbacks: BTreeMap<Rc<str>, SharedBody>,
+    task_bodies: BTreeMap<Rc<str>, SharedBody>,
+    futures: BTreeMap<Rc<str>, Future<Value>>,
+    handles: RefCell<BTreeMap<Rc<str>, Handle>>,
+    tasks: RefCell<BTreeMap<Rc<str>, Task<Value>>>,
+    loops: RefCell<BTreeMap<Rc<str>, EventLoop>>,
+    main_loop: EventLoop,
+    current: RefCell<EventLoop>,
+    /// The budget ran out: the scenario is over.
+    over: Cell<bool>,
+}
+
+/// Where a body runs, which decides the acting loop and what `raise` does.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Site {
+    Main,
+    Body,
+}
+
+/// How a statement ended.
+enum Flow {
+    Next,
+    Raise(Error),
+    Over,
+}
+
+impl Interp {
+    fn new(scenario: &Scenario, config: LoopConfig) -> Rc<Interp> {
+        let main_loop = config.build();
+        let mut callbacks = BTreeMap::new();
+        let mut task_bodies = BTreeMap::new();
+        let mut futures = BTreeMap::new();
+        for block in &scenario.blocks {
+            let name = block.name.text.clone();
+            match &block.kind {
+                BlockKind::Callback(body) => drop(callbacks.insert(name, Rc::new(body.clone()))),
+                BlockKind::Task(body) => drop(task_bodies.insert(name, Rc::new(body.clone()))),
+                BlockKind::Future => drop(futures.insert(name.clone(), main_loop.create_future_named(name))),
+            }
+        }
+        let loops = BTreeMap::from([(Rc::from("main"), main_loop.clone())]);
+        Rc::new(Interp {
+            callbacks,
+            task_bodies,
+            futures,
+            handles: RefCell::new(BTreeMap::new()),
+            tasks: RefCell::new(BTreeMap::new()),
+            loops: RefCell::new(loops),
+            current: RefCell::new(main_loop.clone()),
+            main_loop,
+            over: Cell::new(false),
+        })
+    }
+
+    /// Breaks the reference cycles between the loops' queues and this
+    /// interpreter, so a run leaves nothing behind.
+    fn tear_down(&self) {
+        for lp in self.loops.borrow().values() {
+            let _ = lp.close();
+        }
+        self.handles.borrow_mut().clear();
+        let tasks = std::mem::take(&mut *self.tasks.borrow_mut());
+        drop(tasks);
+        for future in self.futures.values() {
+            future.0.clear_callbacks();
+        }
+        self.loops.borrow_mut().clear();
+    }
+
+    /// The loop statements act on: the current one in `main`, the running
+    /// one (asyncio's `get_event_loop()`) in bodies.
+    fn acting_loop(&self, site: Site) -> EventLoop {
+        match site {
+            Site::Body => get_running_loop().unwrap_or_else(|| self.current.borrow().clone()),
+            Site::Main => self.current.borrow().clone(),
+        }
+    }
+
+    fn run_main(self: &Rc<Self>, body: &Body) {
+        for stmt in &body.stmts {
+            let lp = self.acting_loop(Site::Main);
+            match self.exec(&lp, stmt, Site::Main) {
+                Flow::Next => {}
+                Flow::Over => return,
+                Flow::Raise(error) => {
+                    lp.record(EventKind::Exception { name: "main".into(), message: error.to_string().into() });
+                    return;
+                }
+            }
+        }
+    }
+
+    /// A callback block's body, run to the end or to `raise`.
+    fn run_callback(self: &Rc<Self>, lp: &EventLoop, body: &Body) -> Result<(), Error> {
+        for stmt in &body.stmts {
+            match self.exec(lp, stmt, Site::Body) {
+                Flow::Next => {}
+                Flow::Over => return Ok(()),
+                Flow::Raise(error) => return Err(error),
+            }
+        }
+        Ok(())
+    }
+
+    /// A task block's body as a Rust `async` block.
+    async fn run_task(self: Rc<Self>, body: SharedBody) -> Result<Value, Error> {
+        for stmt in &body.stmts {
+            let lp = self.acting_loop(Site::Body);
+            match &stmt.kind {
+                StmtKind::Sleep(dur) => sleep(Nanos(self.nanos(&lp, dur))).await?,
+                StmtKind::Yield => yield_now().await?,
+                StmtKind::Return(value) => return Ok(value.clone()),
+                StmtKind::Await(name) => {
+                    if let Some(task) = self.task(name) {
+                        task.await?;
+                    } else if let Some(future) = self.futures.get(&name.text) {
+                        future.clone().await?;
+                    } else {
+                        unbound(&lp, name);
+                    }
+                }
+                _ => match self.exec(&lp, stmt, Site::Body) {
+                    Flow::Next | Flow::Over => {}
+                    Flow::Raise(error) => return Err(error),
+                },
+            }
+        }
+        Ok(Value::None)
+    }
+
+    fn task(&self, name: &Name) -> Option<Task<Value>> {
+        self.tasks.borrow().get(&name.text).cloned()
+    }
+
+    fn nanos(&self, lp: &EventLoop, dur: &Dur) -> i64 {
+        match dur {
+            Dur::Literal(lit) => lit.nanos,
+            Dur::Rand { low, high, .. } => lp.random_nanos(low.nanos, high.nanos),
+        }
+    }
+
+    /// A closure that runs callback block `cb`.
+    fn callback(self: &Rc<Self>, cb: &Name) -> impl FnOnce(&EventLoop) -> Result<(), Error> + 'static {
+        let interp = self.clone();
+        let body = self.callbacks.get(&cb.text).cloned().unwrap_or_default();
+        move |lp: &EventLoop| interp.run_callback(lp, &body)
+    }
+
+    fn bind_handle(&self, name: &Option<Name>, handle: Result<Handle, Error>) {
+        if let (Some(name), Ok(handle)) = (name, handle) {
+            self.handles.borrow_mut().insert(name.text.clone(), handle);
+        }
+    }
+
+    fn create_task(self: &Rc<Self>, lp: &EventLoop, block: &Name, name: &Name) -> Option<Task<Value>> {
+        let body = self.task_bodies.get(&block.text).cloned().unwrap_or_default();
+        let task = lp.create_task_named(name.text.clone(), self.clone().run_task(body)).ok()?;
+        self.tasks.borrow_mut().insert(name.text.clone(), task.clone());
+        Some(task)
+    }
+
+    /// One statement that is not a task-only one.
+    fn exec(self: &Rc<Self>, lp: &EventLoop, stmt: &Stmt, site: Site) -> Flow {
+        match &stmt.kind {
+            StmtKind::Log(text) => lp.log(text.as_str()),
+            StmtKind::CallSoon { cb, handle } => {
+                self.bind_handle(handle, lp.call_soon_named(cb.text.clone(), self.callback(cb)))
+            }
+            StmtKind::CallLater { delay, cb, handle } => {
+                let delay = Nanos(self.nanos(lp, delay));
+                self.bind_handle(handle, lp.call_later_named(delay, cb.text.clone(), self.callback(cb)))
+            }
+            StmtKind::CallAt { when, cb, handle } => {
+                let when = Instant(self.nanos(lp, when));
+                self.bind_handle(handle, lp.call_at_named(when, cb.text.clone(), self.callback(cb)))
+            }
+            StmtKind::CreateTask { task, name } => drop(self.create_task(lp, task, name.as_ref().unwrap_or(task))),
+            StmtKind::Cancel(name) => self.cancel(lp, name),
+            StmtKind::SetResult { fut, value } => {
+                if let Some(f) = self.futures.get(&fut.text) {
+                    let _ = f.set_result(value.clone().unwrap_or_default());
+                }
+            }
+            StmtKind::SetException { fut, text } => {
+                if let Some(f) = self.futures.get(&fut.text) {
+                    let _ = f.set_exception(Error::raised(text.as_str()));
+                }
+            }
+            StmtKind::AddDoneCallback { target, cb } => {
+                let added = if let Some(task) = self.task(target) {
+                    task.add_done_callback_named(cb.text.clone(), self.callback(cb))
+                } else if let Some(future) = self.futures.get(&target.text) {
+                    future.add_done_callback_named(cb.text.clone(), self.callback(cb))
+                } else {
+                    Ok(unbound(lp, target))
+                };
+                if let Err(error) = added {
+                    lp.record(EventKind::Error { message: error.to_string().into() });
+                }
+            }
+            StmtKind::Stop => lp.stop(),
+            StmtKind::Close => drop(lp.close()),
+            StmtKind::Raise(text) => return Flow::Raise(Error::raised(text.as_str())),
+            StmtKind::Check { negated, cond, text } => match self.holds(lp, cond) {
+                Err(name) => unbound(lp, name),
+                Ok(holds) if holds == *negated => lp.record(EventKind::CheckFailed { cond: text.as_str().into() }),
+                Ok(_) => {}
+            },
+            StmtKind::RunForever => return self.driven(lp.run_forever()),
+            StmtKind::RunUntilComplete(name) => return self.run_until_complete(lp, name),
+            StmtKind::NewEventLoop(name) => {
+                let new = self.main_loop.new_event_loop();
+                self.loops.borrow_mut().insert(name.text.clone(), new);
+            }
+            StmtKind::SetEventLoop(name) => match self.loops.borrow().get(&name.text) {
+                Some(target) => *self.current.borrow_mut() = target.clone(),
+                None => unbound(lp, name),
+            },
+            StmtKind::Sleep(_) | StmtKind::Yield | StmtKind::Await(_) | StmtKind::Return(_) => {
+                // The resolver keeps these in task bodies, which run_task handles.
+                debug_assert!(site == Site::Body, "task statement outside a task");
+            }
+        }
+        Flow::Next
+    }
+
+    fn cancel(&self, lp: &EventLoop, name: &Name) {
+        if let Some(handle) = self.handles.borrow().get(&name.text) {
+            handle.cancel();
+        } else if let Some(task) = self.task(name) {
+            task.cancel();
+        } else if let Some(future) = self.futures.get(&name.text) {
+            future.cancel();
+        } else {
+            unbound(lp, name);
+        }
+    }
+
+    fn run_until_complete(self: &Rc<Self>, lp: &EventLoop, name: &Name) -> Flow {
+        if let Some(future) = self.futures.get(&name.text) {
+            return self.driven(lp.run_until_complete(future));
+        }
+        if let Some(task) = self.task(name) {
+            return self.driven(lp.run_until_complete(&task));
+        }
+        // A task block never created: asyncio checks the loop, then wraps
+        // the coroutine in a task.
+        if lp.check_can_run().is_err() {
+            return Flow::Next;
+        }
+        match self.create_task(lp, name, name) {
+            Some(task) => self.driven(lp.run_until_complete(&task)),
+            None => Flow::Next,
+        }
+    }
+
+    /// A driver's end: the budget ends the scenario.
+    fn driven<T>(&self, result: Result<T, Error>) -> Flow {
+        if result.as_ref().err() == Some(&Error::BudgetExhausted) {
+            self.over.set(true);
+            return Flow::Over;
+        }
+        Flow::Next
+    }
+
+    /// Whether `cond` holds; `Err` names a name nothing has bound yet.
+    fn holds<'a>(&self, lp: &EventLoop, cond: &'a Cond) -> Result<bool, &'a Name> {
+        Ok(match cond {
+            Cond::IsRunning => lp.is_running(),
+            Cond::IsClosed => lp.is_closed(),
+            Cond::Done(x) => !matches!(self.result_of(x)?, Err(Error::ResultNotSet)),
+            Cond::Cancelled(x) => match self.handles.borrow().get(&x.text) {
+                Some(handle) => handle.cancelled(),
+                None => matches!(self.result_of(x)?, Err(Error::Cancelled)),
+            },
+            Cond::Result(x, value) => matches!(self.result_of(x)?, Ok(v) if v == *value),
+            Cond::Time(dur) => lp.now().as_nanos() == self.nanos(lp, dur),
+        })
+    }
+
+    fn result_of<'a>(&self, name: &'a Name) -> Result<Result<Value, Error>, &'a Name> {
+        if let Some(task) = self.task(name) {
+            return Ok(task.result());
+        }
+        self.futures.get(&name.text).map(Future::result).ok_or(name)
+    }
+}
+
+/// Python's `NameError`, recorded as an `error` event.
+fn unbound(lp: &EventLoop, name: &Name) {
+    lp.record(EventKind::Error { message: format!("name '{}' is not defined", name.text).into() });
+}

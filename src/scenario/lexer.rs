@@ -1,0 +1,292 @@
+//! Splits the source into lines of tokens. Never fails, never panics.
+//!
+//! The language is line-oriented, so the lexer's output is a list of
+//! [`Line`]s, each with its indentation, tokens and comment; blocks are found
+//! by the parser from the indentation. Anything malformed becomes a token or
+//! a flag that the parser reports if (and only if) it matters there.
+//!
+//! Rules, per line (`\n` or `\r\n` ends a line):
+//!
+//! ```text
+//! indent   = { " " | "\t" }        (a tab sets `tab_in_indent`: an error)
+//! token    = word | string | punct
+//! word     = 1*( any char except whitespace # " ( ) , : = )
+//! string   = '"' { char | '\"' | '\\' | '\n' } '"'
+//! punct    = "(" | ")" | "," | ":" | "=="
+//! comment  = "#" rest-of-line      (a `#` inside a string is not one)
+//! ```
+//!
+//! A string with another escape is an [`TokenKind::Invalid`] token; one that
+//! reaches the end of the line is [`TokenKind::Unterminated`]. A lone `=` is
+//! `Invalid` too. Bare rest-of-line text is not a token: the parser slices it
+//! from the source between a token's start and [`Line::content_end`].
+
+use super::span::Span;
+
+/// What a token is.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TokenKind {
+    /// A run of non-special characters: a keyword, name, number or
+    /// duration (the parser decides which).
+    Word,
+    /// A well-formed quoted string, unescaped.
+    Str(String),
+    /// `(`, `)`, `,`, `:` or `==`.
+    Punct(&'static str),
+    /// A string with no closing quote on its line.
+    Unterminated,
+    /// Something malformed; the message says what.
+    Invalid(String),
+}
+
+/// A token and where it is.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Token {
+    /// What it is.
+    pub kind: TokenKind,
+    /// Where it is.
+    pub span: Span,
+}
+
+/// One line of source.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Line {
+    /// The line without its line break.
+    pub span: Span,
+    /// Number of leading spaces and tabs.
+    pub indent: usize,
+    /// Where the first tab of the indentation is, if there is one.
+    pub tab_in_indent: Option<Span>,
+    /// The tokens, comment excluded.
+    pub tokens: Vec<Token>,
+    /// The `#` comment at the end of the line, if any.
+    pub comment: Option<Span>,
+    /// Where the line's content ends: the comment's start or the line's end,
+    /// with trailing whitespace before it skipped.
+    pub content_end: usize,
+}
+
+impl Line {
+    /// A line with no tokens (blank or comment only).
+    pub fn is_empty(&self) -> bool {
+        self.tokens.is_empty()
+    }
+}
+
+/// Splits `source` into lines.
+pub fn lex(source: &str) -> Vec<Line> {
+    let mut lines = Vec::new();
+    let mut start = 0;
+    for raw in source.split_inclusive('\n') {
+        let body = raw.strip_suffix('\n').unwrap_or(raw);
+        let body = body.strip_suffix('\r').unwrap_or(body);
+        lines.push(lex_line(body, start));
+        start += raw.len();
+    }
+    lines
+}
+
+/// Characters that end a word.
+fn ends_word(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '#' | '"' | '(' | ')' | ',' | ':' | '=')
+}
+
+/// Lexes one line whose text is `text`, starting at byte `base`.
+fn lex_line(text: &str, base: usize) -> Line {
+    let mut indent = 0;
+    let mut tab_in_indent = None;
+    for (i, c) in text.char_indices() {
+        match c {
+            ' ' => {}
+            '\t' => {
+                tab_in_indent.get_or_insert(Span::new(base + i, base + i + 1));
+            }
+            _ => break,
+        }
+        indent += 1;
+    }
+    let mut tokens = Vec::new();
+    let mut comment = None;
+    let mut chars = text.char_indices().skip(indent).peekable();
+    while let Some((i, c)) = chars.next() {
+        let at = |j: usize| base + j;
+        let kind = match c {
+            c if c.is_whitespace() => continue,
+            '#' => {
+                comment = Some(Span::new(at(i), at(text.trim_end().len().max(i + 1))));
+                break;
+            }
+            '"' => {
+                let (kind, end) = lex_string(text, i);
+                while chars.next_if(|&(j, _)| j < end).is_some() {}
+                tokens.push(Token {
+                    kind,
+                    span: Span::new(at(i), at(end)),
+                });
+                continue;
+            }
+            '(' | ')' | ',' | ':' => TokenKind::Punct(match c {
+                '(' => "(",
+                ')' => ")",
+                ',' => ",",
+                _ => ":",
+            }),
+            '=' => {
+                if chars.next_if(|&(_, c)| c == '=').is_some() {
+                    tokens.push(Token {
+                        kind: TokenKind::Punct("=="),
+                        span: Span::new(at(i), at(i + 2)),
+                    });
+                    continue;
+                }
+                TokenKind::Invalid("expected `==`, found a single `=`".into())
+            }
+            _ => {
+                let mut end = i + c.len_utf8();
+                while let Some((j, c)) = chars.next_if(|&(_, c)| !ends_word(c)) {
+                    end = j + c.len_utf8();
+                }
+                tokens.push(Token {
+                    kind: TokenKind::Word,
+                    span: Span::new(at(i), at(end)),
+                });
+                continue;
+            }
+        };
+        tokens.push(Token {
+            kind,
+            span: Span::new(at(i), at(i + c.len_utf8())),
+        });
+    }
+    let content_end = match comment {
+        Some(span) => base + text[..span.start - base].trim_end().len(),
+        None => base + text.trim_end().len(),
+    };
+    Line {
+        span: Span::new(base, base + text.len()),
+        indent,
+        tab_in_indent,
+        tokens,
+        comment,
+        content_end,
+    }
+}
+
+/// Lexes the string starting at the quote at `open`; returns the token kind
+/// and the offset just past the string (the line's end if unterminated).
+fn lex_string(text: &str, open: usize) -> (TokenKind, usize) {
+    let mut value = String::new();
+    let mut error = None;
+    let mut chars = text[open + 1..]
+        .char_indices()
+        .map(|(j, c)| (open + 1 + j, c));
+    while let Some((j, c)) = chars.next() {
+        match c {
+            '"' => {
+                let kind = error.map_or(TokenKind::Str(value), TokenKind::Invalid);
+                return (kind, j + 1);
+            }
+            '\\' => match chars.next() {
+                Some((_, '"')) => value.push('"'),
+                Some((_, '\\')) => value.push('\\'),
+                Some((_, 'n')) => value.push('\n'),
+                Some((_, other)) => {
+                    error.get_or_insert_with(|| {
+                        format!("unknown escape `\\{other}` in a string; expected `\\\"`, `\\\\` or `\\n`")
+                    });
+                }
+                None => break,
+            },
+            c => value.push(c),
+        }
+    }
+    (TokenKind::Unterminated, text.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(src: &str) -> Vec<TokenKind> {
+        lex(src)
+            .into_iter()
+            .flat_map(|l| l.tokens)
+            .map(|t| t.kind)
+            .collect()
+    }
+
+    #[test]
+    fn words_strings_and_punctuation() {
+        use TokenKind::*;
+        assert_eq!(
+            kinds("check result f==\"a\\\"b\" # c"),
+            [Word, Word, Word, Punct("=="), Str("a\"b".into())]
+        );
+        assert_eq!(
+            kinds("rand(1ms,-2)"),
+            [Word, Punct("("), Word, Punct(","), Word, Punct(")")]
+        );
+        assert_eq!(kinds("\"ab"), [Unterminated]);
+        assert!(matches!(kinds("\"a\\qb\"")[..], [Invalid(_)]));
+    }
+
+    #[test]
+    fn indentation_comments_and_content_end() {
+        let lines = lex("main:\n  \tlog a # \"b\"  \r\n\"#\" x");
+        assert_eq!(lines.len(), 3);
+        assert_eq!(
+            (lines[1].indent, lines[1].tab_in_indent),
+            (3, Some(Span::new(8, 9)))
+        );
+        assert_eq!(
+            lines[1]
+                .comment
+                .map(|c| c.slice("main:\n  \tlog a # \"b\"  \r\n")),
+            Some("# \"b\"")
+        );
+        assert_eq!(lines[1].content_end, 14);
+        assert_eq!(lines[2].comment, None);
+        assert_eq!(lines[2].tokens.len(), 2);
+    }
+
+    /// A small linear congruential generator: deterministic "random" bytes
+    /// without a dependency.
+    struct Lcg(u64);
+
+    impl Lcg {
+        fn next(&mut self) -> u8 {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (self.0 >> 56) as u8
+        }
+    }
+
+    #[test]
+    fn never_panics_on_arbitrary_input() {
+        const ALPHABET: &[u8] = b" \t\n\r#\"\\n():,=-.0123456789abcdefsmu\xc3\xa9\xe2\x82\xac";
+        let mut rng = Lcg(42);
+        for round in 0..5000 {
+            let len = usize::from(rng.next() % 64);
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| {
+                    let b = rng.next();
+                    if round % 2 == 0 {
+                        ALPHABET[usize::from(b) % ALPHABET.len()]
+                    } else {
+                        b
+                    }
+                })
+                .collect();
+            let text = String::from_utf8_lossy(&bytes);
+            for line in lex(&text) {
+                for token in &line.tokens {
+                    assert!(token.span.start < token.span.end && token.span.end <= text.len());
+                    let _ = token.span.slice(&text);
+                }
+                assert!(line.content_end <= line.span.end);
+            }
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! Scenario files (`.scn`): reading, checking and printing them.
+//!
+//! A scenario is a small program against the loop's asyncio-style API (the
+//! language is specified in `SCENARIO_FORMAT.md`). This module turns its
+//! text into a checked [`ast::Scenario`], or into diagnostics that point at
+//! the mistakes:
+//!
+//! ```text
+//! source ──lexer──▶ lines of tokens ──parser──▶ Scenario ──resolve──▶ checked Scenario
+//!                        (never fails)      (reports, recovers)   (names and kinds)
+//! ```
+//!
+//! ```
+//! use loopsim::scenario::{parse, print, render};
+//!
+//! let source = "callback tick:\n    log tick\n\nmain:\n    call_later 1.5 tick\n    run_forever\n";
+//! let scenario = parse("demo.scn", source).unwrap();
+//! assert_eq!(print(&scenario), source);
+//!
+//! let bad = "main:\n    call_soon tock\n";
+//! let errors = parse("bad.scn", bad).unwrap_err();
+//! let text = render("bad.scn", bad, &errors, false);
+//! assert!(text.starts_with("error: undefined callback `tock`\n  --> bad.scn:2:15\n"));
+//! ```
+//!
+//! Every AST node carries a [`span::Span`]; diagnostics are plain data
+//! ([`diagnostic::Diagnostic`]) rendered once by [`render`]. The printer
+//! ([`print`]) gives a file's canonical form, keeping comments, duration
+//! literals and check conditions as written so that formatting a scenario
+//! never changes its trace.
+
+pub mod ast;
+mod cursor;
+pub mod diagnostic;
+pub mod interpret;
+pub mod lexer;
+mod parser;
+mod printer;
+mod resolve;
+pub mod settings;
+pub mod span;
+mod stmt;
+
+use std::path::Path;
+
+pub use ast::Scenario;
+pub use diagnostic::{render, Diagnostic};
+pub use interpret::{run, Outcome, RunOptions};
+pub use printer::print;
+pub use settings::{Overrides, Settings};
+
+/// Lexes, parses and resolves `source`; `file_name` is used in messages.
+/// On failure, returns every problem found, in file order.
+pub fn parse(file_name: &str, source: &str) -> Result<Scenario, Vec<Diagnostic>> {
+    let lines = lexer::lex(source);
+    let scenario = parser::parse_lines(file_name, source, &lines)?;
+    let mut diagnostics = resolve::resolve(source, &scenario);
+    if diagnostics.is_empty() {
+        return Ok(scenario);
+    }
+    diagnostics.sort_by_key(|d| d.span.start);
+    Err(diagnostics)
+}
+
+/// Reads the file at `path` and parses it. Returns the source with the
+/// scenario, or the rendered errors (ANSI colours only if `color`): a
+/// missing or unreadable file, invalid UTF-8 (pointing at the first bad
+/// byte), or the problems [`parse`] found.
+pub fn read_and_parse(path: &Path, color: bool) -> Result<(String, Scenario), String> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| {
+        diagnostic::render_plain(&format!("cannot read `{name}`: {}", io_reason(&e)), color)
+    })?;
+    let source = match String::from_utf8(bytes) {
+        Ok(source) => source,
+        Err(e) => return Err(invalid_utf8(&name, e, color)),
+    };
+    match parse(&name, &source) {
+        Ok(scenario) => Ok((source, scenario)),
+        Err(diagnostics) => Err(render(&name, &source, &diagnostics, color)),
+    }
+}
+
+/// The reason an I/O error gives, without Rust's ` (os error 2)` suffix.
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// Renders "not UTF-8" at the first bad byte, showing the file with the
+/// bad bytes replaced (the valid prefix, and so the position, is unchanged).
+fn invalid_utf8(name: &str, error: std::string::FromUtf8Error, color: bool) -> String {
+    let at = error.utf8_error().valid_up_to();
+    let bad = error.as_bytes()[at];
+    let shown = String::from_utf8_lossy(error.as_bytes()).into_owned();
+    let span = span::Span::new(at, at + char::REPLACEMENT_CHARACTER.len_utf8());
+    let diagnostic = Diagnostic::error(
+        span,
+        format!("`{name}` is not valid UTF-8: found byte 0x{bad:02x}"),
+    )
+    .with_label("invalid UTF-8 here")
+    .with_note("scenario files are UTF-8 text");
+    render(name, &shown, &[diagnostic], color)
+}

@@ -1,0 +1,432 @@
+//! From lines to a [`Scenario`]: header, blocks, bodies and comments.
+//!
+//! The parser is line-oriented. A line at column 0 is a header setting or
+//! a block line; the lines after a block line that are indented (by any
+//! number of spaces, the same for the whole body) are its body. Each line
+//! is parsed on its own, so a bad line yields one diagnostic and parsing
+//! goes on with the next line: a file's errors are reported together.
+//!
+//! ```text
+//! file    = { setting } { block }          (settings only before the first block)
+//! setting = ("seed" | "max_iterations") INTEGER | "tie_break" POLICY
+//!         | ("jitter" | "start_time") DURATION
+//! block   = ("callback" | "task") NAME ":" body | "future" NAME | "main" ":" body
+//! body    = { INDENT stmt }                (may be empty; see `stmt.rs`)
+//! ```
+//!
+//! Comments are kept for the printer: a comment line belongs to the next
+//! code line (as `Trivia::leading`), except that comment lines at the top
+//! followed by a blank line are the file's comment, indented comment lines
+//! at the end of a body stay in that body, and comments after everything
+//! are the file's trailing comments.
+
+use std::mem;
+
+use super::ast::{
+    Block, BlockKind, Body, Comment, DurLit, Header, MainBlock, Scenario, Setting, Stmt, Trivia,
+};
+use super::cursor::{Cursor, Parsed};
+use super::diagnostic::Diagnostic;
+use super::lexer::Line;
+use super::span::Span;
+use super::stmt::{parse_stmt, KEYWORDS};
+use crate::tie_break::TieBreak;
+
+/// What may start a top-level line, for messages.
+const TOP_LEVEL: &str =
+    "a header setting (`seed`, `tie_break`, `jitter`, `start_time`, `max_iterations`) or a block \
+     (`callback NAME:`, `task NAME:`, `future NAME`, `main:`)";
+
+/// A code line with the comment lines above it (and their indentation).
+/// The last item has no line: it holds the comments at the end of the file.
+struct Item<'a> {
+    line: Option<&'a Line>,
+    comments: Vec<(Comment, usize)>,
+}
+
+/// Parses the lexed `lines` of `source`. `file_name` is only for messages.
+pub fn parse_lines(
+    file_name: &str,
+    source: &str,
+    lines: &[Line],
+) -> Result<Scenario, Vec<Diagnostic>> {
+    let (file_comments, items) = group(source, lines);
+    let mut p = Parser {
+        source,
+        items,
+        pos: 0,
+        diags: Vec::new(),
+        header: Header::default(),
+        blocks: Vec::new(),
+        main: None,
+        first_block: None,
+    };
+    while let Some(line) = p.items[p.pos].line {
+        let trivia = p.take_trivia(line);
+        p.pos += 1;
+        if line.indent > 0 {
+            p.stray_indentation(line);
+        } else {
+            p.top_level(line, trivia);
+        }
+    }
+    let trailing_comments = p.items[p.pos].comments.drain(..).map(|(c, _)| c).collect();
+    let Some(main) = p.main else {
+        let message = if lines.iter().all(Line::is_empty) {
+            format!("`{file_name}` has no statements: expected at least a `main:` block")
+        } else {
+            format!("`{file_name}` has no `main:` block")
+        };
+        p.diags.push(
+            Diagnostic::error(Span::new(source.len(), source.len()), message)
+            .with_label("expected `main:` by here")
+            .with_note(
+                "every scenario needs exactly one `main:` block: the script that drives the loop",
+            ),
+        );
+        return Err(p.diags);
+    };
+    if !p.diags.is_empty() {
+        return Err(p.diags);
+    }
+    Ok(Scenario {
+        file_comments,
+        header: p.header,
+        blocks: p.blocks,
+        main,
+        trailing_comments,
+    })
+}
+
+/// Sorts lines into code lines with their comments; returns the file comment
+/// too (the comment lines at the top, up to the last blank line before the
+/// first code line).
+fn group<'a>(source: &str, lines: &'a [Line]) -> (Vec<Comment>, Vec<Item<'a>>) {
+    let (mut items, mut pending, mut file_comments, mut before_blank) =
+        (Vec::new(), Vec::new(), Vec::new(), 0);
+    for line in lines {
+        match (line.is_empty(), line.comment) {
+            (false, _) => {
+                if items.is_empty() {
+                    file_comments = pending.drain(..before_blank).map(|(c, _)| c).collect();
+                }
+                items.push(Item {
+                    line: Some(line),
+                    comments: mem::take(&mut pending),
+                });
+            }
+            (true, Some(span)) => pending.push((comment(source, span), line.indent)),
+            (true, None) => before_blank = pending.len(),
+        }
+    }
+    items.push(Item {
+        line: None,
+        comments: pending,
+    });
+    (file_comments, items)
+}
+
+fn comment(source: &str, span: Span) -> Comment {
+    Comment {
+        text: span.slice(source).to_string(),
+        span,
+    }
+}
+
+struct Parser<'a> {
+    source: &'a str,
+    items: Vec<Item<'a>>,
+    pos: usize,
+    diags: Vec<Diagnostic>,
+    header: Header,
+    blocks: Vec<Block>,
+    main: Option<MainBlock>,
+    /// The first block line, once seen: settings must come before it.
+    first_block: Option<Span>,
+}
+
+impl<'a> Parser<'a> {
+    /// The comments of the current item and the trailing comment of `line`.
+    fn take_trivia(&mut self, line: &Line) -> Trivia {
+        let leading = self.items[self.pos]
+            .comments
+            .drain(..)
+            .map(|(c, _)| c)
+            .collect();
+        Trivia {
+            leading,
+            trailing: line.comment.map(|span| comment(self.source, span)),
+        }
+    }
+
+    /// The line's text, from its first token to its comment.
+    fn content(line: &Line) -> Span {
+        Span::new(line.span.start + line.indent, line.content_end)
+    }
+
+    /// Reports an indented line where none was expected, and skips the run
+    /// of indented lines it starts.
+    fn stray_indentation(&mut self, line: &Line) {
+        self.diags.push(
+            Diagnostic::error(
+                Self::content(line),
+                "unexpected indentation: expected a line at column 1",
+            )
+            .with_label("this line is indented")
+            .with_note("only the lines of a `callback`, `task` or `main:` body are indented"),
+        );
+        while self.items[self.pos].line.is_some_and(|l| l.indent > 0) {
+            self.pos += 1;
+        }
+    }
+
+    /// A line at column 0.
+    fn top_level(&mut self, line: &'a Line, trivia: Trivia) {
+        let mut c = Cursor::new(self.source, line);
+        let (keyword, span) = match c.word(TOP_LEVEL) {
+            Ok(word) => word,
+            Err(d) => return self.diags.push(d),
+        };
+        let ends_with_colon = line
+            .tokens
+            .last()
+            .is_some_and(|t| t.span.slice(self.source) == ":");
+        match keyword {
+            "seed" | "tie_break" | "jitter" | "start_time" | "max_iterations" => {
+                self.setting(keyword, span, &mut c, Self::content(line), trivia)
+            }
+            "callback" | "task" => {
+                let head = block_head(&mut c, keyword);
+                let body = self.body();
+                let kind = if keyword == "task" {
+                    BlockKind::Task(body)
+                } else {
+                    BlockKind::Callback(body)
+                };
+                match head {
+                    Ok(name) => self.push_block(Block {
+                        kind,
+                        name,
+                        span: Self::content(line),
+                        trivia,
+                    }),
+                    Err(d) => self.diags.push(d),
+                }
+            }
+            "future" => match future_head(&mut c) {
+                Ok(name) => self.push_block(Block {
+                    kind: BlockKind::Future,
+                    name,
+                    span: Self::content(line),
+                    trivia,
+                }),
+                Err(d) => self.diags.push(d),
+            },
+            "main" => {
+                let head = c.punct(":", "after `main`").and_then(|_| c.end("`main:`"));
+                let body = self.body();
+                let span = Self::content(line);
+                match (head, &self.main) {
+                    (Err(d), _) => self.diags.push(d),
+                    (Ok(()), Some(first)) => self.diags.push(
+                        Diagnostic::error(
+                            span,
+                            "a second `main:` block; a scenario has exactly one",
+                        )
+                        .with_label("second `main:`")
+                        .with_related(first.span, "first `main:` here"),
+                    ),
+                    (Ok(()), None) => {
+                        self.first_block.get_or_insert(span);
+                        self.main = Some(MainBlock { span, trivia, body });
+                    }
+                }
+            }
+            other => {
+                let mut d =
+                    Diagnostic::error(span, format!("expected {TOP_LEVEL}, found `{other}`"))
+                        .with_label("not a setting or a block");
+                if KEYWORDS.split(", ").any(|k| k == other) {
+                    d = d.with_note(
+                        "statements belong in an indented body, such as the lines after `main:`",
+                    );
+                }
+                self.diags.push(d);
+                if ends_with_colon {
+                    self.body();
+                }
+            }
+        }
+    }
+
+    fn push_block(&mut self, block: Block) {
+        self.first_block.get_or_insert(block.span);
+        self.blocks.push(block);
+    }
+
+    /// The indented lines after a block line. Statements that fail to parse
+    /// are reported and left out.
+    fn body(&mut self) -> Body {
+        let mut body = Body::default();
+        let mut depth = None;
+        while let Some(line) = self.items[self.pos].line.filter(|l| l.indent > 0) {
+            let trivia = self.take_trivia(line);
+            self.pos += 1;
+            if let Some(tab) = line.tab_in_indent {
+                self.diags.push(
+                    Diagnostic::error(tab, "tab in indentation; indent with spaces")
+                        .with_label("tab")
+                        .with_note("tabs are an error: their width is ambiguous"),
+                );
+            } else if *depth.get_or_insert(line.indent) != line.indent {
+                let expected = depth.unwrap_or_default();
+                self.diags.push(
+                    Diagnostic::error(
+                        Span::new(line.span.start, line.span.start + line.indent),
+                        format!(
+                            "inconsistent indentation: expected {expected} spaces like the body's first line, found {}",
+                            line.indent
+                        ),
+                    )
+                    .with_label(format!("{} spaces", line.indent)),
+                );
+            }
+            match parse_stmt(&mut Cursor::new(self.source, line)) {
+                Ok(kind) => body.stmts.push(Stmt {
+                    kind,
+                    span: Self::content(line),
+                    trivia,
+                }),
+                Err(d) => self.diags.push(d),
+            }
+        }
+        let next = &mut self.items[self.pos].comments;
+        let indented = next.iter().take_while(|(_, indent)| *indent > 0).count();
+        body.trailing_comments = next.drain(..indented).map(|(c, _)| c).collect();
+        body
+    }
+
+    /// A header setting line.
+    fn setting(&mut self, key: &str, key_span: Span, c: &mut Cursor, span: Span, trivia: Trivia) {
+        if let Some(first) = self.first_block {
+            return self.diags.push(
+                Diagnostic::error(key_span, format!("header setting `{key}` after a block"))
+                    .with_label("settings must come before the first block")
+                    .with_related(first, "first block here"),
+            );
+        }
+        let diags = &mut self.diags;
+        let h = &mut self.header;
+        match key {
+            "seed" => put(
+                diags,
+                &mut h.seed,
+                key,
+                span,
+                trivia,
+                u64_value(c, "a seed (an integer from 0 to 2^64 - 1)"),
+            ),
+            "max_iterations" => put(
+                diags,
+                &mut h.max_iterations,
+                key,
+                span,
+                trivia,
+                u64_value(c, "a number of iterations"),
+            ),
+            "tie_break" => put(diags, &mut h.tie_break, key, span, trivia, tie_break(c)),
+            "jitter" => put(diags, &mut h.jitter, key, span, trivia, jitter(c)),
+            _ => put(
+                diags,
+                &mut h.start_time,
+                key,
+                span,
+                trivia,
+                c.dur_lit().and_then(|d| c.end("the time").map(|_| d)),
+            ),
+        }
+    }
+}
+
+/// Stores a setting's value, or reports why it cannot be stored.
+fn put<T>(
+    diags: &mut Vec<Diagnostic>,
+    slot: &mut Option<Setting<T>>,
+    key: &str,
+    span: Span,
+    trivia: Trivia,
+    value: Parsed<T>,
+) {
+    match (value, slot) {
+        (Err(d), _) => diags.push(d),
+        (Ok(_), Some(first)) => diags.push(
+            Diagnostic::error(span, format!("duplicate header setting `{key}`"))
+                .with_label("set again here")
+                .with_related(first.span, "first set here"),
+        ),
+        (Ok(value), slot) => {
+            *slot = Some(Setting {
+                value,
+                span,
+                trivia,
+            })
+        }
+    }
+}
+
+/// `NAME :` after `callback` or `task`.
+fn block_head(c: &mut Cursor, keyword: &str) -> Parsed<super::ast::Name> {
+    let name = c.name(&format!("a name for the {keyword}"))?;
+    c.punct(
+        ":",
+        &format!("after the {keyword} name (a block line ends with `:`)"),
+    )?;
+    c.end(&format!("`{keyword} {}:`", name.text))?;
+    Ok(name)
+}
+
+/// `NAME` after `future`, with no `:`.
+fn future_head(c: &mut Cursor) -> Parsed<super::ast::Name> {
+    let name = c.name("a name for the future")?;
+    if let Some(colon) = c.peek().filter(|t| c.text_of(t.span) == ":") {
+        return Err(Diagnostic::error(
+            colon.span,
+            "expected end of line after `future NAME`, found `:`",
+        )
+        .with_label("a future has no body: remove the `:`"));
+    }
+    c.end(&format!("`future {}`", name.text))?;
+    Ok(name)
+}
+
+fn u64_value(c: &mut Cursor, what: &str) -> Parsed<u64> {
+    let (text, span) = c.word(what)?;
+    let value = text.parse::<u64>().map_err(|_| {
+        Diagnostic::error(span, format!("expected {what}, found `{text}`"))
+            .with_label("not an integer from 0 to 2^64 - 1")
+    })?;
+    c.end("the number")?;
+    Ok(value)
+}
+
+fn tie_break(c: &mut Cursor) -> Parsed<TieBreak> {
+    let (text, span) = c.word("a tie-break policy (`fifo`, `random` or `heapq`)")?;
+    let policy = text
+        .parse()
+        .map_err(|message: String| Diagnostic::error(span, message).with_label("unknown policy"))?;
+    c.end("the policy")?;
+    Ok(policy)
+}
+
+fn jitter(c: &mut Cursor) -> Parsed<DurLit> {
+    let lit = c.dur_lit()?;
+    if lit.nanos < 0 {
+        return Err(Diagnostic::error(
+            lit.span,
+            format!("expected a jitter of 0 or more, found `{}`", lit.text),
+        )
+        .with_label("negative"));
+    }
+    c.end("the jitter")?;
+    Ok(lit)
+}

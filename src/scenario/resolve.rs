@@ -1,0 +1,332 @@
+//! Name resolution: every name used is defined, and of the right kind,
+//! before anything runs.
+//!
+//! A scenario has one namespace. Blocks define callbacks, task bodies and
+//! futures; statements anywhere in the file bind handles (`call_* ... as H`),
+//! task instances (`create_task T [as N]`, and `run_until_complete T` for a
+//! task body, which asyncio wraps in a task named `T`) and loops
+//! (`new_event_loop N`; `main` is the first loop). A handle, task or loop
+//! name may be bound by several statements (rebinding, as in Python), but
+//! one name never denotes two kinds, except that a task instance may share
+//! its task body's name (`create_task worker`). Whether a binding has run
+//! before a use is a question for run time, not for this module.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use super::ast::{BlockKind, Body, Cond, Name, Scenario, StmtKind};
+use super::diagnostic::Diagnostic;
+use super::span::{line_col, Span};
+
+/// The kinds of thing a name can denote.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Callback,
+    TaskBody,
+    Future,
+    Handle,
+    Task,
+    Loop,
+}
+
+impl Kind {
+    fn noun(self) -> &'static str {
+        match self {
+            Kind::Callback => "callback",
+            Kind::TaskBody => "task",
+            Kind::Future => "future",
+            Kind::Handle => "handle",
+            Kind::Task => "task instance",
+            Kind::Loop => "loop",
+        }
+    }
+}
+
+/// What a use of a name accepts, and how to say it.
+struct Expect {
+    kinds: &'static [Kind],
+    noun: &'static str,
+}
+
+const CALLBACK: Expect = Expect {
+    kinds: &[Kind::Callback],
+    noun: "callback",
+};
+const TASK_BODY: Expect = Expect {
+    kinds: &[Kind::TaskBody],
+    noun: "task",
+};
+const FUTURE: Expect = Expect {
+    kinds: &[Kind::Future],
+    noun: "future",
+};
+const AWAITABLE: Expect = Expect {
+    kinds: &[Kind::Task, Kind::Future],
+    noun: "task or future",
+};
+const CANCELLABLE: Expect = Expect {
+    kinds: &[Kind::Handle, Kind::Task, Kind::Future],
+    noun: "handle, task or future",
+};
+const RUNNABLE: Expect = Expect {
+    kinds: &[Kind::Task, Kind::Future, Kind::TaskBody],
+    noun: "task or future",
+};
+const LOOP: Expect = Expect {
+    kinds: &[Kind::Loop],
+    noun: "loop",
+};
+
+/// Checks every name in `scenario`; returns all the problems found.
+pub fn resolve(source: &str, scenario: &Scenario) -> Vec<Diagnostic> {
+    let mut r = Resolver {
+        source,
+        names: HashMap::new(),
+        diags: Vec::new(),
+    };
+    r.names.insert(Rc::from("main"), vec![(Kind::Loop, None)]);
+    for block in &scenario.blocks {
+        let kind = match block.kind {
+            BlockKind::Callback(_) => Kind::Callback,
+            BlockKind::Task(_) => Kind::TaskBody,
+            BlockKind::Future => Kind::Future,
+        };
+        r.define_block(&block.name, kind);
+    }
+    let bodies: Vec<(&Body, String)> = scenario
+        .blocks
+        .iter()
+        .filter_map(|b| {
+            b.kind
+                .body()
+                .map(|body| (body, format!("{} `{}`", b.kind.keyword(), b.name.text)))
+        })
+        .chain([(&scenario.main.body, "`main`".to_string())])
+        .collect();
+    for (body, _) in &bodies {
+        for stmt in &body.stmts {
+            r.bind(&stmt.kind);
+        }
+    }
+    for (body, _) in &bodies {
+        for stmt in &body.stmts {
+            if let StmtKind::RunUntilComplete(x) = &stmt.kind {
+                if r.kinds(x).contains(&Kind::TaskBody) {
+                    r.define(x, Kind::Task);
+                }
+            }
+        }
+    }
+    for (body, place) in &bodies {
+        let in_task = place.starts_with("task ");
+        for stmt in &body.stmts {
+            r.check_uses(&stmt.kind);
+            if let Some(d) = task_only(&stmt.kind, stmt.span, place).filter(|_| !in_task) {
+                r.diags.push(d);
+            }
+        }
+    }
+    r.diags
+}
+
+struct Resolver<'a> {
+    source: &'a str,
+    /// Each name's kinds, with where each was first defined (`None`: built in).
+    names: HashMap<Rc<str>, Vec<(Kind, Option<Span>)>>,
+    diags: Vec<Diagnostic>,
+}
+
+impl Resolver<'_> {
+    fn kinds(&self, name: &Name) -> Vec<Kind> {
+        self.names
+            .get(&name.text)
+            .map_or(Vec::new(), |ks| ks.iter().map(|(k, _)| *k).collect())
+    }
+
+    fn at(&self, span: Span) -> String {
+        let (line, col) = line_col(self.source, span.start);
+        format!("{line}:{col}")
+    }
+
+    fn define_block(&mut self, name: &Name, kind: Kind) {
+        if &*name.text == "main" {
+            return self.diags.push(
+                Diagnostic::error(
+                    name.span,
+                    format!("expected a name for the {}, found `main`", kind.noun()),
+                )
+                .with_label("reserved")
+                .with_note("`main` names the driver block and the first loop"),
+            );
+        }
+        if let Some(&(_, Some(first))) = self.names.get(&name.text).and_then(|ks| ks.first()) {
+            let message = format!(
+                "duplicate block name `{}` (first defined at {})",
+                name.text,
+                self.at(first)
+            );
+            return self.diags.push(
+                Diagnostic::error(name.span, message)
+                    .with_label("defined again here")
+                    .with_related(first, "first defined here"),
+            );
+        }
+        self.define(name, kind);
+    }
+
+    /// Records that `name` denotes `kind`, unless it already denotes a kind
+    /// it cannot share a name with.
+    fn define(&mut self, name: &Name, kind: Kind) {
+        let entry = self.names.entry(name.text.clone()).or_default();
+        let clash = entry.iter().find(|(k, _)| {
+            *k != kind
+                && !matches!(
+                    (k, kind),
+                    (Kind::TaskBody, Kind::Task) | (Kind::Task, Kind::TaskBody)
+                )
+        });
+        match clash.copied() {
+            None if entry.iter().any(|(k, _)| *k == kind) => {}
+            None => entry.push((kind, Some(name.span))),
+            Some((other, first)) => {
+                let mut d = Diagnostic::error(
+                    name.span,
+                    format!(
+                        "`{}` cannot name a {}: it already names a {}",
+                        name.text,
+                        kind.noun(),
+                        other.noun()
+                    ),
+                )
+                .with_label(format!("used as a {} here", kind.noun()));
+                d = match first {
+                    Some(first) => {
+                        d.with_related(first, format!("the {} is defined here", other.noun()))
+                    }
+                    None => d.with_note("`main` is the first event loop"),
+                };
+                self.diags.push(d);
+            }
+        }
+    }
+
+    /// Records the names a statement binds.
+    fn bind(&mut self, stmt: &StmtKind) {
+        match stmt {
+            StmtKind::CallSoon {
+                handle: Some(h), ..
+            }
+            | StmtKind::CallLater {
+                handle: Some(h), ..
+            }
+            | StmtKind::CallAt {
+                handle: Some(h), ..
+            } => self.define(h, Kind::Handle),
+            StmtKind::CreateTask {
+                name: Some(name), ..
+            } => self.define(name, Kind::Task),
+            // Unnamed, the task takes its body's name, if there is such a
+            // body; if not, the use check reports the undefined task.
+            StmtKind::CreateTask { task, name: None }
+                if self.kinds(task).contains(&Kind::TaskBody) =>
+            {
+                self.define(task, Kind::Task)
+            }
+            StmtKind::NewEventLoop(l) => self.define(l, Kind::Loop),
+            _ => {}
+        }
+    }
+
+    /// Checks the names a statement uses.
+    fn check_uses(&mut self, stmt: &StmtKind) {
+        let uses: Vec<(&Name, Expect)> = match stmt {
+            StmtKind::CallSoon { cb, .. }
+            | StmtKind::CallLater { cb, .. }
+            | StmtKind::CallAt { cb, .. } => {
+                vec![(cb, CALLBACK)]
+            }
+            StmtKind::CreateTask { task, .. } => vec![(task, TASK_BODY)],
+            StmtKind::Cancel(x) => vec![(x, CANCELLABLE)],
+            StmtKind::SetResult { fut, .. } | StmtKind::SetException { fut, .. } => {
+                vec![(fut, FUTURE)]
+            }
+            StmtKind::AddDoneCallback { target, cb } => vec![(target, AWAITABLE), (cb, CALLBACK)],
+            StmtKind::Await(x) => vec![(x, AWAITABLE)],
+            StmtKind::RunUntilComplete(x) => vec![(x, RUNNABLE)],
+            StmtKind::SetEventLoop(l) => vec![(l, LOOP)],
+            StmtKind::Check {
+                cond: Cond::Done(x) | Cond::Result(x, _),
+                ..
+            } => {
+                vec![(x, AWAITABLE)]
+            }
+            // Handles have `cancelled()` too.
+            StmtKind::Check {
+                cond: Cond::Cancelled(x),
+                ..
+            } => vec![(x, CANCELLABLE)],
+            _ => vec![],
+        };
+        for (name, expect) in uses {
+            self.check_use(name, &expect);
+        }
+    }
+
+    fn check_use(&mut self, name: &Name, expect: &Expect) {
+        let found = self.names.get(&name.text).cloned().unwrap_or_default();
+        if found.iter().any(|(k, _)| expect.kinds.contains(k)) {
+            return;
+        }
+        let Some(&(kind, first)) = found.first() else {
+            return self.diags.push(
+                Diagnostic::error(
+                    name.span,
+                    format!("undefined {} `{}`", expect.noun, name.text),
+                )
+                .with_label(format!("no {} has this name", expect.noun)),
+            );
+        };
+        let article = if expect.noun.starts_with(['a', 'e', 'i', 'o', 'u']) {
+            "an"
+        } else {
+            "a"
+        };
+        let mut d = Diagnostic::error(
+            name.span,
+            format!(
+                "expected {article} {} name, found {} `{}`",
+                expect.noun,
+                kind.noun(),
+                name.text
+            ),
+        )
+        .with_label(format!("not a {}", expect.noun));
+        if let Some(first) = first {
+            d = d.with_related(first, format!("the {} is defined here", kind.noun()));
+        }
+        if kind == Kind::TaskBody && expect.kinds.contains(&Kind::Task) {
+            d = d.with_note(format!(
+                "no `create_task {0}` runs the task body `{0}`; add one first",
+                name.text
+            ));
+        }
+        self.diags.push(d);
+    }
+}
+
+/// The error for a task-only statement (`sleep`, `yield`, `await`,
+/// `return`) found in `place`, a callback or `main`.
+fn task_only(stmt: &StmtKind, span: Span, place: &str) -> Option<Diagnostic> {
+    let keyword = match stmt {
+        StmtKind::Sleep(_) => "sleep",
+        StmtKind::Yield => "yield",
+        StmtKind::Await(_) => "await",
+        StmtKind::Return(_) => "return",
+        _ => return None,
+    };
+    Some(
+        Diagnostic::error(span, format!("`{keyword}` is only allowed in a task body, not in {place}"))
+            .with_label("task-only statement")
+            .with_note("`sleep`, `yield`, `await` and `return` suspend or finish a coroutine: write them in a `task` block"),
+    )
+}

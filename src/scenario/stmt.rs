@@ -1,0 +1,165 @@
+//! Statements: one line of a body, from its keyword to its end.
+//!
+//! ```text
+//! stmt = "log" TEXT | "raise" TEXT
+//!      | ("call_soon" | "call_later" DUR | "call_at" DUR) NAME ["as" NAME]
+//!      | "create_task" NAME ["as" NAME] | "cancel" NAME
+//!      | "set_result" NAME [VALUE] | "set_exception" NAME TEXT
+//!      | "add_done_callback" NAME NAME | "check" ["not"] COND
+//!      | "sleep" DUR | "await" NAME | "return" VALUE
+//!      | "stop" | "close" | "yield" | "run_forever"
+//!      | ("run_until_complete" | "new_event_loop" | "set_event_loop") NAME
+//! COND = "is_running" | "is_closed" | ("done" | "cancelled") NAME
+//!      | "result" NAME "==" VALUE | "time" "==" DUR
+//! ```
+//!
+//! Which names are allowed where (a callback, a task, ...) is the
+//! resolver's job; this module only checks the shape of the line.
+
+use super::ast::{Cond, StmtKind};
+use super::cursor::{Cursor, Parsed};
+use super::diagnostic::Diagnostic;
+use super::span::Span;
+
+/// Every statement keyword, for the "unknown statement" note.
+pub const KEYWORDS: &str = "log, call_soon, call_later, call_at, create_task, cancel, set_result, \
+     set_exception, add_done_callback, stop, close, raise, check, sleep, yield, await, return, \
+     run_forever, run_until_complete, new_event_loop, set_event_loop";
+
+/// Parses the statement at the cursor, up to the end of the line.
+pub fn parse_stmt(c: &mut Cursor) -> Parsed<StmtKind> {
+    let (keyword, span) = c.word("a statement")?;
+    let kind = match keyword {
+        "log" => StmtKind::Log(c.text("the text to log")?),
+        "raise" => StmtKind::Raise(c.text("the exception's text")?),
+        "call_soon" => StmtKind::CallSoon {
+            cb: c.name("a callback name")?,
+            handle: c.alias("a handle name")?,
+        },
+        "call_later" => StmtKind::CallLater {
+            delay: c.dur()?,
+            cb: c.name("a callback name")?,
+            handle: c.alias("a handle name")?,
+        },
+        "call_at" => StmtKind::CallAt {
+            when: c.dur()?,
+            cb: c.name("a callback name")?,
+            handle: c.alias("a handle name")?,
+        },
+        "create_task" => StmtKind::CreateTask {
+            task: c.name("a task name")?,
+            name: c.alias("a name for the task")?,
+        },
+        "cancel" => StmtKind::Cancel(c.name("a handle, task or future name")?),
+        "set_result" => StmtKind::SetResult {
+            fut: c.name("a future name")?,
+            value: if c.at_end() { None } else { Some(c.value()?) },
+        },
+        "set_exception" => StmtKind::SetException {
+            fut: c.name("a future name")?,
+            text: c.text("the exception's text")?,
+        },
+        "add_done_callback" => StmtKind::AddDoneCallback {
+            target: c.name("a task or future name")?,
+            cb: c.name("a callback name")?,
+        },
+        "check" => check(c)?,
+        "sleep" => StmtKind::Sleep(c.dur()?),
+        "await" => StmtKind::Await(c.name("a task or future name")?),
+        "return" => StmtKind::Return(c.value()?),
+        "stop" => StmtKind::Stop,
+        "close" => StmtKind::Close,
+        "yield" => StmtKind::Yield,
+        "run_forever" => StmtKind::RunForever,
+        "run_until_complete" => StmtKind::RunUntilComplete(c.name("a task or future name")?),
+        "new_event_loop" => StmtKind::NewEventLoop(c.name("a name for the new loop")?),
+        "set_event_loop" => StmtKind::SetEventLoop(c.name("a loop name")?),
+        other => {
+            return Err(
+                Diagnostic::error(span, format!("unknown statement `{other}`"))
+                    .with_label("expected a statement")
+                    .with_note(format!("the statements are: {KEYWORDS}")),
+            )
+        }
+    };
+    c.end(&format!("`{keyword}` and its arguments"))?;
+    Ok(kind)
+}
+
+/// What a condition looks like, for messages.
+const CONDITION: &str =
+    "a condition (`is_running`, `is_closed`, `done X`, `cancelled X`, `result X == VALUE` or `time == T`)";
+
+/// `check [not] COND`; the condition's text is kept as written.
+fn check(c: &mut Cursor) -> Parsed<StmtKind> {
+    let start = c.here().start;
+    let negated = c.eat_keyword("not");
+    let (word, word_span) = c.word(CONDITION)?;
+    let cond = match word {
+        "is_running" => Cond::IsRunning,
+        "is_closed" => Cond::IsClosed,
+        "done" => Cond::Done(c.name("a task or future name")?),
+        "cancelled" => Cond::Cancelled(c.name("a task or future name")?),
+        "result" => {
+            let name = c.name("a task or future name")?;
+            c.punct("==", "after the name")?;
+            Cond::Result(name, c.value()?)
+        }
+        "time" => {
+            c.punct("==", "after `time`")?;
+            Cond::Time(c.dur()?)
+        }
+        _ => {
+            return Err(Diagnostic::error(
+                word_span,
+                format!("expected {CONDITION}, found `{word}`"),
+            )
+            .with_label("unknown condition"))
+        }
+    };
+    let text = collapse_whitespace(c.text_of(Span::new(start, c.last_end())));
+    Ok(StmtKind::Check {
+        negated,
+        cond,
+        text,
+    })
+}
+
+/// `text` with each run of whitespace outside double quotes replaced by one
+/// space. Quoted strings (with their escapes) are kept as they are.
+pub fn collapse_whitespace(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let (mut quoted, mut escaped, mut space) = (false, false, false);
+    for ch in text.trim().chars() {
+        if !quoted && ch.is_whitespace() {
+            space = true;
+            continue;
+        }
+        if space {
+            out.push(' ');
+            space = false;
+        }
+        out.push(ch);
+        match ch {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            _ => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whitespace_collapses_outside_quotes_only() {
+        assert_eq!(collapse_whitespace("  not   done\tt1 "), "not done t1");
+        assert_eq!(
+            collapse_whitespace("result f ==  \"a  \\\"  b\""),
+            "result f == \"a  \\\"  b\""
+        );
+    }
+}
