@@ -24,12 +24,23 @@ echo "# building the bench binaries ..." >&2
 cargo bench --no-run --bench compare_loopsim --bench tokio_workloads >"$OUT/build.log" 2>&1 ||
     { cat "$OUT/build.log" >&2; exit 1; }
 
+# Each workload runs in a process of its own: the allocator's state left by
+# one workload (glibc's free lists after a million frees) otherwise changes
+# the next one's time by up to 1.5x.
+W="W1_call_soon_chain_1M W2_call_soon_bulk_1M W3_call_later_100k W3_call_later_1M W4_sleep_100kx10"
+: >"$OUT/loopsim.txt"; : >"$OUT/tokio.txt"; : >"$OUT/asyncio.txt"
 echo "# running loopsim (compare_loopsim) ..." >&2
-cargo bench -q --bench compare_loopsim 2>>"$OUT/build.log" | tee "$OUT/loopsim.txt" >&2
+for name in $W $(for w in $W; do echo "${w}_trace"; done) M1; do
+    cargo bench -q --bench compare_loopsim -- "$name\$" 2>>"$OUT/build.log" | tee -a "$OUT/loopsim.txt" >&2
+done
 echo "# running tokio (tokio_workloads) ..." >&2
-cargo bench -q --bench tokio_workloads 2>>"$OUT/build.log" | tee "$OUT/tokio.txt" >&2
+for name in $W W1x_yield_now_1M M1; do
+    cargo bench -q --bench tokio_workloads -- "$name\$" 2>>"$OUT/build.log" | tee -a "$OUT/tokio.txt" >&2
+done
 echo "# running CPython asyncio (asyncio_workloads.py) ..." >&2
-"$PYTHON" benches/asyncio_workloads.py | tee "$OUT/asyncio.txt" >&2
+for name in $W M1; do
+    "$PYTHON" benches/asyncio_workloads.py "$name" | tee -a "$OUT/asyncio.txt" >&2
+done
 
 echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 "$PYTHON" - "$OUT/loopsim.txt" "$OUT/tokio.txt" "$OUT/asyncio.txt" <<'PY'
