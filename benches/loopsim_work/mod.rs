@@ -7,7 +7,7 @@
 //! tokio versions do.
 #![allow(dead_code)]
 
-use crate::common::{N_TASKS, SLEEPS_PER_TASK};
+use crate::common::SLEEPS_PER_TASK;
 use loopsim::{EventLoop, LoopConfig, Nanos};
 use std::cell::Cell;
 
@@ -104,10 +104,11 @@ pub fn w3_timers(delays: &[u64], record_trace: bool) -> u64 {
     delays.len() as u64
 }
 
-/// W4: `N_TASKS` tasks, task i sleeping `delays[i*10..i*10+10]` in turn.
+/// W4: one task per `SLEEPS_PER_TASK` delays (`N_TASKS` for the full
+/// list), task i sleeping `delays[i*10..i*10+10]` in turn.
 pub fn w4_sleeps(delays: &'static [u64], record_trace: bool) -> u64 {
     reset();
-    let tasks = N_TASKS as u64;
+    let tasks = (delays.len() / SLEEPS_PER_TASK) as u64;
     let lp = new_loop(record_trace);
     for mine in delays.chunks_exact(SLEEPS_PER_TASK) {
         lp.create_task(async move {
