@@ -32,7 +32,8 @@
 pub mod ast;
 mod cursor;
 pub mod diagnostic;
-pub mod lexer;
+mod header;
+mod lexer;
 mod parser;
 mod printer;
 mod resolve;

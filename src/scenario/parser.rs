@@ -22,15 +22,13 @@
 
 use std::mem;
 
-use super::ast::{
-    Block, BlockKind, Body, Comment, DurLit, Header, MainBlock, Scenario, Setting, Stmt, Trivia,
-};
+use super::ast::{Block, BlockKind, Body, Comment, Header, MainBlock, Scenario, Stmt, Trivia};
 use super::cursor::{Cursor, Parsed};
 use super::diagnostic::Diagnostic;
+use super::header;
 use super::lexer::Line;
 use super::span::Span;
 use super::stmt::{parse_stmt, KEYWORDS};
-use crate::tie_break::TieBreak;
 
 /// What may start a top-level line, for messages.
 const TOP_LEVEL: &str =
@@ -192,8 +190,20 @@ impl<'a> Parser<'a> {
             .last()
             .is_some_and(|t| t.span.slice(self.source) == ":");
         match keyword {
-            "seed" | "tie_break" | "jitter" | "start_time" | "max_iterations" => {
-                self.setting(keyword, span, &mut c, Self::content(line), trivia)
+            key if header::KEYS.contains(&key) => {
+                if let Some(first) = self.first_block {
+                    return self.diags.push(
+                        Diagnostic::error(span, format!("header setting `{key}` after a block"))
+                            .with_label("settings must come before the first block")
+                            .with_related(first, "first block here"),
+                    );
+                }
+                let line_span = Self::content(line);
+                if let Err(d) =
+                    header::parse_setting(&mut self.header, key, &mut c, line_span, trivia)
+                {
+                    self.diags.push(d);
+                }
             }
             "callback" | "task" => {
                 let head = block_head(&mut c, keyword);
@@ -305,73 +315,6 @@ impl<'a> Parser<'a> {
         body.trailing_comments = next.drain(..indented).map(|(c, _)| c).collect();
         body
     }
-
-    /// A header setting line.
-    fn setting(&mut self, key: &str, key_span: Span, c: &mut Cursor, span: Span, trivia: Trivia) {
-        if let Some(first) = self.first_block {
-            return self.diags.push(
-                Diagnostic::error(key_span, format!("header setting `{key}` after a block"))
-                    .with_label("settings must come before the first block")
-                    .with_related(first, "first block here"),
-            );
-        }
-        let diags = &mut self.diags;
-        let h = &mut self.header;
-        match key {
-            "seed" => put(
-                diags,
-                &mut h.seed,
-                key,
-                span,
-                trivia,
-                u64_value(c, "a seed (an integer from 0 to 2^64 - 1)"),
-            ),
-            "max_iterations" => put(
-                diags,
-                &mut h.max_iterations,
-                key,
-                span,
-                trivia,
-                u64_value(c, "a number of iterations"),
-            ),
-            "tie_break" => put(diags, &mut h.tie_break, key, span, trivia, tie_break(c)),
-            "jitter" => put(diags, &mut h.jitter, key, span, trivia, jitter(c)),
-            _ => put(
-                diags,
-                &mut h.start_time,
-                key,
-                span,
-                trivia,
-                c.dur_lit().and_then(|d| c.end("the time").map(|_| d)),
-            ),
-        }
-    }
-}
-
-/// Stores a setting's value, or reports why it cannot be stored.
-fn put<T>(
-    diags: &mut Vec<Diagnostic>,
-    slot: &mut Option<Setting<T>>,
-    key: &str,
-    span: Span,
-    trivia: Trivia,
-    value: Parsed<T>,
-) {
-    match (value, slot) {
-        (Err(d), _) => diags.push(d),
-        (Ok(_), Some(first)) => diags.push(
-            Diagnostic::error(span, format!("duplicate header setting `{key}`"))
-                .with_label("set again here")
-                .with_related(first.span, "first set here"),
-        ),
-        (Ok(value), slot) => {
-            *slot = Some(Setting {
-                value,
-                span,
-                trivia,
-            })
-        }
-    }
 }
 
 /// `NAME :` after `callback` or `task`.
@@ -397,36 +340,4 @@ fn future_head(c: &mut Cursor) -> Parsed<super::ast::Name> {
     }
     c.end(&format!("`future {}`", name.text))?;
     Ok(name)
-}
-
-fn u64_value(c: &mut Cursor, what: &str) -> Parsed<u64> {
-    let (text, span) = c.word(what)?;
-    let value = text.parse::<u64>().map_err(|_| {
-        Diagnostic::error(span, format!("expected {what}, found `{text}`"))
-            .with_label("not an integer from 0 to 2^64 - 1")
-    })?;
-    c.end("the number")?;
-    Ok(value)
-}
-
-fn tie_break(c: &mut Cursor) -> Parsed<TieBreak> {
-    let (text, span) = c.word("a tie-break policy (`fifo`, `random` or `heapq`)")?;
-    let policy = text
-        .parse()
-        .map_err(|message: String| Diagnostic::error(span, message).with_label("unknown policy"))?;
-    c.end("the policy")?;
-    Ok(policy)
-}
-
-fn jitter(c: &mut Cursor) -> Parsed<DurLit> {
-    let lit = c.dur_lit()?;
-    if lit.nanos < 0 {
-        return Err(Diagnostic::error(
-            lit.span,
-            format!("expected a jitter of 0 or more, found `{}`", lit.text),
-        )
-        .with_label("negative"));
-    }
-    c.end("the jitter")?;
-    Ok(lit)
 }
