@@ -308,3 +308,69 @@ fn the_front_end_never_panics_on_token_soup() {
         }
     }
 }
+
+const RICH: &str = r#"# A file comment.
+# Second line.
+
+# About jitter.
+jitter   2ms   # trailing
+seed 7
+tie_break heapq
+max_iterations 100
+start_time -1.50
+
+main:
+  # before create
+  create_task   worker as w1  # named
+  call_later rand( 1ms ,2ms) tick as h
+  call_at 1.5 tick
+  run_until_complete w1
+  check   not done   w1
+  check result f == "a  b\n"
+  check time == 1.5
+  set_result f
+  set_exception f  bad   thing
+  log "quoted # not a comment"
+  log say "hi" there
+  log "  padded "
+  new_event_loop other
+  set_event_loop other
+  set_event_loop main
+  cancel h
+  # end of main
+
+callback tick:
+    log tick
+    add_done_callback w1 tick
+    stop
+    close
+    raise "boom"
+future f
+future g  # second
+task worker:
+    sleep 0.25
+    yield
+    await g
+    return -42
+callback empty:
+    # nothing here yet
+
+# trailing comment
+"#;
+
+#[test]
+fn rich_files_reach_a_fixpoint() {
+    assert_round_trip(RICH);
+    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!("printer_rich", print(&parse("rich.scn", RICH).unwrap()));
+    });
+    for source in [
+        "main:\n",
+        "seed 1\nmain:\n    log x\n",
+        "jitter 1\n# about seed\nseed 2\nmain:\n    run_forever\n",
+        "main:\n    log a\n    # indented end\n# column zero\n",
+        "main:\r\n  log crlf  # c\r\n",
+    ] {
+        assert_round_trip(source);
+    }
+}
