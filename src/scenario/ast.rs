@@ -42,6 +42,13 @@ pub struct Scenario {
     pub trailing_comments: Vec<Comment>,
 }
 
+impl Scenario {
+    /// The `callback`, `task` or `future` block named `name`.
+    pub fn block(&self, name: &str) -> Option<&Block> {
+        self.blocks.iter().find(|b| &*b.name.text == name)
+    }
+}
+
 /// The header settings; `None` means "not given" (the CLI or the default
 /// decides).
 #[derive(Clone, Debug, Default, PartialEq)]
