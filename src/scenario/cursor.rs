@@ -83,10 +83,12 @@ impl<'a> Cursor<'a> {
 
     /// "expected WHAT, found ..." at the next token.
     pub fn expected(&self, what: &str) -> Diagnostic {
-        let label = match self.at_end() {
-            true if what.len() <= 40 => format!("expected {what} here"),
-            true => "expected here".into(),
-            false => "unexpected".into(),
+        let label = if !self.at_end() {
+            "unexpected".into()
+        } else if what.len() <= 40 {
+            format!("expected {what} here")
+        } else {
+            "expected here".into()
         };
         Diagnostic::error(
             self.here(),

@@ -197,7 +197,8 @@ impl<'a> Parser<'a> {
                     .last()
                     .is_some_and(|t| t.kind == TokenKind::Punct(":"))
                 {
-                    self.body(); // Skip what looks like a body: one error is enough.
+                    // Read what looks like its body, so its lines are not stray.
+                    self.body();
                 }
                 Err(unknown_top_level(other, other_span))
             }
