@@ -25,7 +25,7 @@
 //!
 //! Every AST node carries a [`span::Span`]; diagnostics are plain data
 //! ([`diagnostic::Diagnostic`]) rendered once by [`render`]. The printer
-//! ([`print`]) gives a file's canonical form, keeping comments, duration
+//! ([`print()`]) gives a file's canonical form, keeping comments, duration
 //! literals and check conditions as written so that formatting a scenario
 //! never changes its trace.
 
