@@ -101,8 +101,8 @@ impl<'a> Cursor<'a> {
     fn malformed(&self) -> Option<Diagnostic> {
         let t = self.peek()?;
         match &t.kind {
-            TokenKind::Invalid(message) => {
-                Some(Diagnostic::error(t.span, message.clone()).with_label("here"))
+            TokenKind::Invalid(message, at) => {
+                Some(Diagnostic::error(*at, message.clone()).with_label("not allowed here"))
             }
             TokenKind::Unterminated => Some(unterminated(t.span)),
             _ => None,

@@ -35,8 +35,9 @@ pub enum TokenKind {
     Punct(&'static str),
     /// A string with no closing quote on its line.
     Unterminated,
-    /// Something malformed; the message says what.
-    Invalid(String),
+    /// Something malformed: what is wrong, and the exact place (such as
+    /// the bad escape inside a string).
+    Invalid(String, Span),
 }
 
 /// A token and where it is.
@@ -106,7 +107,7 @@ fn lex_line(text: &str, base: usize) -> Line {
                 break;
             }
             '"' => {
-                let (kind, end) = lex_string(text, i);
+                let (kind, end) = lex_string(text, i, base);
                 while chars.next_if(|&(j, _)| j < end).is_some() {}
                 (kind, end)
             }
@@ -116,7 +117,10 @@ fn lex_line(text: &str, base: usize) -> Line {
             ':' => (TokenKind::Punct(":"), i + 1),
             '=' if chars.next_if(|&(_, c)| c == '=').is_some() => (TokenKind::Punct("=="), i + 2),
             '=' => (
-                TokenKind::Invalid("expected `==`, found a single `=`".into()),
+                TokenKind::Invalid(
+                    "expected `==`, found a single `=`".into(),
+                    Span::new(base + i, base + i + 1),
+                ),
                 i + 1,
             ),
             _ => {
@@ -158,7 +162,7 @@ fn indentation(text: &str, base: usize) -> (usize, Option<Span>) {
 
 /// Lexes the string starting at the quote at `open`; returns the token kind
 /// and the offset just past the string (the line's end if unterminated).
-fn lex_string(text: &str, open: usize) -> (TokenKind, usize) {
+fn lex_string(text: &str, open: usize, base: usize) -> (TokenKind, usize) {
     let mut value = String::new();
     let mut error = None;
     let mut chars = text[open + 1..]
@@ -167,16 +171,21 @@ fn lex_string(text: &str, open: usize) -> (TokenKind, usize) {
     while let Some((j, c)) = chars.next() {
         match c {
             '"' => {
-                let kind = error.map_or(TokenKind::Str(value), TokenKind::Invalid);
+                let kind = error.map_or(TokenKind::Str(value), |(message, at)| {
+                    TokenKind::Invalid(message, at)
+                });
                 return (kind, j + 1);
             }
             '\\' => match chars.next() {
                 Some((_, '"')) => value.push('"'),
                 Some((_, '\\')) => value.push('\\'),
                 Some((_, 'n')) => value.push('\n'),
-                Some((_, other)) => {
+                Some((k, other)) => {
                     error.get_or_insert_with(|| {
-                        format!("unknown escape `\\{other}` in a string; expected `\\\"`, `\\\\` or `\\n`")
+                        let message = format!(
+                            "unknown escape `\\{other}` in a string; expected `\\\"`, `\\\\` or `\\n`"
+                        );
+                        (message, Span::new(base + j, base + k + other.len_utf8()))
                     });
                 }
                 None => break,
@@ -211,7 +220,7 @@ mod tests {
             [Word, Punct("("), Word, Punct(","), Word, Punct(")")]
         );
         assert_eq!(kinds("\"ab"), [Unterminated]);
-        assert!(matches!(kinds("\"a\\qb\"")[..], [Invalid(_)]));
+        assert!(matches!(kinds("\"a\\qb\"")[..], [Invalid(..)]));
     }
 
     #[test]
