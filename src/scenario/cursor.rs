@@ -282,7 +282,7 @@ impl<'a> Cursor<'a> {
         match self.peek() {
             None => Ok(()),
             Some(t) => Err(Diagnostic::error(
-                t.span.to(Span::new(t.span.start, self.line.content_end)),
+                Span::new(t.span.start, self.line.content_end),
                 format!("expected end of line after {after}, found {}", self.found()),
             )
             .with_label("unexpected")),
