@@ -13,7 +13,7 @@
 //! ├── file_comments          comments at the top, ended by a blank line
 //! ├── header: Header         seed, tie_break, jitter, start_time, max_iterations
 //! ├── blocks: Vec<Block>     callback / task / future, in file order
-//! ├── main: Body             the driver script
+//! ├── main: MainBlock        the `main:` line, its comments and body (the driver script)
 //! └── trailing_comments      comments after everything else
 //! ```
 //!
