@@ -55,8 +55,8 @@ pub mod invariant;
 #[cfg(feature = "mutants")]
 pub mod mutant;
 pub mod rng;
-pub mod task;
 pub mod scenario;
+pub mod task;
 pub mod tie_break;
 pub mod time;
 mod timer_queue;
@@ -65,8 +65,8 @@ pub mod value;
 
 pub use error::Error;
 pub use event_loop::{
-    get_event_loop, get_running_loop, new_event_loop, set_event_loop, CallbackResult, EventLoop, Handle, LoopConfig,
-    DEFAULT_MAX_ITERATIONS,
+    get_event_loop, get_running_loop, new_event_loop, set_event_loop, CallbackResult, EventLoop,
+    Handle, LoopConfig, DEFAULT_MAX_ITERATIONS,
 };
 pub use future::{Awaitable, Future};
 pub use task::{create_task, sleep, yield_now, Sleep, Task, YieldNow};

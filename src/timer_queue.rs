@@ -167,14 +167,16 @@ impl TimerQueue {
     pub fn remove_cancelled(&mut self) -> Vec<TimerEntry> {
         match self {
             TimerQueue::Total(heap) => {
-                let (dead, live): (Vec<_>, Vec<_>) =
-                    std::mem::take(&mut heap.entries).into_iter().partition(|e| e.handle.is_cancelled());
+                let (dead, live): (Vec<_>, Vec<_>) = std::mem::take(&mut heap.entries)
+                    .into_iter()
+                    .partition(|e| e.handle.is_cancelled());
                 *heap = QuadHeap::from_entries(live);
                 dead
             }
             TimerQueue::Heapq(list) => {
-                let (dead, mut live): (Vec<_>, Vec<_>) =
-                    std::mem::take(list).into_iter().partition(|e| e.handle.is_cancelled());
+                let (dead, mut live): (Vec<_>, Vec<_>) = std::mem::take(list)
+                    .into_iter()
+                    .partition(|e| e.handle.is_cancelled());
                 heapq::heapify(&mut live);
                 *list = live;
                 dead

@@ -25,20 +25,34 @@ fn repo() -> PathBuf {
 /// Whether the scenario draws from the RNG, which CPython cannot replay.
 fn uses_randomness(scenario: &Scenario) -> bool {
     let source = scenario::print(scenario);
-    scenario.header.jitter.as_ref().is_some_and(|j| j.value.nanos != 0) || {
-        let parsed = scenario::parse("x", &source).expect("printed form parses");
-        uses_rand(&parsed)
-    }
+    scenario
+        .header
+        .jitter
+        .as_ref()
+        .is_some_and(|j| j.value.nanos != 0)
+        || {
+            let parsed = scenario::parse("x", &source).expect("printed form parses");
+            uses_rand(&parsed)
+        }
 }
 
 fn uses_rand(scenario: &Scenario) -> bool {
     use loopsim::scenario::ast::{Cond, StmtKind};
-    let bodies = scenario.blocks.iter().filter_map(|b| b.kind.body()).chain([&scenario.main.body]);
+    let bodies = scenario
+        .blocks
+        .iter()
+        .filter_map(|b| b.kind.body())
+        .chain([&scenario.main.body]);
     bodies.flat_map(|b| &b.stmts).any(|s| match &s.kind {
-        StmtKind::CallLater { delay: d, .. } | StmtKind::CallAt { when: d, .. } | StmtKind::Sleep(d) => {
+        StmtKind::CallLater { delay: d, .. }
+        | StmtKind::CallAt { when: d, .. }
+        | StmtKind::Sleep(d) => {
             matches!(d, Dur::Rand { .. })
         }
-        StmtKind::Check { cond: Cond::Time(d), .. } => matches!(d, Dur::Rand { .. }),
+        StmtKind::Check {
+            cond: Cond::Time(d),
+            ..
+        } => matches!(d, Dur::Rand { .. }),
         _ => false,
     })
 }
@@ -49,7 +63,12 @@ pub fn cpython_trace(path: &Path) -> Vec<Json> {
         .arg(repo().join("conformance/asyncio_runner.py"))
         .arg(path)
         .output()
-        .unwrap_or_else(|e| panic!("cannot run `{}` (install python3 or set LOOPSIM_PYTHON): {e}", python()));
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run `{}` (install python3 or set LOOPSIM_PYTHON): {e}",
+                python()
+            )
+        });
     let stdout = String::from_utf8(output.stdout).expect("runner prints UTF-8");
     assert!(
         matches!(output.status.code(), Some(0 | 1)),
@@ -58,27 +77,43 @@ pub fn cpython_trace(path: &Path) -> Vec<Json> {
         output.status,
         String::from_utf8_lossy(&output.stderr)
     );
-    stdout.lines().map(|l| serde_json::from_str(l).expect("runner prints JSON lines")).collect()
+    stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("runner prints JSON lines"))
+        .collect()
 }
 
 /// loopsim's trace of `scenario` under `heapq`, as JSON values.
 pub fn loopsim_trace(scenario: &Scenario) -> Vec<Json> {
     let options = RunOptions {
-        overrides: Overrides { tie_break: Some(TieBreak::Heapq), ..Overrides::default() },
+        overrides: Overrides {
+            tie_break: Some(TieBreak::Heapq),
+            ..Overrides::default()
+        },
         ..RunOptions::default()
     };
     let outcome = scenario::run(scenario, &options);
-    render(&outcome.trace, Format::Json).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    render(&outcome.trace, Format::Json)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 /// The first event where the traces differ, with the events before it.
 pub fn compare(label: &str, ours: &[Json], cpython: &[Json]) -> Result<(), String> {
-    let at = ours.iter().zip(cpython).position(|(a, b)| a != b).unwrap_or(ours.len().min(cpython.len()));
+    let at = ours
+        .iter()
+        .zip(cpython)
+        .position(|(a, b)| a != b)
+        .unwrap_or(ours.len().min(cpython.len()));
     if at == ours.len() && at == cpython.len() {
         return Ok(());
     }
     let show = |e: Option<&Json>| e.map_or("<end of trace>".to_string(), Json::to_string);
-    let context: Vec<String> = ours[at.saturating_sub(3)..at].iter().map(|e| format!("    {e}")).collect();
+    let context: Vec<String> = ours[at.saturating_sub(3)..at]
+        .iter()
+        .map(|e| format!("    {e}"))
+        .collect();
     Err(format!(
         "{label}: first divergence at event {at}\n  after:\n{}\n  loopsim: {}\n  CPython: {}",
         context.join("\n"),
@@ -103,11 +138,23 @@ fn every_shipped_scenario_matches_cpython() {
             continue;
         }
         compared += 1;
-        if let Err(divergence) = compare(&path.display().to_string(), &loopsim_trace(&parsed), &cpython_trace(path)) {
+        if let Err(divergence) = compare(
+            &path.display().to_string(),
+            &loopsim_trace(&parsed),
+            &cpython_trace(path),
+        ) {
             failures.push(divergence);
         }
     }
-    println!("compared {compared} scenarios with CPython; exempt (rand/jitter): {}", exempt.join(", "));
+    println!(
+        "compared {compared} scenarios with CPython; exempt (rand/jitter): {}",
+        exempt.join(", ")
+    );
     assert!(compared >= 40, "too few scenarios compared: {compared}");
-    assert!(failures.is_empty(), "{} scenarios diverge from CPython:\n{}", failures.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} scenarios diverge from CPython:\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
 }
