@@ -148,7 +148,10 @@ fn run(file: &Path, flags: &RunFlags) -> u8 {
             eprintln!("reproduce: {replay} --check-determinism");
             return EXIT_FAILED;
         }
-        eprintln!("loopsim: deterministic: two runs gave {} identical events", outcome.trace.len());
+        eprintln!(
+            "loopsim: deterministic: two runs gave {} identical events",
+            outcome.trace.len()
+        );
     }
     match &outcome.failure {
         Some(failure) => {
@@ -161,15 +164,24 @@ fn run(file: &Path, flags: &RunFlags) -> u8 {
 }
 
 fn replay_command(file: &Path, outcome: &Outcome) -> String {
-    format!("loopsim replay {} {}", file.display(), outcome.settings.flags())
+    format!(
+        "loopsim replay {} {}",
+        file.display(),
+        outcome.settings.flags()
+    )
 }
 
 fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
-    let paths = if paths.is_empty() { vec![PathBuf::from("scenarios")] } else { paths.to_vec() };
+    let paths = if paths.is_empty() {
+        vec![PathBuf::from("scenarios")]
+    } else {
+        paths.to_vec()
+    };
     let mut files = Vec::new();
     for path in paths {
         if path.is_dir() {
-            let entries = std::fs::read_dir(&path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+            let entries = std::fs::read_dir(&path)
+                .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
             let mut found: Vec<PathBuf> = entries
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| p.extension().is_some_and(|x| x == "scn"))
@@ -204,7 +216,11 @@ fn check(paths: &[PathBuf], flags: &RunFlags) -> u8 {
                 match &outcome.failure {
                     None => {
                         passed += 1;
-                        println!("ok      {} ({} events)", file.display(), outcome.trace.len());
+                        println!(
+                            "ok      {} ({} events)",
+                            file.display(),
+                            outcome.trace.len()
+                        );
                     }
                     Some(failure) => {
                         failed += 1;

@@ -16,14 +16,24 @@ fn trace_of(path: &std::path::Path) -> String {
     if let Some(divergence) = first_divergence(&outcome.trace, &again.trace) {
         panic!("{}: not deterministic: {divergence}", path.display());
     }
-    let reformatted = scenario::parse("fmt", &scenario::print(&parsed)).expect("printed form parses");
+    let reformatted =
+        scenario::parse("fmt", &scenario::print(&parsed)).expect("printed form parses");
     let after_fmt = scenario::run(&reformatted, &options);
-    assert_eq!(outcome.trace, after_fmt.trace, "{}: fmt changed the trace", path.display());
+    assert_eq!(
+        outcome.trace,
+        after_fmt.trace,
+        "{}: fmt changed the trace",
+        path.display()
+    );
     let verdict = match &outcome.failure {
         None => "ok".to_string(),
         Some(failure) => format!("FAILED at {failure}"),
     };
-    format!("# {}\n# {verdict}\n{}", outcome.settings.flags(), render(&outcome.trace, Format::Text))
+    format!(
+        "# {}\n# {verdict}\n{}",
+        outcome.settings.flags(),
+        render(&outcome.trace, Format::Text)
+    )
 }
 
 #[test]

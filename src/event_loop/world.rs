@@ -36,7 +36,11 @@ impl World {
             program_rng: RefCell::new(SeededRng::new(config.seed, Stream::Program)),
             tie_rng: RefCell::new(SeededRng::new(config.seed, Stream::TieBreak)),
             jitter_rng: RefCell::new(SeededRng::new(config.seed, Stream::Jitter)),
-            checker: RefCell::new(config.check_invariants.then(|| Checker::for_policy(config.tie_break))),
+            checker: RefCell::new(
+                config
+                    .check_invariants
+                    .then(|| Checker::for_policy(config.tie_break)),
+            ),
             config,
             loops_made: Cell::new(0),
         }

@@ -39,9 +39,18 @@ impl Settings {
     pub fn resolve(scenario: &Scenario, overrides: &Overrides) -> Settings {
         let header = &scenario.header;
         Settings {
-            seed: overrides.seed.or(header.seed.as_ref().map(|s| s.value)).unwrap_or(0),
-            tie_break: overrides.tie_break.or(header.tie_break.as_ref().map(|s| s.value)).unwrap_or_default(),
-            jitter_nanos: overrides.jitter_nanos.or(header.jitter.as_ref().map(|s| s.value.nanos)).unwrap_or(0),
+            seed: overrides
+                .seed
+                .or(header.seed.as_ref().map(|s| s.value))
+                .unwrap_or(0),
+            tie_break: overrides
+                .tie_break
+                .or(header.tie_break.as_ref().map(|s| s.value))
+                .unwrap_or_default(),
+            jitter_nanos: overrides
+                .jitter_nanos
+                .or(header.jitter.as_ref().map(|s| s.value.nanos))
+                .unwrap_or(0),
             start_nanos: header.start_time.as_ref().map_or(0, |s| s.value.nanos),
             max_iterations: overrides
                 .max_iterations
