@@ -3,13 +3,16 @@
 
 pub mod error;
 pub mod event_loop;
+pub mod explore;
 pub mod future;
+pub mod harness;
 pub mod invariant;
 #[cfg(feature = "mutants")]
 pub mod mutant;
 pub mod rng;
 pub mod task;
 pub mod scenario;
+pub mod shrink;
 pub mod tie_break;
 pub mod time;
 mod timer_queue;
@@ -23,7 +26,9 @@ pub use event_loop::{
 };
 pub use future::{Awaitable, Future};
 pub use task::{create_task, sleep, yield_now, Sleep, Task, YieldNow};
-pub use tie_break::TieBreak;
+
+pub use harness::Harness;
+pub use tie_break::{TieBreak, TieDecision};
 pub use time::{Instant, Nanos};
 pub use trace::{Event, EventKind};
 pub use value::{TraceValue, Value};

@@ -9,7 +9,7 @@
 
 use crate::time::format_secs;
 use crate::value::{quote, Value};
-use std::fmt::{self, Write as _};
+use std::fmt::{self, Write};
 use std::rc::Rc;
 
 /// One recorded event.
@@ -168,15 +168,22 @@ pub enum Field<'a> {
 impl Event {
     /// The text form: `#3 t=1.5 call name=tick`.
     pub fn to_text(&self) -> String {
-        let mut out = format!("#{} t={} {}", self.iteration, format_secs(self.time), self.kind.name());
-        for (key, field) in self.kind.fields() {
-            let _ = match field {
-                Field::Name(s) => write!(out, " {key}={s}"),
-                Field::Text(s) => write!(out, " {key}={}", quote(s)),
-                Field::Val(v) => write!(out, " {key}={v}"),
-            };
-        }
+        let mut out = String::new();
+        let _ = self.write_text(&mut out);
         out
+    }
+
+    /// Writes the text form to `out` (for hashing a trace without building it).
+    pub fn write_text(&self, out: &mut impl Write) -> fmt::Result {
+        write!(out, "#{} t={} {}", self.iteration, format_secs(self.time), self.kind.name())?;
+        for (key, field) in self.kind.fields() {
+            match field {
+                Field::Name(s) => write!(out, " {key}={s}")?,
+                Field::Text(s) => write!(out, " {key}={}", quote(s))?,
+                Field::Val(v) => write!(out, " {key}={v}")?,
+            }
+        }
+        Ok(())
     }
 
     /// The JSON-lines form: `{"iteration":3,"time":1.5,"event":"call","name":"tick"}`.
