@@ -67,7 +67,10 @@ impl<T: Clone + TraceValue + 'static> FutureCore<T> {
     }
 
     pub fn result(&self) -> Result<T, Error> {
-        self.state.borrow().clone().unwrap_or(Err(Error::ResultNotSet))
+        self.state
+            .borrow()
+            .clone()
+            .unwrap_or(Err(Error::ResultNotSet))
     }
 
     /// Moves to done: records `done` if named, then schedules the done
@@ -83,7 +86,11 @@ impl<T: Clone + TraceValue + 'static> FutureCore<T> {
                 Err(Error::Cancelled) => (DoneState::Cancelled, None),
                 Err(_) => (DoneState::Exception, None),
             };
-            lp.inner.record(EventKind::Done { name: name.clone(), state, value });
+            lp.inner.record(EventKind::Done {
+                name: name.clone(),
+                state,
+                value,
+            });
         }
         *self.state.borrow_mut() = Some(outcome);
         let callbacks = std::mem::take(&mut *self.callbacks.borrow_mut());
@@ -116,7 +123,10 @@ impl<T: Clone + TraceValue + 'static> FutureCore<T> {
     pub fn remove_done_callback(&self, id: u64) {
         let removed = {
             let mut callbacks = self.callbacks.borrow_mut();
-            callbacks.iter().position(|(i, _, _)| *i == id).map(|at| callbacks.remove(at))
+            callbacks
+                .iter()
+                .position(|(i, _, _)| *i == id)
+                .map(|at| callbacks.remove(at))
         };
         drop(removed);
     }
@@ -193,12 +203,18 @@ impl<T: Clone + TraceValue + 'static> Future<T> {
 
     /// [`add_done_callback`](Future::add_done_callback) with the name the
     /// trace records.
-    pub fn add_done_callback_named<F, R>(&self, name: impl Into<Rc<str>>, cb: F) -> Result<(), Error>
+    pub fn add_done_callback_named<F, R>(
+        &self,
+        name: impl Into<Rc<str>>,
+        cb: F,
+    ) -> Result<(), Error>
     where
         F: FnOnce(&EventLoop) -> R + 'static,
         R: CallbackResult,
     {
-        self.0.add_done_callback(Label::User(name.into()), boxed(cb)).map(|_| ())
+        self.0
+            .add_done_callback(Label::User(name.into()), boxed(cb))
+            .map(|_| ())
     }
 }
 
@@ -264,7 +280,10 @@ pub struct Wait<T, A> {
 
 impl<T, A: Awaitable<T>> Wait<T, A> {
     pub(crate) fn new(target: A) -> Self {
-        Wait { target, _value: std::marker::PhantomData }
+        Wait {
+            target,
+            _value: std::marker::PhantomData,
+        }
     }
 }
 

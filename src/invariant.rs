@@ -39,11 +39,21 @@ pub enum Probe {
     /// The pass waited: the clock moved.
     ClockAdvanced { from: i64, to: i64 },
     /// A due timer left the queue.
-    TimerDue { seq: u64, when: i64, key: u64, now: i64 },
+    TimerDue {
+        seq: u64,
+        when: i64,
+        key: u64,
+        now: i64,
+    },
     /// The batch began with `size` ready callbacks.
     BatchStart { size: usize },
     /// A ready handle was taken: run, or skipped as cancelled.
-    Run { seq: u64, when: Option<i64>, now: i64, skipped: bool },
+    Run {
+        seq: u64,
+        when: Option<i64>,
+        now: i64,
+        skipped: bool,
+    },
     /// The batch ended.
     BatchEnd,
     /// `stop()` was called.
@@ -94,17 +104,24 @@ pub struct Checker {
 impl Checker {
     /// A checker for a world whose tie-break policy is `policy`.
     pub fn for_policy(policy: crate::TieBreak) -> Checker {
-        Checker { total_tie_order: policy != crate::TieBreak::Heapq, ..Checker::default() }
+        Checker {
+            total_tie_order: policy != crate::TieBreak::Heapq,
+            ..Checker::default()
+        }
     }
 
     /// Judges one probe from loop `id`.
     pub fn observe(&mut self, id: u32, probe: &Probe) -> Option<Violation> {
-        let fail = |invariant: &'static str, message: String| Some(Violation { invariant, message });
+        let fail =
+            |invariant: &'static str, message: String| Some(Violation { invariant, message });
         let total = self.total_tie_order;
         let model = self.loops.entry(id).or_default();
         if model.must_return && !matches!(probe, Probe::RunForeverReturned | Probe::Stop) {
             model.must_return = false;
-            return fail("stop", format!("the loop went on after the batch in which stop() was called ({probe:?})"));
+            return fail(
+                "stop",
+                format!("the loop went on after the batch in which stop() was called ({probe:?})"),
+            );
         }
         match *probe {
             Probe::TimerPushed { seq, when, key } => {
@@ -119,14 +136,20 @@ impl Checker {
                     model.timers.remove(&(when, key, seq));
                 }
                 if !self.cancelled.remove(&seq) {
-                    return fail("cancelled_ran", format!("timer #{seq} was dropped from the queue but never cancelled"));
+                    return fail(
+                        "cancelled_ran",
+                        format!("timer #{seq} was dropped from the queue but never cancelled"),
+                    );
                 }
             }
             Probe::ReadyAppended { seq } => model.ready.push_back(seq),
             Probe::PassStart { now, .. } => {
                 if let Some(before) = self.clock {
                     if now < before {
-                        return fail("clock", format!("the clock went back from {before} ns to {now} ns"));
+                        return fail(
+                            "clock",
+                            format!("the clock went back from {before} ns to {now} ns"),
+                        );
                     }
                 }
                 self.clock = Some(now);
@@ -134,21 +157,41 @@ impl Checker {
             Probe::ClockAdvanced { from, to } => {
                 self.clock = Some(to);
                 if to < from {
-                    return fail("clock", format!("the clock went back from {from} ns to {to} ns"));
+                    return fail(
+                        "clock",
+                        format!("the clock went back from {from} ns to {to} ns"),
+                    );
                 }
                 if to > from && (!model.ready.is_empty() || model.stopping) {
-                    return fail("clock", format!("the clock moved from {from} ns to {to} ns while callbacks were ready"));
+                    return fail(
+                        "clock",
+                        format!(
+                            "the clock moved from {from} ns to {to} ns while callbacks were ready"
+                        ),
+                    );
                 }
             }
-            Probe::TimerDue { seq, when, key, now } => {
+            Probe::TimerDue {
+                seq,
+                when,
+                key,
+                now,
+            } => {
                 model.timer_keys.remove(&seq);
                 let first = model.timers.first().copied();
                 model.timers.remove(&(when, key, seq));
                 if when > now {
-                    return fail("timer_early", format!("timer #{seq} due at {when} ns left the queue at {now} ns"));
+                    return fail(
+                        "timer_early",
+                        format!("timer #{seq} due at {when} ns left the queue at {now} ns"),
+                    );
                 }
                 if let Some((first_when, first_key, first_seq)) = first {
-                    let out_of_order = if total { (first_when, first_key, first_seq) != (when, key, seq) } else { first_when < when };
+                    let out_of_order = if total {
+                        (first_when, first_key, first_seq) != (when, key, seq)
+                    } else {
+                        first_when < when
+                    };
                     if out_of_order {
                         return fail(
                             "timer_order",
@@ -160,10 +203,21 @@ impl Checker {
             Probe::BatchStart { size } => {
                 model.batch_left = Some(size);
                 if size != model.ready.len() {
-                    return fail("batch_snapshot", format!("batch of {size} while {} callbacks were ready", model.ready.len()));
+                    return fail(
+                        "batch_snapshot",
+                        format!(
+                            "batch of {size} while {} callbacks were ready",
+                            model.ready.len()
+                        ),
+                    );
                 }
             }
-            Probe::Run { seq, when, now, skipped } => {
+            Probe::Run {
+                seq,
+                when,
+                now,
+                skipped,
+            } => {
                 if model.closed {
                     return fail("closed_loop", format!("a closed loop ran handle #{seq}"));
                 }
@@ -172,11 +226,20 @@ impl Checker {
                     if let Some(at) = model.ready.iter().position(|s| *s == seq) {
                         model.ready.remove(at);
                     }
-                    return fail("ready_fifo", format!("handle #{seq} ran before handle #{}", expected.map_or(-1, |s| s as i64)));
+                    return fail(
+                        "ready_fifo",
+                        format!(
+                            "handle #{seq} ran before handle #{}",
+                            expected.map_or(-1, |s| s as i64)
+                        ),
+                    );
                 }
                 match model.batch_left.as_mut() {
                     Some(0) | None => {
-                        return fail("batch_snapshot", format!("handle #{seq} became ready during the batch and ran in it"))
+                        return fail(
+                            "batch_snapshot",
+                            format!("handle #{seq} became ready during the batch and ran in it"),
+                        )
                     }
                     Some(left) => *left -= 1,
                 }
@@ -186,13 +249,19 @@ impl Checker {
                 }
                 if let Some(when) = when {
                     if when > now && !skipped {
-                        return fail("timer_early", format!("timer #{seq} due at {when} ns ran at {now} ns"));
+                        return fail(
+                            "timer_early",
+                            format!("timer #{seq} due at {when} ns ran at {now} ns"),
+                        );
                     }
                 }
             }
             Probe::BatchEnd => {
                 if let Some(left @ 1..) = model.batch_left.take() {
-                    return fail("batch_snapshot", format!("the batch ended with {left} of its callbacks not run"));
+                    return fail(
+                        "batch_snapshot",
+                        format!("the batch ended with {left} of its callbacks not run"),
+                    );
                 }
                 if model.stopping {
                     model.must_return = true;
@@ -205,7 +274,10 @@ impl Checker {
             }
             Probe::RunUntilCompleteReturned { ok, future_done } => {
                 if ok && !future_done {
-                    return fail("run_until_complete", "run_until_complete returned before its future was done".into());
+                    return fail(
+                        "run_until_complete",
+                        "run_until_complete returned before its future was done".into(),
+                    );
                 }
             }
             Probe::Closed => {

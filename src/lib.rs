@@ -1,4 +1,51 @@
 //! loopsim: asyncio's event loop on a virtual, seedable clock.
+//!
+//! # The problem
+//! Code with timeouts, retries and deadlines is hard to test: real sleeps are
+//! slow and flaky, and the order of callbacks due at the same moment is an
+//! accident of the event loop. loopsim runs such code on asyncio's own
+//! scheduling rules (CPython's `_run_once`, exactly) with a clock that only
+//! moves when nothing is ready, so a day of timeouts runs in microseconds and
+//! every run is reproducible from its seed.
+//!
+//! # An example
+//! ```
+//! use loopsim::{sleep, EventLoop, Error, LoopConfig, TieBreak};
+//!
+//! let lp = LoopConfig { seed: 7, tie_break: TieBreak::Heapq, ..LoopConfig::default() }.build();
+//! lp.call_later_named(30.0, "timeout", |lp: &EventLoop| lp.log("gave up")).unwrap();
+//! let fetch = lp
+//!     .create_task_named("fetch", async {
+//!         for attempt in 1..=3i64 {
+//!             sleep(10.0).await?; // a day of these takes microseconds
+//!             if attempt == 3 {
+//!                 return Ok(attempt);
+//!             }
+//!         }
+//!         Err(Error::raised("unreachable"))
+//!     })
+//!     .unwrap();
+//! assert_eq!(lp.run_until_complete(&fetch), Ok(3));
+//! assert_eq!(lp.time(), 30.0);
+//! let trace: Vec<String> = lp.trace().iter().map(|e| e.to_string()).collect();
+//! assert_eq!(trace.last().unwrap(), "#8 t=30.0 returned driver=run_until_complete value=3");
+//! ```
+//!
+//! # The pieces
+//! * [`EventLoop`]: `call_soon`, `call_later`, `call_at`, `run_forever`,
+//!   `run_until_complete`, `stop`, `close`, `time`; built from a
+//!   [`LoopConfig`] (seed, [`TieBreak`] policy, jitter, start time, budget).
+//! * [`Task`] and [`Future`]: asyncio's, over Rust `async` blocks that return
+//!   `Result<T, Error>`; [`sleep`] and [`yield_now`] suspend a task.
+//! * [`trace`]: every event with its iteration and virtual time, as text for
+//!   snapshots or JSON lines.
+//! * [`invariant`]: the rules checked on every run.
+//! * [`scenario`]: `.scn` files, parsed and run on this same loop.
+//!
+//! # Reproducing a failure
+//! The seed is the only source of nondeterminism. A failing run prints its
+//! settings and a command such as `loopsim replay FILE --seed 3 --tie-break
+//! random`, which reproduces it byte for byte.
 #![warn(missing_docs)]
 
 pub mod error;
@@ -10,9 +57,9 @@ pub mod invariant;
 #[cfg(feature = "mutants")]
 pub mod mutant;
 pub mod rng;
-pub mod task;
 pub mod scenario;
 pub mod shrink;
+pub mod task;
 pub mod tie_break;
 pub mod time;
 mod timer_queue;
@@ -21,8 +68,8 @@ pub mod value;
 
 pub use error::Error;
 pub use event_loop::{
-    get_event_loop, get_running_loop, new_event_loop, set_event_loop, CallbackResult, EventLoop, Handle, LoopConfig,
-    DEFAULT_MAX_ITERATIONS,
+    get_event_loop, get_running_loop, new_event_loop, set_event_loop, CallbackResult, EventLoop,
+    Handle, LoopConfig, DEFAULT_MAX_ITERATIONS,
 };
 pub use future::{Awaitable, Future};
 pub use task::{create_task, sleep, yield_now, Sleep, Task, YieldNow};

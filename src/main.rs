@@ -174,7 +174,11 @@ fn main() -> ExitCode {
         Command::Run { file, options } | Command::Replay { file, options } => run(&file, &options),
         Command::Check { paths, options } => check(&paths, &options),
         Command::Explore { file, options } => explore(&file, &options),
-        Command::Shrink { file, options, output } => shrink(&file, &options, &output),
+        Command::Shrink {
+            file,
+            options,
+            output,
+        } => shrink(&file, &options, &output),
         Command::Fmt { file, check } => fmt(&file, check),
     };
     ExitCode::from(code)
@@ -205,7 +209,10 @@ fn run(file: &Path, flags: &RunFlags) -> u8 {
             eprintln!("reproduce: {replay} --check-determinism");
             return EXIT_FAILED;
         }
-        eprintln!("loopsim: deterministic: two runs gave {} identical events", outcome.trace.len());
+        eprintln!(
+            "loopsim: deterministic: two runs gave {} identical events",
+            outcome.trace.len()
+        );
     }
     match &outcome.failure {
         Some(failure) => {
@@ -218,15 +225,24 @@ fn run(file: &Path, flags: &RunFlags) -> u8 {
 }
 
 fn replay_command(file: &Path, outcome: &Outcome) -> String {
-    format!("loopsim replay {} {}", file.display(), outcome.settings.flags())
+    format!(
+        "loopsim replay {} {}",
+        file.display(),
+        outcome.settings.flags()
+    )
 }
 
 fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
-    let paths = if paths.is_empty() { vec![PathBuf::from("scenarios")] } else { paths.to_vec() };
+    let paths = if paths.is_empty() {
+        vec![PathBuf::from("scenarios")]
+    } else {
+        paths.to_vec()
+    };
     let mut files = Vec::new();
     for path in paths {
         if path.is_dir() {
-            let entries = std::fs::read_dir(&path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+            let entries = std::fs::read_dir(&path)
+                .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
             let mut found: Vec<PathBuf> = entries
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| p.extension().is_some_and(|x| x == "scn"))
@@ -261,7 +277,11 @@ fn check(paths: &[PathBuf], flags: &RunFlags) -> u8 {
                 match &outcome.failure {
                     None => {
                         passed += 1;
-                        println!("ok      {} ({} events)", file.display(), outcome.trace.len());
+                        println!(
+                            "ok      {} ({} events)",
+                            file.display(),
+                            outcome.trace.len()
+                        );
                     }
                     Some(failure) => {
                         failed += 1;
@@ -290,7 +310,11 @@ fn explore(file: &Path, flags: &ExploreFlags) -> u8 {
             return EXIT_INVALID;
         }
     };
-    let default_seeds = if flags.exhaustive { SeedRange::new(0, 1) } else { SeedRange::default() };
+    let default_seeds = if flags.exhaustive {
+        SeedRange::new(0, 1)
+    } else {
+        SeedRange::default()
+    };
     let options = ExploreOptions {
         seeds: flags.seeds.unwrap_or(default_seeds),
         overrides: Overrides {
@@ -304,13 +328,20 @@ fn explore(file: &Path, flags: &ExploreFlags) -> u8 {
         exhaustive: flags.exhaustive,
         max_exhaustive: flags.max_exhaustive,
     };
-    let bar = std::io::stderr().is_terminal().then(|| indicatif::ProgressBar::new(0));
-    let report = loopsim::explore::explore(&scenario, &file.display().to_string(), &options, |done, total| {
-        if let Some(bar) = &bar {
-            bar.set_length(total);
-            bar.set_position(done);
-        }
-    });
+    let bar = std::io::stderr()
+        .is_terminal()
+        .then(|| indicatif::ProgressBar::new(0));
+    let report = loopsim::explore::explore(
+        &scenario,
+        &file.display().to_string(),
+        &options,
+        |done, total| {
+            if let Some(bar) = &bar {
+                bar.set_length(total);
+                bar.set_position(done);
+            }
+        },
+    );
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -341,7 +372,12 @@ fn shrink(file: &Path, flags: &RunFlags, output: &Path) -> u8 {
         eprintln!("error: cannot write `{}`: {e}", output.display());
         return EXIT_INVALID;
     }
-    println!("shrunk {} from {} to {} statements", file.display(), shrunk.before, shrunk.after);
+    println!(
+        "shrunk {} from {} to {} statements",
+        file.display(),
+        shrunk.before,
+        shrunk.after
+    );
     0
 }
 

@@ -71,7 +71,11 @@ impl SeededRng {
     pub fn in_range(&mut self, low: i64, high: i64) -> i64 {
         assert!(low <= high, "empty range {low}..={high}");
         let span = high.abs_diff(low);
-        let offset = if span == u64::MAX { self.next_u64() } else { self.below(span + 1) };
+        let offset = if span == u64::MAX {
+            self.next_u64()
+        } else {
+            self.below(span + 1)
+        };
         low.wrapping_add(offset as i64)
     }
 }

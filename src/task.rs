@@ -61,7 +61,11 @@ impl<T> Clone for Task<T> {
 }
 
 impl<T: Clone + TraceValue + 'static> Task<T> {
-    pub(crate) fn spawn(lp: &EventLoop, name: Rc<str>, coro: Coroutine<T>) -> Result<Task<T>, Error> {
+    pub(crate) fn spawn(
+        lp: &EventLoop,
+        name: Rc<str>,
+        coro: Coroutine<T>,
+    ) -> Result<Task<T>, Error> {
         let inner = Rc::new_cyclic(|this| TaskInner {
             future: FutureCore::new(lp, Some(name.clone())),
             name,
@@ -113,12 +117,19 @@ impl<T: Clone + TraceValue + 'static> Task<T> {
 
     /// [`add_done_callback`](Task::add_done_callback) with the name the
     /// trace records.
-    pub fn add_done_callback_named<F, R>(&self, name: impl Into<Rc<str>>, cb: F) -> Result<(), Error>
+    pub fn add_done_callback_named<F, R>(
+        &self,
+        name: impl Into<Rc<str>>,
+        cb: F,
+    ) -> Result<(), Error>
     where
         F: FnOnce(&EventLoop) -> R + 'static,
         R: CallbackResult,
     {
-        self.0.future.add_done_callback(Label::User(name.into()), boxed(cb)).map(|_| ())
+        self.0
+            .future
+            .add_done_callback(Label::User(name.into()), boxed(cb))
+            .map(|_| ())
     }
 }
 
@@ -141,9 +152,15 @@ impl<T: Clone + TraceValue + 'static> TaskInner<T> {
         if self.future.is_done() {
             return;
         }
-        lp.inner.record(EventKind::Step { task: self.name.clone() });
+        lp.inner.record(EventKind::Step {
+            task: self.name.clone(),
+        });
         let cancelling = self.must_cancel.replace(false);
-        let throw = if cancelling { Some(Error::Cancelled) } else { self.throw_next.borrow_mut().take() };
+        let throw = if cancelling {
+            Some(Error::Cancelled)
+        } else {
+            self.throw_next.borrow_mut().take()
+        };
         self.fut_waiter.borrow_mut().take();
 
         let (poll, blocked) = if cancelling && !self.started.get() {
@@ -167,11 +184,18 @@ impl<T: Clone + TraceValue + 'static> TaskInner<T> {
     }
 
     /// Polls the body once with the loop's step context set.
-    fn poll_body(&self, lp: &EventLoop, throw: Option<Error>) -> (Poll<Result<T, Error>>, Option<Blocked>) {
+    fn poll_body(
+        &self,
+        lp: &EventLoop,
+        throw: Option<Error>,
+    ) -> (Poll<Result<T, Error>>, Option<Blocked>) {
         let Some(mut coro) = self.coro.borrow_mut().take() else {
             return (Poll::Ready(Err(Error::Cancelled)), None);
         };
-        let context = StepContext { throw, blocked: None };
+        let context = StepContext {
+            throw,
+            blocked: None,
+        };
         let outer = lp.inner.step.replace(Some(context));
         let poll = coro.as_mut().poll(&mut Context::from_waker(Waker::noop()));
         let context = lp.inner.step.replace(outer);
@@ -279,7 +303,8 @@ where
     T: Clone + TraceValue + 'static,
     F: std::future::Future<Output = Result<T, Error>> + 'static,
 {
-    let lp = crate::event_loop::get_running_loop().expect("loopsim::create_task: no running event loop");
+    let lp =
+        crate::event_loop::get_running_loop().expect("loopsim::create_task: no running event loop");
     lp.create_task(coro)
 }
 
@@ -311,7 +336,10 @@ impl std::future::Future for YieldNow {
 /// `await asyncio.sleep(delay)`: a future completed by a timer `delay`
 /// from now. `delay <= 0` is [`yield_now`].
 pub fn sleep(delay: impl IntoNanos) -> Sleep {
-    Sleep { delay: delay.into_nanos(), state: SleepState::Start }
+    Sleep {
+        delay: delay.into_nanos(),
+        state: SleepState::Start,
+    }
 }
 
 /// The future [`sleep`] returns.
@@ -323,7 +351,10 @@ pub struct Sleep {
 enum SleepState {
     Start,
     Yielding(YieldNow),
-    Waiting { wait: Wait<(), crate::Future<()>>, timer: Handle },
+    Waiting {
+        wait: Wait<(), crate::Future<()>>,
+        timer: Handle,
+    },
     Finished,
 }
 
@@ -349,7 +380,10 @@ impl std::future::Future for Sleep {
                         Ok(())
                     }),
                 )?;
-                this.state = SleepState::Waiting { wait: Wait::new(future), timer };
+                this.state = SleepState::Waiting {
+                    wait: Wait::new(future),
+                    timer,
+                };
             }
         }
         let poll = match &mut this.state {
@@ -359,7 +393,9 @@ impl std::future::Future for Sleep {
         };
         if poll.is_ready() {
             // `finally: h.cancel()`
-            if let SleepState::Waiting { timer, .. } = std::mem::replace(&mut this.state, SleepState::Finished) {
+            if let SleepState::Waiting { timer, .. } =
+                std::mem::replace(&mut this.state, SleepState::Finished)
+            {
                 timer.cancel();
             }
         }

@@ -67,11 +67,19 @@ pub fn parse_tie_order(s: &str) -> Result<Vec<u32>, String> {
         return Ok(Vec::new());
     }
     s.split(',')
-        .map(|c| c.trim().parse::<u32>().map_err(|_| format!("expected choices like `1,0,2`, found `{s}`")))
+        .map(|c| {
+            c.trim()
+                .parse::<u32>()
+                .map_err(|_| format!("expected choices like `1,0,2`, found `{s}`"))
+        })
         .collect()
 }
 
 /// The command-line spelling of a tie-order script, e.g. `1,0,2`.
 pub fn format_tie_order(choices: &[u32]) -> String {
-    choices.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
+    choices
+        .iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
 }

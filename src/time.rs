@@ -129,16 +129,21 @@ pub enum DurationError {
 impl fmt::Display for DurationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            DurationError::Malformed => f.write_str(
-                "expected a duration such as `2`, `1.5`, `250ms`, `10us` or `7ns`",
-            ),
+            DurationError::Malformed => {
+                f.write_str("expected a duration such as `2`, `1.5`, `250ms`, `10us` or `7ns`")
+            }
             DurationError::Overflow => f.write_str("duration overflows the clock"),
         }
     }
 }
 
 /// The units a literal may carry, with their size in nanoseconds.
-const UNITS: [(&str, i128); 4] = [("ms", 1_000_000), ("us", 1_000), ("ns", 1), ("s", 1_000_000_000)];
+const UNITS: [(&str, i128); 4] = [
+    ("ms", 1_000_000),
+    ("us", 1_000),
+    ("ns", 1),
+    ("s", 1_000_000_000),
+];
 
 /// Parses `2`, `1.5`, `-0.25`, `3s`, `250ms`, `10us`, `7ns` to nanoseconds.
 ///
@@ -155,7 +160,11 @@ pub fn parse_duration(text: &str) -> Result<i64, DurationError> {
         .unwrap_or((body, 1_000_000_000));
     let (whole, frac) = number.split_once('.').unwrap_or((number, ""));
     let is_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if whole.is_empty() || !is_digits(whole) || !is_digits(frac) || (number.contains('.') && frac.is_empty()) {
+    if whole.is_empty()
+        || !is_digits(whole)
+        || !is_digits(frac)
+        || (number.contains('.') && frac.is_empty())
+    {
         return Err(DurationError::Malformed);
     }
     // Leading zeros do not matter and trailing fractional zeros do not
@@ -163,14 +172,21 @@ pub fn parse_duration(text: &str) -> Result<i64, DurationError> {
     let whole = whole.trim_start_matches('0');
     let frac = frac.trim_end_matches('0');
     if whole.len() > 20 || frac.len() > 30 {
-        return Err(if whole.len() > 20 { DurationError::Overflow } else { DurationError::Malformed });
+        return Err(if whole.len() > 20 {
+            DurationError::Overflow
+        } else {
+            DurationError::Malformed
+        });
     }
     let mut mantissa: i128 = 0;
     for b in whole.bytes().chain(frac.bytes()) {
         mantissa = mantissa * 10 + i128::from(b - b'0');
     }
     let scale = 10i128.pow(frac.len() as u32);
-    let nanos = div_round_half_even(mantissa.checked_mul(unit).ok_or(DurationError::Overflow)?, scale);
+    let nanos = div_round_half_even(
+        mantissa.checked_mul(unit).ok_or(DurationError::Overflow)?,
+        scale,
+    );
     let nanos = if negative { -nanos } else { nanos };
     i64::try_from(nanos).map_err(|_| DurationError::Overflow)
 }
@@ -227,16 +243,31 @@ mod tests {
         assert_eq!(parse_duration("0.0000000025"), Ok(2));
         assert_eq!(parse_duration("0.0000000035"), Ok(4));
         assert_eq!(parse_duration("1.5ns"), Ok(2));
-        assert_eq!(parse_duration("00010.500000000000000000000000000000000"), Ok(10_500_000_000));
+        assert_eq!(
+            parse_duration("00010.500000000000000000000000000000000"),
+            Ok(10_500_000_000)
+        );
     }
 
     #[test]
     fn bad_literals_are_rejected() {
-        for bad in ["", "s", "1.", ".5", "1..2", "1e9", "abc", "1 s", "--1", "1h"] {
-            assert_eq!(parse_duration(bad), Err(DurationError::Malformed), "{bad:?}");
+        for bad in [
+            "", "s", "1.", ".5", "1..2", "1e9", "abc", "1 s", "--1", "1h",
+        ] {
+            assert_eq!(
+                parse_duration(bad),
+                Err(DurationError::Malformed),
+                "{bad:?}"
+            );
         }
-        assert_eq!(parse_duration("9999999999999"), Err(DurationError::Overflow));
-        assert_eq!(parse_duration("100000000000000000000000"), Err(DurationError::Overflow));
+        assert_eq!(
+            parse_duration("9999999999999"),
+            Err(DurationError::Overflow)
+        );
+        assert_eq!(
+            parse_duration("100000000000000000000000"),
+            Err(DurationError::Overflow)
+        );
     }
 
     #[test]
@@ -244,7 +275,16 @@ mod tests {
         assert_eq!(format_secs(0), "0.0");
         assert_eq!(format_secs(1_500_000_000), "1.5");
         assert_eq!(format_secs(-1), "-0.000000001");
-        for ns in [0, 7, 10_000, 250_000_000, 1_500_000_000, -3_000_000_000, i64::MAX, i64::MIN + 1] {
+        for ns in [
+            0,
+            7,
+            10_000,
+            250_000_000,
+            1_500_000_000,
+            -3_000_000_000,
+            i64::MAX,
+            i64::MIN + 1,
+        ] {
             assert_eq!(parse_duration(&format_duration(ns)), Ok(ns));
         }
     }

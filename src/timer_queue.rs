@@ -15,8 +15,6 @@
 
 use crate::event_loop::handle::HandleCell;
 use crate::tie_break::TieBreak;
-use std::cmp::{Ordering, Reverse};
-use std::collections::BinaryHeap;
 use std::rc::Rc;
 
 /// One pending timer.
@@ -32,35 +30,96 @@ pub(crate) struct TimerEntry {
 }
 
 impl TimerEntry {
-    fn total_key(&self) -> (i64, u64, u64) {
-        (self.when, self.key, self.seq)
+    /// `(deadline, key, seq)` packed into one integer that sorts the same
+    /// way: the deadline with its sign bit flipped (so negative deadlines
+    /// sort first) above the tie word. The tie word is `seq` under `fifo`
+    /// and the seeded key under `random` (two equal keys, one chance in
+    /// 2^64, fall back to the heap's deterministic layout).
+    fn sort_key(&self) -> u128 {
+        let when = (self.when as u64) ^ (1 << 63);
+        let tie = if self.key == 0 { self.seq } else { self.key };
+        (u128::from(when) << 64) | u128::from(tie)
     }
 }
 
-/// `TimerEntry` ordered by its total key, for the `fifo`/`random` heap.
-pub(crate) struct Ordered(TimerEntry);
+/// A 4-ary min-heap over packed sort keys, keys and entries kept apart so
+/// the four children compared at each level share one cache line.
+#[derive(Default)]
+pub(crate) struct QuadHeap {
+    keys: Vec<u128>,
+    entries: Vec<TimerEntry>,
+}
 
-impl PartialEq for Ordered {
-    fn eq(&self, other: &Self) -> bool {
-        self.0.total_key() == other.0.total_key()
+impl QuadHeap {
+    fn len(&self) -> usize {
+        self.keys.len()
     }
-}
-impl Eq for Ordered {}
-impl PartialOrd for Ordered {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
+
+    fn peek(&self) -> Option<&TimerEntry> {
+        self.entries.first()
     }
-}
-impl Ord for Ordered {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.0.total_key().cmp(&other.0.total_key())
+
+    fn push(&mut self, entry: TimerEntry) {
+        let key = entry.sort_key();
+        let mut pos = self.keys.len();
+        self.keys.push(key);
+        self.entries.push(entry);
+        while pos > 0 {
+            let parent = (pos - 1) / 4;
+            if self.keys[parent] <= key {
+                break;
+            }
+            self.keys.swap(pos, parent);
+            self.entries.swap(pos, parent);
+            pos = parent;
+        }
+    }
+
+    fn pop(&mut self) -> Option<TimerEntry> {
+        let last_key = self.keys.pop()?;
+        let last = self.entries.pop()?;
+        if self.keys.is_empty() {
+            return Some(last);
+        }
+        let root = std::mem::replace(&mut self.entries[0], last);
+        self.keys[0] = last_key;
+        let len = self.keys.len();
+        let mut pos = 0;
+        loop {
+            let first = 4 * pos + 1;
+            if first >= len {
+                break;
+            }
+            let end = (first + 4).min(len);
+            let mut best = first;
+            for child in first + 1..end {
+                if self.keys[child] < self.keys[best] {
+                    best = child;
+                }
+            }
+            if self.keys[best] >= last_key {
+                break;
+            }
+            self.keys.swap(pos, best);
+            self.entries.swap(pos, best);
+            pos = best;
+        }
+        Some(root)
+    }
+
+    fn from_entries(entries: Vec<TimerEntry>) -> QuadHeap {
+        let mut heap = QuadHeap::default();
+        for entry in entries {
+            heap.push(entry);
+        }
+        heap
     }
 }
 
 /// The pending timers of one loop.
 pub(crate) enum TimerQueue {
-    /// `fifo`/`random`: a binary heap over the total key.
-    Total(BinaryHeap<Reverse<Ordered>>),
+    /// `fifo`/`random`: a heap over the total key.
+    Total(QuadHeap),
     /// `heapq`: CPython's list-based heap, deadlines compared alone.
     Heapq(Vec<TimerEntry>),
 }
@@ -68,7 +127,7 @@ pub(crate) enum TimerQueue {
 impl TimerQueue {
     pub fn new(policy: TieBreak) -> TimerQueue {
         match policy {
-            TieBreak::Fifo | TieBreak::Random => TimerQueue::Total(BinaryHeap::new()),
+            TieBreak::Fifo | TieBreak::Random => TimerQueue::Total(QuadHeap::default()),
             TieBreak::Heapq => TimerQueue::Heapq(Vec::new()),
         }
     }
@@ -83,21 +142,21 @@ impl TimerQueue {
     /// The timer that would leave next.
     pub fn peek(&self) -> Option<&TimerEntry> {
         match self {
-            TimerQueue::Total(heap) => heap.peek().map(|Reverse(o)| &o.0),
+            TimerQueue::Total(heap) => heap.peek(),
             TimerQueue::Heapq(list) => list.first(),
         }
     }
 
     pub fn push(&mut self, entry: TimerEntry) {
         match self {
-            TimerQueue::Total(heap) => heap.push(Reverse(Ordered(entry))),
+            TimerQueue::Total(heap) => heap.push(entry),
             TimerQueue::Heapq(list) => heapq::push(list, entry),
         }
     }
 
     pub fn pop(&mut self) -> Option<TimerEntry> {
         match self {
-            TimerQueue::Total(heap) => heap.pop().map(|Reverse(o)| o.0),
+            TimerQueue::Total(heap) => heap.pop(),
             TimerQueue::Heapq(list) => heapq::pop(list),
         }
     }
@@ -108,14 +167,16 @@ impl TimerQueue {
     pub fn remove_cancelled(&mut self) -> Vec<TimerEntry> {
         match self {
             TimerQueue::Total(heap) => {
-                let (dead, live): (Vec<_>, Vec<_>) =
-                    std::mem::take(heap).into_vec().into_iter().partition(|Reverse(o)| o.0.handle.is_cancelled());
-                *heap = BinaryHeap::from(live);
-                dead.into_iter().map(|Reverse(o)| o.0).collect()
+                let (dead, live): (Vec<_>, Vec<_>) = std::mem::take(&mut heap.entries)
+                    .into_iter()
+                    .partition(|e| e.handle.is_cancelled());
+                *heap = QuadHeap::from_entries(live);
+                dead
             }
             TimerQueue::Heapq(list) => {
-                let (dead, mut live): (Vec<_>, Vec<_>) =
-                    std::mem::take(list).into_iter().partition(|e| e.handle.is_cancelled());
+                let (dead, mut live): (Vec<_>, Vec<_>) = std::mem::take(list)
+                    .into_iter()
+                    .partition(|e| e.handle.is_cancelled());
                 heapq::heapify(&mut live);
                 *list = live;
                 dead
@@ -126,7 +187,7 @@ impl TimerQueue {
     /// Every pending timer, in no particular order.
     pub fn drain(&mut self) -> Vec<TimerEntry> {
         match self {
-            TimerQueue::Total(heap) => std::mem::take(heap).into_vec().into_iter().map(|Reverse(o)| o.0).collect(),
+            TimerQueue::Total(heap) => std::mem::take(heap).entries,
             TimerQueue::Heapq(list) => std::mem::take(list),
         }
     }

@@ -76,7 +76,11 @@ pub enum EventKind {
     /// `log TEXT`.
     Log { text: Rc<str> },
     /// A named future or task finished; `value` only for `Result`.
-    Done { name: Rc<str>, state: DoneState, value: Option<Value> },
+    Done {
+        name: Rc<str>,
+        state: DoneState,
+        value: Option<Value>,
+    },
     /// A loop call failed (a `RuntimeError` in asyncio).
     Error { message: Rc<str> },
     /// A callback raised and the loop's exception handler ran.
@@ -84,7 +88,10 @@ pub enum EventKind {
     /// `loop.stop()` was called.
     Stop,
     /// A driver returned; `value` only for `run_until_complete`.
-    Returned { driver: Driver, value: Option<Value> },
+    Returned {
+        driver: Driver,
+        value: Option<Value>,
+    },
     /// Nothing ready and no timers: the driver ended.
     Idle,
     /// The iteration budget ran out; the run ends.
@@ -92,7 +99,10 @@ pub enum EventKind {
     /// A `check` did not hold.
     CheckFailed { cond: Rc<str> },
     /// The invariant checker caught the loop breaking a rule.
-    InvariantViolated { invariant: Rc<str>, message: Rc<str> },
+    InvariantViolated {
+        invariant: Rc<str>,
+        message: Rc<str>,
+    },
 }
 
 impl EventKind {
@@ -137,7 +147,9 @@ impl EventKind {
                 f
             }
             EventKind::Error { message } => vec![("message", Text(message))],
-            EventKind::Exception { name, message } => vec![("name", Name(name)), ("message", Text(message))],
+            EventKind::Exception { name, message } => {
+                vec![("name", Name(name)), ("message", Text(message))]
+            }
             EventKind::Stop | EventKind::Idle | EventKind::Budget => vec![],
             EventKind::Returned { driver, value } => {
                 let mut f = vec![("driver", Name(driver.as_str()))];
@@ -175,7 +187,13 @@ impl Event {
 
     /// Writes the text form to `out` (for hashing a trace without building it).
     pub fn write_text(&self, out: &mut impl Write) -> fmt::Result {
-        write!(out, "#{} t={} {}", self.iteration, format_secs(self.time), self.kind.name())?;
+        write!(
+            out,
+            "#{} t={} {}",
+            self.iteration,
+            format_secs(self.time),
+            self.kind.name()
+        )?;
         for (key, field) in self.kind.fields() {
             match field {
                 Field::Name(s) => write!(out, " {key}={s}")?,
@@ -188,7 +206,8 @@ impl Event {
 
     /// The JSON-lines form: `{"iteration":3,"time":1.5,"event":"call","name":"tick"}`.
     pub fn to_json(&self) -> String {
-        let time = serde_json::Number::from_f64(self.time as f64 / 1e9).map_or("0.0".to_string(), |n| n.to_string());
+        let time = serde_json::Number::from_f64(self.time as f64 / 1e9)
+            .map_or("0.0".to_string(), |n| n.to_string());
         let mut out = format!(
             "{{\"iteration\":{},\"time\":{},\"event\":\"{}\"",
             self.iteration,
@@ -254,16 +273,33 @@ pub struct Divergence {
 
 impl fmt::Display for Divergence {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let show = |e: &Option<Event>| e.as_ref().map_or("<end of trace>".to_string(), Event::to_text);
-        write!(f, "traces diverge at event {}: `{}` vs `{}`", self.index, show(&self.left), show(&self.right))
+        let show = |e: &Option<Event>| {
+            e.as_ref()
+                .map_or("<end of trace>".to_string(), Event::to_text)
+        };
+        write!(
+            f,
+            "traces diverge at event {}: `{}` vs `{}`",
+            self.index,
+            show(&self.left),
+            show(&self.right)
+        )
     }
 }
 
 /// The first event at which `left` and `right` differ, or `None` if equal.
 pub fn first_divergence(left: &[Event], right: &[Event]) -> Option<Divergence> {
-    let index = left.iter().zip(right).position(|(a, b)| a != b).unwrap_or(left.len().min(right.len()));
+    let index = left
+        .iter()
+        .zip(right)
+        .position(|(a, b)| a != b)
+        .unwrap_or(left.len().min(right.len()));
     if index == left.len() && index == right.len() {
         return None;
     }
-    Some(Divergence { index, left: left.get(index).cloned(), right: right.get(index).cloned() })
+    Some(Divergence {
+        index,
+        left: left.get(index).cloned(),
+        right: right.get(index).cloned(),
+    })
 }

@@ -14,10 +14,18 @@ fn text(lp: &EventLoop) -> String {
 #[test]
 fn get_new_and_set_event_loop() {
     let first = get_event_loop();
-    assert_eq!(first, get_event_loop(), "get_event_loop returns the current loop");
+    assert_eq!(
+        first,
+        get_event_loop(),
+        "get_event_loop returns the current loop"
+    );
     let other = new_event_loop();
     assert_ne!(first, other, "new_event_loop makes a new loop");
-    assert_eq!(first, get_event_loop(), "new_event_loop does not make it current");
+    assert_eq!(
+        first,
+        get_event_loop(),
+        "new_event_loop does not make it current"
+    );
     set_event_loop(&other);
     assert_eq!(other, get_event_loop());
 }
@@ -43,9 +51,12 @@ fn run_until_complete_of_a_coroutine_that_sleeps() {
 #[test]
 fn run_forever_and_stop_from_a_callback() {
     let lp = EventLoop::new();
-    lp.call_soon_named("hello", |lp: &EventLoop| lp.log("Hello World")).unwrap();
-    lp.call_later_named(2.0, "bye", |lp: &EventLoop| lp.stop()).unwrap();
-    lp.call_later_named(3.0, "never", |_: &EventLoop| ()).unwrap();
+    lp.call_soon_named("hello", |lp: &EventLoop| lp.log("Hello World"))
+        .unwrap();
+    lp.call_later_named(2.0, "bye", |lp: &EventLoop| lp.stop())
+        .unwrap();
+    lp.call_later_named(3.0, "never", |_: &EventLoop| ())
+        .unwrap();
     assert_eq!(lp.run_forever(), Ok(()));
     insta::assert_snapshot!(text(&lp), @r#"
     #1 t=0.0 call name=hello
@@ -93,9 +104,11 @@ fn is_running_inside_and_outside() {
 fn call_soon_call_later_call_at() {
     let lp = EventLoop::new();
     lp.call_at_named(3.0, "at_3", |_: &EventLoop| ()).unwrap();
-    lp.call_later_named(1.0, "later_1", |_: &EventLoop| ()).unwrap();
+    lp.call_later_named(1.0, "later_1", |_: &EventLoop| ())
+        .unwrap();
     lp.call_soon_named("soon", |_: &EventLoop| ()).unwrap();
-    lp.call_later_named(-1.0, "past", |_: &EventLoop| ()).unwrap();
+    lp.call_later_named(-1.0, "past", |_: &EventLoop| ())
+        .unwrap();
     assert_eq!(lp.run_forever(), Err(Error::Idle));
     insta::assert_snapshot!(text(&lp), @r"
     #1 t=0.0 call name=soon
@@ -117,7 +130,9 @@ fn create_task_and_run_until_complete() {
         })
         .unwrap();
     let waiter = worker.clone();
-    let main = lp.create_task_named("main", async move { Ok::<_, Error>(waiter.await? * 6) }).unwrap();
+    let main = lp
+        .create_task_named("main", async move { Ok::<_, Error>(waiter.await? * 6) })
+        .unwrap();
     assert_eq!(lp.run_until_complete(&main), Ok(42));
     insta::assert_snapshot!(text(&lp), @r"
     #1 t=0.0 step task=worker
@@ -135,11 +150,16 @@ fn create_task_and_run_until_complete() {
 /// Fires `names` at one deadline (plus `extra` later timers) under `heapq`
 /// and returns the order they ran in.
 fn heapq_order(names: &[&str], later: usize) -> String {
-    let lp = LoopConfig { tie_break: TieBreak::Heapq, ..LoopConfig::default() }.build();
+    let lp = LoopConfig {
+        tie_break: TieBreak::Heapq,
+        ..LoopConfig::default()
+    }
+    .build();
     let order = Rc::new(RefCell::new(Vec::new()));
     for name in names {
         let (order, name) = (order.clone(), name.to_string());
-        lp.call_at(5.0, move |_: &EventLoop| order.borrow_mut().push(name)).unwrap();
+        lp.call_at(5.0, move |_: &EventLoop| order.borrow_mut().push(name))
+            .unwrap();
     }
     for _ in 0..later {
         lp.call_at(10.0, |_: &EventLoop| ()).unwrap();
@@ -161,7 +181,12 @@ fn heapq_orders_are_cpythons() {
 #[test]
 fn fifo_and_random_ties() {
     let run = |tie_break, seed| {
-        let lp = LoopConfig { tie_break, seed, ..LoopConfig::default() }.build();
+        let lp = LoopConfig {
+            tie_break,
+            seed,
+            ..LoopConfig::default()
+        }
+        .build();
         for name in ["A", "B", "C", "D", "E", "F", "G", "H"] {
             lp.call_at_named(5.0, name, |_: &EventLoop| ()).unwrap();
         }
@@ -169,15 +194,25 @@ fn fifo_and_random_ties() {
         text(&lp)
     };
     assert!(run(TieBreak::Fifo, 1).starts_with("#1 t=5.0 call name=A\n#1 t=5.0 call name=B"));
-    assert_eq!(run(TieBreak::Random, 3), run(TieBreak::Random, 3), "same seed, same order");
-    let orders: std::collections::BTreeSet<String> = (0..20).map(|seed| run(TieBreak::Random, seed)).collect();
-    assert!(orders.len() > 10, "seeds give different orders: {}", orders.len());
+    assert_eq!(
+        run(TieBreak::Random, 3),
+        run(TieBreak::Random, 3),
+        "same seed, same order"
+    );
+    let orders: std::collections::BTreeSet<String> =
+        (0..20).map(|seed| run(TieBreak::Random, seed)).collect();
+    assert!(
+        orders.len() > 10,
+        "seeds give different orders: {}",
+        orders.len()
+    );
 }
 
 #[test]
 fn a_wait_is_capped_at_one_day() {
     let lp = EventLoop::new();
-    lp.call_later_named(2.5 * 86_400.0, "late", |_: &EventLoop| ()).unwrap();
+    lp.call_later_named(2.5 * 86_400.0, "late", |_: &EventLoop| ())
+        .unwrap();
     assert_eq!(lp.run_forever(), Err(Error::Idle));
     insta::assert_snapshot!(text(&lp), @r"
     #3 t=216000.0 call name=late
@@ -202,7 +237,10 @@ fn every_loop_error_message() {
     assert_eq!(fut.set_result(2), Err(Error::InvalidState));
     let pending = lp.create_future::<()>();
     lp.stop();
-    assert_eq!(lp.run_until_complete(&pending), Err(Error::StoppedBeforeComplete));
+    assert_eq!(
+        lp.run_until_complete(&pending),
+        Err(Error::StoppedBeforeComplete)
+    );
     lp.close().unwrap();
     assert_eq!(lp.call_soon(|_: &EventLoop| ()).err(), Some(Error::Closed));
     insta::assert_snapshot!(text(&lp), @r#"
@@ -223,13 +261,21 @@ fn every_loop_error_message() {
 #[test]
 fn cancelling_tasks_where_cpython_would() {
     let lp = EventLoop::new();
-    let never_started = lp.create_task_named("never_started", async { Ok::<_, Error>(()) }).unwrap();
+    let never_started = lp
+        .create_task_named("never_started", async { Ok::<_, Error>(()) })
+        .unwrap();
     assert!(never_started.cancel());
-    let sleeper = lp.create_task_named("sleeper", async { sleep(10.0).await.map(|_| 1i64) }).unwrap();
+    let sleeper = lp
+        .create_task_named("sleeper", async { sleep(10.0).await.map(|_| 1i64) })
+        .unwrap();
     let fut = lp.create_future_named::<i64>("fut");
     let awaited = fut.clone();
-    let waiter = lp.create_task_named("waiter", async move { awaited.await }).unwrap();
-    let finished = lp.create_task_named("finished", async { Ok::<_, Error>(()) }).unwrap();
+    let waiter = lp
+        .create_task_named("waiter", async move { awaited.await })
+        .unwrap();
+    let finished = lp
+        .create_task_named("finished", async { Ok::<_, Error>(()) })
+        .unwrap();
     let (s, w) = (sleeper.clone(), waiter.clone());
     lp.call_later_named(1.0, "cancel_both", move |_: &EventLoop| {
         s.cancel();
@@ -237,8 +283,13 @@ fn cancelling_tasks_where_cpython_would() {
     })
     .unwrap();
     let _ = lp.run_forever();
-    assert!(!finished.cancel(), "cancelling a finished task does nothing");
-    assert!(never_started.cancelled() && sleeper.cancelled() && waiter.cancelled() && fut.cancelled());
+    assert!(
+        !finished.cancel(),
+        "cancelling a finished task does nothing"
+    );
+    assert!(
+        never_started.cancelled() && sleeper.cancelled() && waiter.cancelled() && fut.cancelled()
+    );
     insta::assert_snapshot!(text(&lp), @r"
     #1 t=0.0 step task=never_started
     #1 t=0.0 done name=never_started state=cancelled
@@ -259,7 +310,8 @@ fn cancelling_tasks_where_cpython_would() {
 #[test]
 fn a_raising_callback_reaches_the_exception_handler() {
     let lp = EventLoop::new();
-    lp.call_soon_named("boom", |_: &EventLoop| Err(Error::raised("kaput"))).unwrap();
+    lp.call_soon_named("boom", |_: &EventLoop| Err(Error::raised("kaput")))
+        .unwrap();
     let _ = lp.run_forever();
     insta::assert_snapshot!(text(&lp), @r#"
     #1 t=0.0 call name=boom
@@ -270,7 +322,11 @@ fn a_raising_callback_reaches_the_exception_handler() {
 
 #[test]
 fn recording_can_be_turned_off() {
-    let lp = LoopConfig { record_trace: false, ..LoopConfig::default() }.build();
+    let lp = LoopConfig {
+        record_trace: false,
+        ..LoopConfig::default()
+    }
+    .build();
     lp.call_soon(|lp: &EventLoop| lp.log("unseen")).unwrap();
     let _ = lp.run_forever();
     assert!(lp.trace().is_empty());

@@ -66,7 +66,13 @@ pub(crate) struct HandleCell {
 }
 
 impl HandleCell {
-    pub fn new(seq: u64, when: Option<i64>, label: Label, callback: Callback, owner: Weak<LoopInner>) -> HandleCell {
+    pub fn new(
+        seq: u64,
+        when: Option<i64>,
+        label: Label,
+        callback: Callback,
+        owner: Weak<LoopInner>,
+    ) -> HandleCell {
         HandleCell {
             seq,
             when,

@@ -21,6 +21,7 @@ use crate::future::{Future, Waitable};
 use crate::invariant::Probe;
 use crate::task::Task;
 use crate::time::{Instant, IntoNanos};
+use crate::timer_queue::{TimerEntry, TimerQueue};
 use crate::trace::{Event, EventKind};
 use crate::value::TraceValue;
 use handle::{boxed, Callback, HandleCell, Label};
@@ -28,7 +29,6 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::fmt;
 use std::rc::Rc;
-use crate::timer_queue::{TimerEntry, TimerQueue};
 use world::World;
 
 /// An asyncio event loop on a virtual clock.
@@ -79,7 +79,8 @@ impl LoopInner {
     /// A handle was cancelled; `in_timer_queue` counts towards compaction.
     pub(crate) fn handle_cancelled(&self, handle: &HandleCell, in_timer_queue: bool) {
         if in_timer_queue {
-            self.timer_cancelled_count.set(self.timer_cancelled_count.get() + 1);
+            self.timer_cancelled_count
+                .set(self.timer_cancelled_count.get() + 1);
         }
         self.report(|| Probe::Cancelled { seq: handle.seq });
     }
@@ -95,13 +96,20 @@ impl LoopInner {
             None => None,
         };
         if let Some(v) = violation {
-            self.record(EventKind::InvariantViolated { invariant: v.invariant.into(), message: v.message.into() });
+            self.record(EventKind::InvariantViolated {
+                invariant: v.invariant.into(),
+                message: v.message.into(),
+            });
         }
     }
 
     pub(crate) fn record(&self, kind: EventKind) {
         if self.world.config.record_trace {
-            let event = Event { iteration: self.iteration.get(), time: self.world.clock.get(), kind };
+            let event = Event {
+                iteration: self.iteration.get(),
+                time: self.world.clock.get(),
+                kind,
+            };
             self.world.trace.borrow_mut().push(event);
         }
     }
@@ -273,7 +281,12 @@ impl EventLoop {
     }
 
     /// [`call_later`](EventLoop::call_later) with the name the trace records.
-    pub fn call_later_named<F, R>(&self, delay: impl IntoNanos, name: impl Into<Rc<str>>, cb: F) -> Result<Handle, Error>
+    pub fn call_later_named<F, R>(
+        &self,
+        delay: impl IntoNanos,
+        name: impl Into<Rc<str>>,
+        cb: F,
+    ) -> Result<Handle, Error>
     where
         F: FnOnce(&EventLoop) -> R + 'static,
         R: CallbackResult,
@@ -293,7 +306,12 @@ impl EventLoop {
     }
 
     /// [`call_at`](EventLoop::call_at) with the name the trace records.
-    pub fn call_at_named<F, R>(&self, when: impl IntoNanos, name: impl Into<Rc<str>>, cb: F) -> Result<Handle, Error>
+    pub fn call_at_named<F, R>(
+        &self,
+        when: impl IntoNanos,
+        name: impl Into<Rc<str>>,
+        cb: F,
+    ) -> Result<Handle, Error>
     where
         F: FnOnce(&EventLoop) -> R + 'static,
         R: CallbackResult,
@@ -302,7 +320,11 @@ impl EventLoop {
     }
 
     /// Loop machinery's `call_soon`/`call_at`: not recorded as `call`.
-    pub(crate) fn schedule_internal(&self, when: Option<i64>, cb: Callback) -> Result<Handle, Error> {
+    pub(crate) fn schedule_internal(
+        &self,
+        when: Option<i64>,
+        cb: Callback,
+    ) -> Result<Handle, Error> {
         self.schedule(when, Label::Internal, cb)
     }
 
@@ -326,7 +348,12 @@ impl EventLoop {
                 };
                 cell.set_scheduled(true);
                 inner.report(|| Probe::TimerPushed { seq, when, key });
-                inner.timers.borrow_mut().push(TimerEntry { when, key, seq, handle: cell.clone() });
+                inner.timers.borrow_mut().push(TimerEntry {
+                    when,
+                    key,
+                    seq,
+                    handle: cell.clone(),
+                });
             }
         }
         Ok(Handle(cell))
@@ -339,7 +366,9 @@ impl EventLoop {
 
     /// Records a failed loop call as an `error` event and returns it.
     pub(crate) fn fail<T>(&self, error: Error) -> Result<T, Error> {
-        self.inner.record(EventKind::Error { message: error.to_string().into() });
+        self.inner.record(EventKind::Error {
+            message: error.to_string().into(),
+        });
         Err(error)
     }
 
@@ -352,7 +381,10 @@ impl EventLoop {
     }
 
     /// A future whose completion the trace records as `done name=…`.
-    pub fn create_future_named<T: Clone + TraceValue + 'static>(&self, name: impl Into<Rc<str>>) -> Future<T> {
+    pub fn create_future_named<T: Clone + TraceValue + 'static>(
+        &self,
+        name: impl Into<Rc<str>>,
+    ) -> Future<T> {
         Future::new(self, Some(name.into()))
     }
 
@@ -371,7 +403,11 @@ impl EventLoop {
     }
 
     /// [`create_task`](EventLoop::create_task) with the name the trace records.
-    pub fn create_task_named<T, F>(&self, name: impl Into<Rc<str>>, coro: F) -> Result<Task<T>, Error>
+    pub fn create_task_named<T, F>(
+        &self,
+        name: impl Into<Rc<str>>,
+        coro: F,
+    ) -> Result<Task<T>, Error>
     where
         T: Clone + TraceValue + 'static,
         F: std::future::Future<Output = Result<T, Error>> + 'static,
@@ -408,13 +444,25 @@ impl EventLoop {
     /// The choices a tie-order script made so far (empty when the config
     /// has no [`tie_order`](LoopConfig::tie_order)), shared by sibling loops.
     pub fn tie_decisions(&self) -> Vec<crate::tie_break::TieDecision> {
-        self.inner.world.tie_script.as_ref().map_or_else(Vec::new, |s| s.borrow().made.clone())
+        self.inner
+            .world
+            .tie_script
+            .as_ref()
+            .map_or_else(Vec::new, |s| s.borrow().made.clone())
     }
 
     /// A duration in `[low, high]` nanoseconds drawn from the program's
     /// seeded stream (a scenario's `rand(A, B)`).
     pub fn random_nanos(&self, low: i64, high: i64) -> i64 {
-        let (low, high) = if low <= high { (low, high) } else { (high, low) };
-        self.inner.world.program_rng.borrow_mut().in_range(low, high)
+        let (low, high) = if low <= high {
+            (low, high)
+        } else {
+            (high, low)
+        };
+        self.inner
+            .world
+            .program_rng
+            .borrow_mut()
+            .in_range(low, high)
     }
 }

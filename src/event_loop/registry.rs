@@ -27,7 +27,12 @@ pub fn get_event_loop() -> EventLoop {
     if let Some(running) = get_running_loop() {
         return running;
     }
-    REGISTRY.with(|r| r.borrow_mut().current.get_or_insert_with(EventLoop::new).clone())
+    REGISTRY.with(|r| {
+        r.borrow_mut()
+            .current
+            .get_or_insert_with(EventLoop::new)
+            .clone()
+    })
 }
 
 /// `asyncio.set_event_loop(loop)`: makes `lp` the current loop.

@@ -38,13 +38,16 @@ impl LoopInner {
         let mut timers = self.timers.borrow_mut();
         let count = timers.len();
         // `cancelled / count > 0.5`, in integers.
-        let dropped = if count > MIN_SCHEDULED_TIMER_HANDLES && 2 * self.timer_cancelled_count.get() > count {
+        let dropped = if count > MIN_SCHEDULED_TIMER_HANDLES
+            && 2 * self.timer_cancelled_count.get() > count
+        {
             self.timer_cancelled_count.set(0);
             timers.remove_cancelled()
         } else {
             let mut dropped = Vec::new();
             while timers.peek().is_some_and(|t| t.handle.is_cancelled()) {
-                self.timer_cancelled_count.set(self.timer_cancelled_count.get().saturating_sub(1));
+                self.timer_cancelled_count
+                    .set(self.timer_cancelled_count.get().saturating_sub(1));
                 dropped.extend(timers.pop());
             }
             dropped
@@ -62,13 +65,20 @@ impl LoopInner {
             return Some(0);
         }
         let head = self.timers.borrow().peek().map(|t| t.when)?;
-        Some(head.saturating_sub(self.now()).clamp(0, MAXIMUM_SELECT_TIMEOUT))
+        Some(
+            head.saturating_sub(self.now())
+                .clamp(0, MAXIMUM_SELECT_TIMEOUT),
+        )
     }
 
     /// Waiting on a virtual clock: time jumps.
     fn advance_clock(&self, wait: i64) {
         let jitter = self.world.config.jitter_nanos;
-        let late = if wait > 0 && jitter > 0 { self.world.jitter_rng.borrow_mut().in_range(0, jitter) } else { 0 };
+        let late = if wait > 0 && jitter > 0 {
+            self.world.jitter_rng.borrow_mut().in_range(0, jitter)
+        } else {
+            0
+        };
         #[allow(unused_mut)]
         let mut by = wait.saturating_add(late);
         #[cfg(feature = "mutants")]
@@ -94,13 +104,18 @@ impl LoopInner {
         let mut due = Vec::new();
         loop {
             let mut timers = self.timers.borrow_mut();
-            if !timers.peek().is_some_and(|t| t.when <= due_until) {
+            if timers.peek().is_none_or(|t| t.when > due_until) {
                 break;
             }
             let Some(entry) = timers.pop() else { break };
             drop(timers);
             entry.handle.set_scheduled(false);
-            self.report(|| Probe::TimerDue { seq: entry.handle.seq, when: entry.when, key: entry.key, now });
+            self.report(|| Probe::TimerDue {
+                seq: entry.handle.seq,
+                when: entry.when,
+                key: entry.key,
+                now,
+            });
             if scripted {
                 due.push(entry);
             } else {
@@ -115,7 +130,9 @@ impl LoopInner {
     }
 
     fn make_ready(&self, entry: TimerEntry) {
-        self.report(|| Probe::ReadyAppended { seq: entry.handle.seq });
+        self.report(|| Probe::ReadyAppended {
+            seq: entry.handle.seq,
+        });
         self.ready.borrow_mut().push_back(entry.handle);
     }
 
@@ -125,7 +142,9 @@ impl LoopInner {
     ///
     /// [`LoopConfig::tie_order`]: crate::LoopConfig::tie_order
     fn order_ties(&self, due: Vec<TimerEntry>) -> Vec<TimerEntry> {
-        let Some(script) = &self.world.tie_script else { return due };
+        let Some(script) = &self.world.tie_script else {
+            return due;
+        };
         let mut script = script.borrow_mut();
         let mut out = Vec::with_capacity(due.len());
         let mut rest = due.into_iter().peekable();
@@ -136,7 +155,8 @@ impl LoopInner {
                 group.push(next);
             }
             group.sort_by_key(|e| e.seq);
-            let (cancelled, mut live): (Vec<_>, Vec<_>) = group.into_iter().partition(|e| e.handle.is_cancelled());
+            let (cancelled, mut live): (Vec<_>, Vec<_>) =
+                group.into_iter().partition(|e| e.handle.is_cancelled());
             out.extend(cancelled);
             while live.len() > 1 {
                 let i = script.choose(live.len());
@@ -153,7 +173,10 @@ impl EventLoop {
     fn run_once(&self) -> Pass {
         let inner = &self.inner;
         inner.iteration.set(inner.iteration.get() + 1);
-        inner.report(|| Probe::PassStart { iteration: inner.iteration.get(), now: inner.now() });
+        inner.report(|| Probe::PassStart {
+            iteration: inner.iteration.get(),
+            now: inner.now(),
+        });
         inner.sweep_cancelled_timers();
         let Some(wait) = inner.wait() else {
             return Pass::Idle;
@@ -189,7 +212,12 @@ impl EventLoop {
             if mutant == Some(crate::mutant::Mutant::RunCancelled) {
                 skip = false;
             }
-            inner.report(|| Probe::Run { seq: handle.seq, when: handle.when, now: inner.now(), skipped: skip });
+            inner.report(|| Probe::Run {
+                seq: handle.seq,
+                when: handle.when,
+                now: inner.now(),
+                skipped: skip,
+            });
             if skip {
                 continue;
             }
@@ -200,19 +228,26 @@ impl EventLoop {
                         Some(name.clone())
                     }
                     super::handle::Label::Unnamed => {
-                        inner.record_with(|| EventKind::Call { name: "callback".into() });
+                        inner.record_with(|| EventKind::Call {
+                            name: "callback".into(),
+                        });
                         None
                     }
                     super::handle::Label::Internal => None,
                 };
                 if let Err(error) = callback(self) {
                     let name = name.unwrap_or_else(|| Rc::from("callback"));
-                    inner.record(EventKind::Exception { name, message: error.to_string().into() });
+                    inner.record(EventKind::Exception {
+                        name,
+                        message: error.to_string().into(),
+                    });
                 }
             }
             #[cfg(feature = "mutants")]
             match mutant {
-                Some(crate::mutant::Mutant::IgnoreBatchSnapshot) => batch = inner.ready.borrow().len() + i,
+                Some(crate::mutant::Mutant::IgnoreBatchSnapshot) => {
+                    batch = inner.ready.borrow().len() + i
+                }
                 Some(crate::mutant::Mutant::StopMidBatch) if inner.stopping.get() => break,
                 _ => {}
             }
@@ -270,7 +305,10 @@ impl EventLoop {
     pub fn run_forever(&self) -> Result<(), Error> {
         self.check_can_run()?;
         self.run_until_stopped()?;
-        self.inner.record(EventKind::Returned { driver: Driver::RunForever, value: None });
+        self.inner.record(EventKind::Returned {
+            driver: Driver::RunForever,
+            value: None,
+        });
         Ok(())
     }
 
@@ -305,14 +343,23 @@ impl EventLoop {
             done = true;
         }
         if !done {
-            self.inner.report(|| Probe::RunUntilCompleteReturned { ok: false, future_done: false });
+            self.inner.report(|| Probe::RunUntilCompleteReturned {
+                ok: false,
+                future_done: false,
+            });
             return self.fail(Error::StoppedBeforeComplete);
         }
-        self.inner.report(|| Probe::RunUntilCompleteReturned { ok: true, future_done: waitable.is_done() });
+        self.inner.report(|| Probe::RunUntilCompleteReturned {
+            ok: true,
+            future_done: waitable.is_done(),
+        });
         match future.try_result() {
             Ok(value) => {
                 let traced = Some(value.trace_value());
-                self.inner.record(EventKind::Returned { driver: Driver::RunUntilComplete, value: traced });
+                self.inner.record(EventKind::Returned {
+                    driver: Driver::RunUntilComplete,
+                    value: traced,
+                });
                 Ok(value)
             }
             Err(error) => self.fail(error),

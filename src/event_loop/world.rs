@@ -40,7 +40,12 @@ impl TieScript {
     /// The next choice among `of` (>= 2) tied timers, recorded.
     pub fn choose(&mut self, of: usize) -> usize {
         let of = u32::try_from(of).unwrap_or(u32::MAX);
-        let chosen = self.choices.get(self.made.len()).copied().unwrap_or(0).min(of - 1);
+        let chosen = self
+            .choices
+            .get(self.made.len())
+            .copied()
+            .unwrap_or(0)
+            .min(of - 1);
         self.made.push(TieDecision { chosen, of });
         chosen as usize
     }
@@ -61,10 +66,12 @@ impl World {
                 checker.total_tie_order &= config.tie_order.is_none();
                 checker
             })),
-            tie_script: config
-                .tie_order
-                .clone()
-                .map(|choices| RefCell::new(TieScript { choices, made: Vec::new() })),
+            tie_script: config.tie_order.clone().map(|choices| {
+                RefCell::new(TieScript {
+                    choices,
+                    made: Vec::new(),
+                })
+            }),
             config,
             loops_made: Cell::new(0),
         }

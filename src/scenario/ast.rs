@@ -13,7 +13,7 @@
 //! ├── file_comments          comments at the top, ended by a blank line
 //! ├── header: Header         seed, tie_break, jitter, start_time, max_iterations
 //! ├── blocks: Vec<Block>     callback / task / future, in file order
-//! ├── main: Body             the driver script
+//! ├── main: MainBlock        the `main:` line, its comments and body (the driver script)
 //! └── trailing_comments      comments after everything else
 //! ```
 //!
@@ -40,6 +40,13 @@ pub struct Scenario {
     pub main: MainBlock,
     /// Comments after the last statement that belong to no body.
     pub trailing_comments: Vec<Comment>,
+}
+
+impl Scenario {
+    /// The `callback`, `task` or `future` block named `name`.
+    pub fn block(&self, name: &str) -> Option<&Block> {
+        self.blocks.iter().find(|b| &*b.name.text == name)
+    }
 }
 
 /// The header settings; `None` means "not given" (the CLI or the default

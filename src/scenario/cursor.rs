@@ -83,10 +83,12 @@ impl<'a> Cursor<'a> {
 
     /// "expected WHAT, found ..." at the next token.
     pub fn expected(&self, what: &str) -> Diagnostic {
-        let label = match self.at_end() {
-            true if what.len() <= 40 => format!("expected {what} here"),
-            true => "expected here".into(),
-            false => "unexpected".into(),
+        let label = if !self.at_end() {
+            "unexpected".into()
+        } else if what.len() <= 40 {
+            format!("expected {what} here")
+        } else {
+            "expected here".into()
         };
         Diagnostic::error(
             self.here(),
@@ -99,8 +101,8 @@ impl<'a> Cursor<'a> {
     fn malformed(&self) -> Option<Diagnostic> {
         let t = self.peek()?;
         match &t.kind {
-            TokenKind::Invalid(message) => {
-                Some(Diagnostic::error(t.span, message.clone()).with_label("here"))
+            TokenKind::Invalid(message, at) => {
+                Some(Diagnostic::error(*at, message.clone()).with_label("not allowed here"))
             }
             TokenKind::Unterminated => Some(unterminated(t.span)),
             _ => None,
@@ -280,7 +282,7 @@ impl<'a> Cursor<'a> {
         match self.peek() {
             None => Ok(()),
             Some(t) => Err(Diagnostic::error(
-                t.span.to(Span::new(t.span.start, self.line.content_end)),
+                Span::new(t.span.start, self.line.content_end),
                 format!("expected end of line after {after}, found {}", self.found()),
             )
             .with_label("unexpected")),

@@ -21,6 +21,7 @@ use codespan_reporting::term::termcolor::Buffer;
 use codespan_reporting::term::{self, Chars, Config};
 
 use std::io::Write;
+use std::string::FromUtf8Error;
 
 use super::span::Span;
 
@@ -114,13 +115,38 @@ pub fn render(file_name: &str, source: &str, diagnostics: &[Diagnostic], color: 
     String::from_utf8_lossy(out.as_slice()).into_owned()
 }
 
-/// A problem with no source to show (a missing file): `error: MESSAGE`,
-/// rendered by the same renderer so it looks like every other error.
-pub fn render_plain(message: &str, color: bool) -> String {
-    let report = Report::<()>::error().with_message(message);
+/// The error for a file that cannot be read: `error: cannot read `NAME`:
+/// no such file`. There is no source to point into.
+pub fn render_unreadable(name: &str, error: &std::io::Error, color: bool) -> String {
+    let reason = match error.kind() {
+        // Without Rust's " (os error 2)" suffix.
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => error.to_string(),
+    };
+    let report = Report::<()>::error().with_message(format!("cannot read `{name}`: {reason}"));
     let mut out = buffer(color);
     let _ = term::emit(&mut out, &config(), &SimpleFile::new("", ""), &report);
     String::from_utf8_lossy(out.as_slice()).into_owned()
+}
+
+/// The error for a file `name` that is not UTF-8 (`error` comes from
+/// [`String::from_utf8`]), pointing at the line and column of the first bad
+/// byte. The snippet shows the file with bad bytes replaced by U+FFFD; the
+/// valid prefix, and so the position, is unchanged.
+pub fn render_invalid_utf8(name: &str, error: &FromUtf8Error, color: bool) -> String {
+    let bytes = error.as_bytes();
+    let at = error.utf8_error().valid_up_to();
+    let bad = bytes[at];
+    let shown = String::from_utf8_lossy(bytes);
+    let span = Span::new(at, at + char::REPLACEMENT_CHARACTER.len_utf8());
+    let diagnostic = Diagnostic::error(
+        span,
+        format!("`{name}` is not valid UTF-8: found byte 0x{bad:02x}"),
+    )
+    .with_label("invalid UTF-8 here")
+    .with_note("scenario files are UTF-8 text");
+    render(name, &shown, &[diagnostic], color)
 }
 
 /// rustc's look: ASCII `-->` and `|`.

@@ -8,7 +8,7 @@
 //! statement runs, `create_task T as N` binds a task. Using a name before
 //! anything bound it records Python's `name 'X' is not defined` and goes on.
 
-use super::ast::{Body, BlockKind, Cond, Dur, Name, Scenario, Stmt, StmtKind};
+use super::ast::{BlockKind, Body, Cond, Dur, Name, Scenario, Stmt, StmtKind};
 use super::settings::{Overrides, Settings};
 use crate::error::Error;
 use crate::event_loop::{get_running_loop, EventLoop, Handle, LoopConfig};
@@ -78,7 +78,10 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Outcome {
         mutant: options.mutant,
         ..settings.loop_config(true, options.check_invariants)
     };
-    let config = LoopConfig { record_trace: options.record_trace || config.check_invariants, ..config };
+    let config = LoopConfig {
+        record_trace: options.record_trace || config.check_invariants,
+        ..config
+    };
     let interp = Interp::new(scenario, config);
     interp.run_main(&scenario.main.body);
     let mut trace = interp.main_loop.take_trace();
@@ -88,7 +91,12 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Outcome {
     if !options.record_trace {
         trace.clear();
     }
-    Outcome { settings, trace, failure, tie_decisions }
+    Outcome {
+        settings,
+        trace,
+        failure,
+        tie_decisions,
+    }
 }
 
 /// A callback or task body, shared by every run of it.
@@ -132,7 +140,9 @@ impl Interp {
             match &block.kind {
                 BlockKind::Callback(body) => drop(callbacks.insert(name, Rc::new(body.clone()))),
                 BlockKind::Task(body) => drop(task_bodies.insert(name, Rc::new(body.clone()))),
-                BlockKind::Future => drop(futures.insert(name.clone(), main_loop.create_future_named(name))),
+                BlockKind::Future => {
+                    drop(futures.insert(name.clone(), main_loop.create_future_named(name)))
+                }
             }
         }
         let loops = BTreeMap::from([(Rc::from("main"), main_loop.clone())]);
@@ -180,7 +190,10 @@ impl Interp {
                 Flow::Next => {}
                 Flow::Over => return,
                 Flow::Raise(error) => {
-                    lp.record(EventKind::Exception { name: "main".into(), message: error.to_string().into() });
+                    lp.record(EventKind::Exception {
+                        name: "main".into(),
+                        message: error.to_string().into(),
+                    });
                     return;
                 }
             }
@@ -237,7 +250,10 @@ impl Interp {
     }
 
     /// A closure that runs callback block `cb`.
-    fn callback(self: &Rc<Self>, cb: &Name) -> impl FnOnce(&EventLoop) -> Result<(), Error> + 'static {
+    fn callback(
+        self: &Rc<Self>,
+        cb: &Name,
+    ) -> impl FnOnce(&EventLoop) -> Result<(), Error> + 'static {
         let interp = self.clone();
         let body = self.callbacks.get(&cb.text).cloned().unwrap_or_default();
         move |lp: &EventLoop| interp.run_callback(lp, &body)
@@ -249,10 +265,23 @@ impl Interp {
         }
     }
 
-    fn create_task(self: &Rc<Self>, lp: &EventLoop, block: &Name, name: &Name) -> Option<Task<Value>> {
-        let body = self.task_bodies.get(&block.text).cloned().unwrap_or_default();
-        let task = lp.create_task_named(name.text.clone(), self.clone().run_task(body)).ok()?;
-        self.tasks.borrow_mut().insert(name.text.clone(), task.clone());
+    fn create_task(
+        self: &Rc<Self>,
+        lp: &EventLoop,
+        block: &Name,
+        name: &Name,
+    ) -> Option<Task<Value>> {
+        let body = self
+            .task_bodies
+            .get(&block.text)
+            .cloned()
+            .unwrap_or_default();
+        let task = lp
+            .create_task_named(name.text.clone(), self.clone().run_task(body))
+            .ok()?;
+        self.tasks
+            .borrow_mut()
+            .insert(name.text.clone(), task.clone());
         Some(task)
     }
 
@@ -260,18 +289,27 @@ impl Interp {
     fn exec(self: &Rc<Self>, lp: &EventLoop, stmt: &Stmt, site: Site) -> Flow {
         match &stmt.kind {
             StmtKind::Log(text) => lp.log(text.as_str()),
-            StmtKind::CallSoon { cb, handle } => {
-                self.bind_handle(handle, lp.call_soon_named(cb.text.clone(), self.callback(cb)))
-            }
+            StmtKind::CallSoon { cb, handle } => self.bind_handle(
+                handle,
+                lp.call_soon_named(cb.text.clone(), self.callback(cb)),
+            ),
             StmtKind::CallLater { delay, cb, handle } => {
                 let delay = Nanos(self.nanos(lp, delay));
-                self.bind_handle(handle, lp.call_later_named(delay, cb.text.clone(), self.callback(cb)))
+                self.bind_handle(
+                    handle,
+                    lp.call_later_named(delay, cb.text.clone(), self.callback(cb)),
+                )
             }
             StmtKind::CallAt { when, cb, handle } => {
                 let when = Instant(self.nanos(lp, when));
-                self.bind_handle(handle, lp.call_at_named(when, cb.text.clone(), self.callback(cb)))
+                self.bind_handle(
+                    handle,
+                    lp.call_at_named(when, cb.text.clone(), self.callback(cb)),
+                )
             }
-            StmtKind::CreateTask { task, name } => drop(self.create_task(lp, task, name.as_ref().unwrap_or(task))),
+            StmtKind::CreateTask { task, name } => {
+                drop(self.create_task(lp, task, name.as_ref().unwrap_or(task)))
+            }
             StmtKind::Cancel(name) => self.cancel(lp, name),
             StmtKind::SetResult { fut, value } => {
                 if let Some(f) = self.futures.get(&fut.text) {
@@ -289,18 +327,27 @@ impl Interp {
                 } else if let Some(future) = self.futures.get(&target.text) {
                     future.add_done_callback_named(cb.text.clone(), self.callback(cb))
                 } else {
-                    Ok(unbound(lp, target))
+                    unbound(lp, target);
+                    Ok(())
                 };
                 if let Err(error) = added {
-                    lp.record(EventKind::Error { message: error.to_string().into() });
+                    lp.record(EventKind::Error {
+                        message: error.to_string().into(),
+                    });
                 }
             }
             StmtKind::Stop => lp.stop(),
             StmtKind::Close => drop(lp.close()),
             StmtKind::Raise(text) => return Flow::Raise(Error::raised(text.as_str())),
-            StmtKind::Check { negated, cond, text } => match self.holds(lp, cond) {
+            StmtKind::Check {
+                negated,
+                cond,
+                text,
+            } => match self.holds(lp, cond) {
                 Err(name) => unbound(lp, name),
-                Ok(holds) if holds == *negated => lp.record(EventKind::CheckFailed { cond: text.as_str().into() }),
+                Ok(holds) if holds == *negated => lp.record(EventKind::CheckFailed {
+                    cond: text.as_str().into(),
+                }),
                 Ok(_) => {}
             },
             StmtKind::RunForever => return self.driven(lp.run_forever()),
@@ -385,5 +432,7 @@ impl Interp {
 
 /// Python's `NameError`, recorded as an `error` event.
 fn unbound(lp: &EventLoop, name: &Name) {
-    lp.record(EventKind::Error { message: format!("name '{}' is not defined", name.text).into() });
+    lp.record(EventKind::Error {
+        message: format!("name '{}' is not defined", name.text).into(),
+    });
 }

@@ -35,8 +35,9 @@ pub enum TokenKind {
     Punct(&'static str),
     /// A string with no closing quote on its line.
     Unterminated,
-    /// Something malformed; the message says what.
-    Invalid(String),
+    /// Something malformed: what is wrong, and the exact place (such as
+    /// the bad escape inside a string).
+    Invalid(String, Span),
 }
 
 /// A token and where it is.
@@ -93,88 +94,75 @@ fn ends_word(c: char) -> bool {
 
 /// Lexes one line whose text is `text`, starting at byte `base`.
 fn lex_line(text: &str, base: usize) -> Line {
-    let mut indent = 0;
-    let mut tab_in_indent = None;
-    for (i, c) in text.char_indices() {
-        match c {
-            ' ' => {}
-            '\t' => {
-                tab_in_indent.get_or_insert(Span::new(base + i, base + i + 1));
-            }
-            _ => break,
-        }
-        indent += 1;
-    }
+    let (indent, tab_in_indent) = indentation(text, base);
     let mut tokens = Vec::new();
     let mut comment = None;
     let mut chars = text.char_indices().skip(indent).peekable();
     while let Some((i, c)) = chars.next() {
-        let at = |j: usize| base + j;
-        let kind = match c {
+        let (kind, end) = match c {
             c if c.is_whitespace() => continue,
             '#' => {
-                comment = Some(Span::new(at(i), at(text.trim_end().len().max(i + 1))));
+                let end = text.trim_end().len().max(i + 1);
+                comment = Some(Span::new(base + i, base + end));
                 break;
             }
             '"' => {
-                let (kind, end) = lex_string(text, i);
+                let (kind, end) = lex_string(text, i, base);
                 while chars.next_if(|&(j, _)| j < end).is_some() {}
-                tokens.push(Token {
-                    kind,
-                    span: Span::new(at(i), at(end)),
-                });
-                continue;
+                (kind, end)
             }
-            '(' | ')' | ',' | ':' => TokenKind::Punct(match c {
-                '(' => "(",
-                ')' => ")",
-                ',' => ",",
-                _ => ":",
-            }),
-            '=' => {
-                if chars.next_if(|&(_, c)| c == '=').is_some() {
-                    tokens.push(Token {
-                        kind: TokenKind::Punct("=="),
-                        span: Span::new(at(i), at(i + 2)),
-                    });
-                    continue;
-                }
-                TokenKind::Invalid("expected `==`, found a single `=`".into())
-            }
+            '(' => (TokenKind::Punct("("), i + 1),
+            ')' => (TokenKind::Punct(")"), i + 1),
+            ',' => (TokenKind::Punct(","), i + 1),
+            ':' => (TokenKind::Punct(":"), i + 1),
+            '=' if chars.next_if(|&(_, c)| c == '=').is_some() => (TokenKind::Punct("=="), i + 2),
+            '=' => (
+                TokenKind::Invalid(
+                    "expected `==`, found a single `=`".into(),
+                    Span::new(base + i, base + i + 1),
+                ),
+                i + 1,
+            ),
             _ => {
                 let mut end = i + c.len_utf8();
                 while let Some((j, c)) = chars.next_if(|&(_, c)| !ends_word(c)) {
                     end = j + c.len_utf8();
                 }
-                tokens.push(Token {
-                    kind: TokenKind::Word,
-                    span: Span::new(at(i), at(end)),
-                });
-                continue;
+                (TokenKind::Word, end)
             }
         };
         tokens.push(Token {
             kind,
-            span: Span::new(at(i), at(i + c.len_utf8())),
+            span: Span::new(base + i, base + end),
         });
     }
-    let content_end = match comment {
-        Some(span) => base + text[..span.start - base].trim_end().len(),
-        None => base + text.trim_end().len(),
-    };
+    let content = comment.map_or(text, |span| &text[..span.start - base]);
     Line {
         span: Span::new(base, base + text.len()),
         indent,
         tab_in_indent,
         tokens,
         comment,
-        content_end,
+        content_end: base + content.trim_end().len(),
     }
+}
+
+/// The number of leading spaces and tabs (all one byte), and where the
+/// first tab is.
+fn indentation(text: &str, base: usize) -> (usize, Option<Span>) {
+    let indent = text
+        .bytes()
+        .take_while(|&b| b == b' ' || b == b'\t')
+        .count();
+    let tab = text[..indent]
+        .find('\t')
+        .map(|i| Span::new(base + i, base + i + 1));
+    (indent, tab)
 }
 
 /// Lexes the string starting at the quote at `open`; returns the token kind
 /// and the offset just past the string (the line's end if unterminated).
-fn lex_string(text: &str, open: usize) -> (TokenKind, usize) {
+fn lex_string(text: &str, open: usize, base: usize) -> (TokenKind, usize) {
     let mut value = String::new();
     let mut error = None;
     let mut chars = text[open + 1..]
@@ -183,16 +171,21 @@ fn lex_string(text: &str, open: usize) -> (TokenKind, usize) {
     while let Some((j, c)) = chars.next() {
         match c {
             '"' => {
-                let kind = error.map_or(TokenKind::Str(value), TokenKind::Invalid);
+                let kind = error.map_or(TokenKind::Str(value), |(message, at)| {
+                    TokenKind::Invalid(message, at)
+                });
                 return (kind, j + 1);
             }
             '\\' => match chars.next() {
                 Some((_, '"')) => value.push('"'),
                 Some((_, '\\')) => value.push('\\'),
                 Some((_, 'n')) => value.push('\n'),
-                Some((_, other)) => {
+                Some((k, other)) => {
                     error.get_or_insert_with(|| {
-                        format!("unknown escape `\\{other}` in a string; expected `\\\"`, `\\\\` or `\\n`")
+                        let message = format!(
+                            "unknown escape `\\{other}` in a string; expected `\\\"`, `\\\\` or `\\n`"
+                        );
+                        (message, Span::new(base + j, base + k + other.len_utf8()))
                     });
                 }
                 None => break,
@@ -227,7 +220,7 @@ mod tests {
             [Word, Punct("("), Word, Punct(","), Word, Punct(")")]
         );
         assert_eq!(kinds("\"ab"), [Unterminated]);
-        assert!(matches!(kinds("\"a\\qb\"")[..], [Invalid(_)]));
+        assert!(matches!(kinds("\"a\\qb\"")[..], [Invalid(..)]));
     }
 
     #[test]

@@ -25,13 +25,14 @@
 //!
 //! Every AST node carries a [`span::Span`]; diagnostics are plain data
 //! ([`diagnostic::Diagnostic`]) rendered once by [`render`]. The printer
-//! ([`print`]) gives a file's canonical form, keeping comments, duration
+//! ([`print()`]) gives a file's canonical form, keeping comments, duration
 //! literals and check conditions as written so that formatting a scenario
 //! never changes its trace.
 
 pub mod ast;
 mod cursor;
 pub mod diagnostic;
+mod header;
 pub mod interpret;
 pub mod lexer;
 mod parser;
@@ -68,40 +69,11 @@ pub fn parse(file_name: &str, source: &str) -> Result<Scenario, Vec<Diagnostic>>
 /// byte), or the problems [`parse`] found.
 pub fn read_and_parse(path: &Path, color: bool) -> Result<(String, Scenario), String> {
     let name = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| {
-        diagnostic::render_plain(&format!("cannot read `{name}`: {}", io_reason(&e)), color)
-    })?;
-    let source = match String::from_utf8(bytes) {
-        Ok(source) => source,
-        Err(e) => return Err(invalid_utf8(&name, e, color)),
-    };
+    let bytes = std::fs::read(path).map_err(|e| diagnostic::render_unreadable(&name, &e, color))?;
+    let source =
+        String::from_utf8(bytes).map_err(|e| diagnostic::render_invalid_utf8(&name, &e, color))?;
     match parse(&name, &source) {
         Ok(scenario) => Ok((source, scenario)),
         Err(diagnostics) => Err(render(&name, &source, &diagnostics, color)),
     }
-}
-
-/// The reason an I/O error gives, without Rust's ` (os error 2)` suffix.
-fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file".into(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
-        _ => e.to_string(),
-    }
-}
-
-/// Renders "not UTF-8" at the first bad byte, showing the file with the
-/// bad bytes replaced (the valid prefix, and so the position, is unchanged).
-fn invalid_utf8(name: &str, error: std::string::FromUtf8Error, color: bool) -> String {
-    let at = error.utf8_error().valid_up_to();
-    let bad = error.as_bytes()[at];
-    let shown = String::from_utf8_lossy(error.as_bytes()).into_owned();
-    let span = span::Span::new(at, at + char::REPLACEMENT_CHARACTER.len_utf8());
-    let diagnostic = Diagnostic::error(
-        span,
-        format!("`{name}` is not valid UTF-8: found byte 0x{bad:02x}"),
-    )
-    .with_label("invalid UTF-8 here")
-    .with_note("scenario files are UTF-8 text");
-    render(name, &shown, &[diagnostic], color)
 }

@@ -23,14 +23,14 @@
 use std::mem;
 
 use super::ast::{
-    Block, BlockKind, Body, Comment, DurLit, Header, MainBlock, Scenario, Setting, Stmt, Trivia,
+    Block, BlockKind, Body, Comment, Header, MainBlock, Name, Scenario, Stmt, Trivia,
 };
 use super::cursor::{Cursor, Parsed};
 use super::diagnostic::Diagnostic;
-use super::lexer::Line;
+use super::header;
+use super::lexer::{Line, TokenKind};
 use super::span::Span;
 use super::stmt::{parse_stmt, KEYWORDS};
-use crate::tie_break::TieBreak;
 
 /// What may start a top-level line, for messages.
 const TOP_LEVEL: &str =
@@ -79,10 +79,8 @@ pub fn parse_lines(
         };
         p.diags.push(
             Diagnostic::error(Span::new(source.len(), source.len()), message)
-            .with_label("expected `main:` by here")
-            .with_note(
-                "every scenario needs exactly one `main:` block: the script that drives the loop",
-            ),
+                .with_label("expected `main:` by here")
+                .with_note("every scenario needs exactly one `main:` block: the script that drives the loop"),
         );
         return Err(p.diags);
     };
@@ -180,88 +178,102 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// A line at column 0.
+    /// A line at column 0: a setting or a block line (with its body).
     fn top_level(&mut self, line: &'a Line, trivia: Trivia) {
         let mut c = Cursor::new(self.source, line);
-        let (keyword, span) = match c.word(TOP_LEVEL) {
-            Ok(word) => word,
-            Err(d) => return self.diags.push(d),
-        };
-        let ends_with_colon = line
-            .tokens
-            .last()
-            .is_some_and(|t| t.span.slice(self.source) == ":");
-        match keyword {
-            "seed" | "tie_break" | "jitter" | "start_time" | "max_iterations" => {
-                self.setting(keyword, span, &mut c, Self::content(line), trivia)
+        let span = Self::content(line);
+        let result = match c.word(TOP_LEVEL) {
+            Err(d) => Err(d),
+            Ok((key, key_span)) if header::KEYS.contains(&key) => {
+                self.setting(key, key_span, &mut c, span, trivia)
             }
-            "callback" | "task" => {
-                let head = block_head(&mut c, keyword);
-                let body = self.body();
-                let kind = if keyword == "task" {
-                    BlockKind::Task(body)
-                } else {
-                    BlockKind::Callback(body)
-                };
-                match head {
-                    Ok(name) => self.push_block(Block {
-                        kind,
-                        name,
-                        span: Self::content(line),
-                        trivia,
-                    }),
-                    Err(d) => self.diags.push(d),
-                }
+            Ok((keyword @ ("callback" | "task" | "future"), _)) => {
+                self.block(keyword, &mut c, span, trivia)
             }
-            "future" => match future_head(&mut c) {
-                Ok(name) => self.push_block(Block {
-                    kind: BlockKind::Future,
-                    name,
-                    span: Self::content(line),
-                    trivia,
-                }),
-                Err(d) => self.diags.push(d),
-            },
-            "main" => {
-                let head = c.punct(":", "after `main`").and_then(|_| c.end("`main:`"));
-                let body = self.body();
-                let span = Self::content(line);
-                match (head, &self.main) {
-                    (Err(d), _) => self.diags.push(d),
-                    (Ok(()), Some(first)) => self.diags.push(
-                        Diagnostic::error(
-                            span,
-                            "a second `main:` block; a scenario has exactly one",
-                        )
-                        .with_label("second `main:`")
-                        .with_related(first.span, "first `main:` here"),
-                    ),
-                    (Ok(()), None) => {
-                        self.first_block.get_or_insert(span);
-                        self.main = Some(MainBlock { span, trivia, body });
-                    }
-                }
-            }
-            other => {
-                let mut d =
-                    Diagnostic::error(span, format!("expected {TOP_LEVEL}, found `{other}`"))
-                        .with_label("not a setting or a block");
-                if KEYWORDS.split(", ").any(|k| k == other) {
-                    d = d.with_note(
-                        "statements belong in an indented body, such as the lines after `main:`",
-                    );
-                }
-                self.diags.push(d);
-                if ends_with_colon {
+            Ok(("main", _)) => self.main_block(&mut c, span, trivia),
+            Ok((other, other_span)) => {
+                if line
+                    .tokens
+                    .last()
+                    .is_some_and(|t| t.kind == TokenKind::Punct(":"))
+                {
+                    // Read what looks like its body, so its lines are not stray.
                     self.body();
                 }
+                Err(unknown_top_level(other, other_span))
             }
+        };
+        if let Err(d) = result {
+            self.diags.push(d);
         }
     }
 
-    fn push_block(&mut self, block: Block) {
-        self.first_block.get_or_insert(block.span);
-        self.blocks.push(block);
+    /// A header setting, which must come before the first block.
+    fn setting(
+        &mut self,
+        key: &str,
+        key_span: Span,
+        c: &mut Cursor,
+        span: Span,
+        trivia: Trivia,
+    ) -> Parsed<()> {
+        match self.first_block {
+            Some(first) => Err(Diagnostic::error(
+                key_span,
+                format!("header setting `{key}` after a block"),
+            )
+            .with_label("settings must come before the first block")
+            .with_related(first, "first block here")),
+            None => header::parse_setting(&mut self.header, key, c, span, trivia),
+        }
+    }
+
+    /// `callback NAME:` or `task NAME:` with its body, or `future NAME`.
+    /// The cursor is after the keyword. A body is read (and checked) even
+    /// when the block line is wrong, so its lines are not stray.
+    fn block(&mut self, keyword: &str, c: &mut Cursor, span: Span, trivia: Trivia) -> Parsed<()> {
+        if keyword == "future" {
+            let name = future_head(c)?;
+            self.push_block(BlockKind::Future, name, span, trivia);
+            return Ok(());
+        }
+        let head = block_head(c, keyword);
+        let body = self.body();
+        let kind = if keyword == "task" {
+            BlockKind::Task(body)
+        } else {
+            BlockKind::Callback(body)
+        };
+        self.push_block(kind, head?, span, trivia);
+        Ok(())
+    }
+
+    fn push_block(&mut self, kind: BlockKind, name: Name, span: Span, trivia: Trivia) {
+        self.first_block.get_or_insert(span);
+        self.blocks.push(Block {
+            kind,
+            name,
+            span,
+            trivia,
+        });
+    }
+
+    /// `main:` and its body; the cursor is after `main`.
+    fn main_block(&mut self, c: &mut Cursor, span: Span, trivia: Trivia) -> Parsed<()> {
+        let head = c.punct(":", "after `main`").and_then(|_| c.end("`main:`"));
+        let body = self.body();
+        head?;
+        if let Some(first) = &self.main {
+            return Err(Diagnostic::error(
+                span,
+                "a second `main:` block; a scenario has exactly one",
+            )
+            .with_label("second `main:`")
+            .with_related(first.span, "first `main:` here"));
+        }
+        self.first_block.get_or_insert(span);
+        self.main = Some(MainBlock { span, trivia, body });
+        Ok(())
     }
 
     /// The indented lines after a block line. Statements that fail to parse
@@ -284,7 +296,8 @@ impl<'a> Parser<'a> {
                     Diagnostic::error(
                         Span::new(line.span.start, line.span.start + line.indent),
                         format!(
-                            "inconsistent indentation: expected {expected} spaces like the body's first line, found {}",
+                            "inconsistent indentation: expected {expected} spaces \
+                             like the body's first line, found {}",
                             line.indent
                         ),
                     )
@@ -305,77 +318,10 @@ impl<'a> Parser<'a> {
         body.trailing_comments = next.drain(..indented).map(|(c, _)| c).collect();
         body
     }
-
-    /// A header setting line.
-    fn setting(&mut self, key: &str, key_span: Span, c: &mut Cursor, span: Span, trivia: Trivia) {
-        if let Some(first) = self.first_block {
-            return self.diags.push(
-                Diagnostic::error(key_span, format!("header setting `{key}` after a block"))
-                    .with_label("settings must come before the first block")
-                    .with_related(first, "first block here"),
-            );
-        }
-        let diags = &mut self.diags;
-        let h = &mut self.header;
-        match key {
-            "seed" => put(
-                diags,
-                &mut h.seed,
-                key,
-                span,
-                trivia,
-                u64_value(c, "a seed (an integer from 0 to 2^64 - 1)"),
-            ),
-            "max_iterations" => put(
-                diags,
-                &mut h.max_iterations,
-                key,
-                span,
-                trivia,
-                u64_value(c, "a number of iterations"),
-            ),
-            "tie_break" => put(diags, &mut h.tie_break, key, span, trivia, tie_break(c)),
-            "jitter" => put(diags, &mut h.jitter, key, span, trivia, jitter(c)),
-            _ => put(
-                diags,
-                &mut h.start_time,
-                key,
-                span,
-                trivia,
-                c.dur_lit().and_then(|d| c.end("the time").map(|_| d)),
-            ),
-        }
-    }
-}
-
-/// Stores a setting's value, or reports why it cannot be stored.
-fn put<T>(
-    diags: &mut Vec<Diagnostic>,
-    slot: &mut Option<Setting<T>>,
-    key: &str,
-    span: Span,
-    trivia: Trivia,
-    value: Parsed<T>,
-) {
-    match (value, slot) {
-        (Err(d), _) => diags.push(d),
-        (Ok(_), Some(first)) => diags.push(
-            Diagnostic::error(span, format!("duplicate header setting `{key}`"))
-                .with_label("set again here")
-                .with_related(first.span, "first set here"),
-        ),
-        (Ok(value), slot) => {
-            *slot = Some(Setting {
-                value,
-                span,
-                trivia,
-            })
-        }
-    }
 }
 
 /// `NAME :` after `callback` or `task`.
-fn block_head(c: &mut Cursor, keyword: &str) -> Parsed<super::ast::Name> {
+fn block_head(c: &mut Cursor, keyword: &str) -> Parsed<Name> {
     let name = c.name(&format!("a name for the {keyword}"))?;
     c.punct(
         ":",
@@ -386,7 +332,7 @@ fn block_head(c: &mut Cursor, keyword: &str) -> Parsed<super::ast::Name> {
 }
 
 /// `NAME` after `future`, with no `:`.
-fn future_head(c: &mut Cursor) -> Parsed<super::ast::Name> {
+fn future_head(c: &mut Cursor) -> Parsed<Name> {
     let name = c.name("a name for the future")?;
     if let Some(colon) = c.peek().filter(|t| c.text_of(t.span) == ":") {
         return Err(Diagnostic::error(
@@ -399,34 +345,13 @@ fn future_head(c: &mut Cursor) -> Parsed<super::ast::Name> {
     Ok(name)
 }
 
-fn u64_value(c: &mut Cursor, what: &str) -> Parsed<u64> {
-    let (text, span) = c.word(what)?;
-    let value = text.parse::<u64>().map_err(|_| {
-        Diagnostic::error(span, format!("expected {what}, found `{text}`"))
-            .with_label("not an integer from 0 to 2^64 - 1")
-    })?;
-    c.end("the number")?;
-    Ok(value)
-}
-
-fn tie_break(c: &mut Cursor) -> Parsed<TieBreak> {
-    let (text, span) = c.word("a tie-break policy (`fifo`, `random` or `heapq`)")?;
-    let policy = text
-        .parse()
-        .map_err(|message: String| Diagnostic::error(span, message).with_label("unknown policy"))?;
-    c.end("the policy")?;
-    Ok(policy)
-}
-
-fn jitter(c: &mut Cursor) -> Parsed<DurLit> {
-    let lit = c.dur_lit()?;
-    if lit.nanos < 0 {
-        return Err(Diagnostic::error(
-            lit.span,
-            format!("expected a jitter of 0 or more, found `{}`", lit.text),
-        )
-        .with_label("negative"));
+/// A top-level line that is neither a setting nor a block.
+fn unknown_top_level(word: &str, span: Span) -> Diagnostic {
+    let d = Diagnostic::error(span, format!("expected {TOP_LEVEL}, found `{word}`"))
+        .with_label("not a setting or a block");
+    if KEYWORDS.split(", ").any(|k| k == word) {
+        d.with_note("statements belong in an indented body, such as the lines after `main:`")
+    } else {
+        d
     }
-    c.end("the jitter")?;
-    Ok(lit)
 }

@@ -93,32 +93,23 @@ pub fn resolve(source: &str, scenario: &Scenario) -> Vec<Diagnostic> {
         };
         r.define_block(&block.name, kind);
     }
-    let bodies: Vec<(&Body, String)> = scenario
+    // Each body with how messages name it and whether it is a task body.
+    let bodies: Vec<(&Body, String, bool)> = scenario
         .blocks
         .iter()
         .filter_map(|b| {
-            b.kind
-                .body()
-                .map(|body| (body, format!("{} `{}`", b.kind.keyword(), b.name.text)))
+            let place = format!("{} `{}`", b.kind.keyword(), b.name.text);
+            let in_task = matches!(b.kind, BlockKind::Task(_));
+            b.kind.body().map(|body| (body, place, in_task))
         })
-        .chain([(&scenario.main.body, "`main`".to_string())])
+        .chain([(&scenario.main.body, "`main`".to_string(), false)])
         .collect();
-    for (body, _) in &bodies {
+    for (body, _, _) in &bodies {
         for stmt in &body.stmts {
             r.bind(&stmt.kind);
         }
     }
-    for (body, _) in &bodies {
-        for stmt in &body.stmts {
-            if let StmtKind::RunUntilComplete(x) = &stmt.kind {
-                if r.kinds(x).contains(&Kind::TaskBody) {
-                    r.define(x, Kind::Task);
-                }
-            }
-        }
-    }
-    for (body, place) in &bodies {
-        let in_task = place.starts_with("task ");
+    for (body, place, in_task) in &bodies {
         for stmt in &body.stmts {
             r.check_uses(&stmt.kind);
             if let Some(d) = task_only(&stmt.kind, stmt.span, place).filter(|_| !in_task) {
@@ -232,6 +223,11 @@ impl Resolver<'_> {
             {
                 self.define(task, Kind::Task)
             }
+            // asyncio wraps a coroutine given to run_until_complete in a
+            // task, here named after its body.
+            StmtKind::RunUntilComplete(x) if self.kinds(x).contains(&Kind::TaskBody) => {
+                self.define(x, Kind::Task)
+            }
             StmtKind::NewEventLoop(l) => self.define(l, Kind::Loop),
             _ => {}
         }
@@ -255,11 +251,16 @@ impl Resolver<'_> {
             StmtKind::RunUntilComplete(x) => vec![(x, RUNNABLE)],
             StmtKind::SetEventLoop(l) => vec![(l, LOOP)],
             StmtKind::Check {
-                cond: Cond::Done(x) | Cond::Cancelled(x) | Cond::Result(x, _),
+                cond: Cond::Done(x) | Cond::Result(x, _),
                 ..
             } => {
                 vec![(x, AWAITABLE)]
             }
+            // Handles have `cancelled()` too.
+            StmtKind::Check {
+                cond: Cond::Cancelled(x),
+                ..
+            } => vec![(x, CANCELLABLE)],
             _ => vec![],
         };
         for (name, expect) in uses {
@@ -324,4 +325,28 @@ fn task_only(stmt: &StmtKind, span: Span, place: &str) -> Option<Diagnostic> {
             .with_label("task-only statement")
             .with_note("`sleep`, `yield`, `await` and `return` suspend or finish a coroutine: write them in a `task` block"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::parse;
+
+    #[test]
+    fn names_resolve_as_asyncio_would_bind_them() {
+        for source in [
+            // run_until_complete wraps a task body in a task of that name.
+            "task w:\n    yield\nmain:\n    run_until_complete w\n    check done w\n",
+            // Rebinding a task or a handle name is fine.
+            "task w:\n    yield\nmain:\n    create_task w\n    create_task w\n    cancel w\n",
+            "callback c:\n    log c\nmain:\n    call_soon c as h\n    call_later 1 c as h\n    cancel h\n",
+            // A task instance may take any free name; blocks may follow main.
+            "main:\n    create_task w as x\n    check result x == 1\ntask w:\n    return 1\n",
+            "main:\n    set_event_loop main\n    new_event_loop l\n    set_event_loop l\n",
+            "future f\ntask t:\n    await f\nmain:\n    add_done_callback f c\ncallback c:\n",
+        ] {
+            if let Err(errors) = parse("ok.scn", source) {
+                panic!("{source}\n{errors:#?}");
+            }
+        }
+    }
 }

@@ -44,9 +44,18 @@ impl Settings {
     pub fn resolve(scenario: &Scenario, overrides: &Overrides) -> Settings {
         let header = &scenario.header;
         Settings {
-            seed: overrides.seed.or(header.seed.as_ref().map(|s| s.value)).unwrap_or(0),
-            tie_break: overrides.tie_break.or(header.tie_break.as_ref().map(|s| s.value)).unwrap_or_default(),
-            jitter_nanos: overrides.jitter_nanos.or(header.jitter.as_ref().map(|s| s.value.nanos)).unwrap_or(0),
+            seed: overrides
+                .seed
+                .or(header.seed.as_ref().map(|s| s.value))
+                .unwrap_or(0),
+            tie_break: overrides
+                .tie_break
+                .or(header.tie_break.as_ref().map(|s| s.value))
+                .unwrap_or_default(),
+            jitter_nanos: overrides
+                .jitter_nanos
+                .or(header.jitter.as_ref().map(|s| s.value.nanos))
+                .unwrap_or(0),
             start_nanos: header.start_time.as_ref().map_or(0, |s| s.value.nanos),
             max_iterations: overrides
                 .max_iterations
@@ -58,7 +67,7 @@ impl Settings {
 
     /// A loop configuration with these settings.
     pub fn loop_config(&self, record_trace: bool, check_invariants: bool) -> LoopConfig {
-        LoopConfig {
+        let config = LoopConfig {
             seed: self.seed,
             tie_break: self.tie_break,
             jitter_nanos: self.jitter_nanos,
@@ -66,8 +75,11 @@ impl Settings {
             max_iterations: self.max_iterations,
             record_trace,
             check_invariants,
-            tie_order: self.tie_order.clone(),
             ..LoopConfig::default()
+        };
+        LoopConfig {
+            tie_order: self.tie_order.clone(),
+            ..config
         }
     }
 
@@ -86,7 +98,10 @@ impl Settings {
             flags.push_str(&format!(" --max-iterations {}", self.max_iterations));
         }
         if let Some(order) = &self.tie_order {
-            flags.push_str(&format!(" --tie-order {}", crate::tie_break::format_tie_order(order)));
+            flags.push_str(&format!(
+                " --tie-order {}",
+                crate::tie_break::format_tie_order(order)
+            ));
         }
         flags
     }

@@ -29,11 +29,6 @@ impl Span {
         Span::new(self.start.min(other.start), self.end.max(other.end))
     }
 
-    /// The empty span just after `self`, where a missing token would go.
-    pub fn after(self) -> Span {
-        Span::new(self.end, self.end)
-    }
-
     /// The bytes this span covers in `source`.
     pub fn slice(self, source: &str) -> &str {
         &source[self.start..self.end]

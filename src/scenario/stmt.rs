@@ -75,11 +75,17 @@ pub fn parse_stmt(c: &mut Cursor) -> Parsed<StmtKind> {
         "new_event_loop" => StmtKind::NewEventLoop(c.name("a name for the new loop")?),
         "set_event_loop" => StmtKind::SetEventLoop(c.name("a loop name")?),
         other => {
+            let note = match other {
+                "callback" | "task" | "future" | "main" => {
+                    "blocks are not nested: write the block line at column 1".to_string()
+                }
+                _ => format!("the statements are: {KEYWORDS}"),
+            };
             return Err(
                 Diagnostic::error(span, format!("unknown statement `{other}`"))
                     .with_label("expected a statement")
-                    .with_note(format!("the statements are: {KEYWORDS}")),
-            )
+                    .with_note(note),
+            );
         }
     };
     c.end(&format!("`{keyword}` and its arguments"))?;

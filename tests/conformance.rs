@@ -1,0 +1,160 @@
+//! Conformance: every shipped scenario, run by loopsim under `heapq` and by
+//! stock CPython asyncio (`conformance/asyncio_runner.py`), must give the
+//! same trace event by event.
+//!
+//! The only exceptions are scenarios that use `rand()` or jitter, which
+//! CPython cannot reproduce; they are listed when the test runs. The test
+//! fails, never skips, when python3 cannot be run (set `LOOPSIM_PYTHON` to
+//! choose the interpreter).
+
+use loopsim::scenario::{self, ast::Dur, ast::Scenario, Overrides, RunOptions};
+use loopsim::trace::{render, Format};
+use loopsim::TieBreak;
+use serde_json::Value as Json;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn python() -> String {
+    std::env::var("LOOPSIM_PYTHON").unwrap_or_else(|_| "python3".to_string())
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Whether the scenario draws from the RNG, which CPython cannot replay.
+fn uses_randomness(scenario: &Scenario) -> bool {
+    let source = scenario::print(scenario);
+    scenario
+        .header
+        .jitter
+        .as_ref()
+        .is_some_and(|j| j.value.nanos != 0)
+        || {
+            let parsed = scenario::parse("x", &source).expect("printed form parses");
+            uses_rand(&parsed)
+        }
+}
+
+fn uses_rand(scenario: &Scenario) -> bool {
+    use loopsim::scenario::ast::{Cond, StmtKind};
+    let bodies = scenario
+        .blocks
+        .iter()
+        .filter_map(|b| b.kind.body())
+        .chain([&scenario.main.body]);
+    bodies.flat_map(|b| &b.stmts).any(|s| match &s.kind {
+        StmtKind::CallLater { delay: d, .. }
+        | StmtKind::CallAt { when: d, .. }
+        | StmtKind::Sleep(d) => {
+            matches!(d, Dur::Rand { .. })
+        }
+        StmtKind::Check {
+            cond: Cond::Time(d),
+            ..
+        } => matches!(d, Dur::Rand { .. }),
+        _ => false,
+    })
+}
+
+/// Runs the CPython reference runner on `path`.
+pub fn cpython_trace(path: &Path) -> Vec<Json> {
+    let output = Command::new(python())
+        .arg(repo().join("conformance/asyncio_runner.py"))
+        .arg(path)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run `{}` (install python3 or set LOOPSIM_PYTHON): {e}",
+                python()
+            )
+        });
+    let stdout = String::from_utf8(output.stdout).expect("runner prints UTF-8");
+    assert!(
+        matches!(output.status.code(), Some(0 | 1)),
+        "runner failed on {}: {}\n{}",
+        path.display(),
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("runner prints JSON lines"))
+        .collect()
+}
+
+/// loopsim's trace of `scenario` under `heapq`, as JSON values.
+pub fn loopsim_trace(scenario: &Scenario) -> Vec<Json> {
+    let options = RunOptions {
+        overrides: Overrides {
+            tie_break: Some(TieBreak::Heapq),
+            ..Overrides::default()
+        },
+        ..RunOptions::default()
+    };
+    let outcome = scenario::run(scenario, &options);
+    render(&outcome.trace, Format::Json)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// The first event where the traces differ, with the events before it.
+pub fn compare(label: &str, ours: &[Json], cpython: &[Json]) -> Result<(), String> {
+    let at = ours
+        .iter()
+        .zip(cpython)
+        .position(|(a, b)| a != b)
+        .unwrap_or(ours.len().min(cpython.len()));
+    if at == ours.len() && at == cpython.len() {
+        return Ok(());
+    }
+    let show = |e: Option<&Json>| e.map_or("<end of trace>".to_string(), Json::to_string);
+    let context: Vec<String> = ours[at.saturating_sub(3)..at]
+        .iter()
+        .map(|e| format!("    {e}"))
+        .collect();
+    Err(format!(
+        "{label}: first divergence at event {at}\n  after:\n{}\n  loopsim: {}\n  CPython: {}",
+        context.join("\n"),
+        show(ours.get(at)),
+        show(cpython.get(at))
+    ))
+}
+
+#[test]
+fn every_shipped_scenario_matches_cpython() {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(repo().join("scenarios"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "scn"))
+        .collect();
+    files.sort();
+    let (mut compared, mut exempt, mut failures) = (0, Vec::new(), Vec::new());
+    for path in &files {
+        let (_, parsed) = scenario::read_and_parse(path, false).unwrap_or_else(|e| panic!("{e}"));
+        if uses_randomness(&parsed) {
+            exempt.push(path.file_name().unwrap().to_string_lossy().to_string());
+            continue;
+        }
+        compared += 1;
+        if let Err(divergence) = compare(
+            &path.display().to_string(),
+            &loopsim_trace(&parsed),
+            &cpython_trace(path),
+        ) {
+            failures.push(divergence);
+        }
+    }
+    println!(
+        "compared {compared} scenarios with CPython; exempt (rand/jitter): {}",
+        exempt.join(", ")
+    );
+    assert!(compared >= 40, "too few scenarios compared: {compared}");
+    assert!(
+        failures.is_empty(),
+        "{} scenarios diverge from CPython:\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+}
