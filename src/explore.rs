@@ -33,7 +33,7 @@
 //!
 //! # Parallelism, sharding, determinism of the report
 //! Loops are `!Send`, so each worker thread parses the scenario again from
-//! its canonical text ([`print`]; printing never changes a trace) and takes
+//! its canonical text ([`print()`]; printing never changes a trace) and takes
 //! seeds from a shared atomic counter. Results are merged and sorted by seed,
 //! so the report is the same whatever the thread timing and `jobs`.
 //!

@@ -345,7 +345,9 @@ fn explore(file: &Path, flags: &ExploreFlags) -> u8 {
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    print!("{}", report.render());
+    let _ = std::io::stdout()
+        .lock()
+        .write_all(report.render().as_bytes());
     if report.failures.is_empty() {
         0
     } else {

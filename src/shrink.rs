@@ -8,7 +8,7 @@
 //! condition or invariant ([`same_failure`]). It repeats until no single
 //! removal keeps the failure.
 //!
-//! Every candidate is printed ([`print`]) and parsed again, so the result is
+//! Every candidate is printed ([`print()`]) and parsed again, so the result is
 //! always a valid file, and the search is deterministic: candidates are
 //! tried in a fixed order (blocks last to first, then statements last to
 //! first) and each run is deterministic.
