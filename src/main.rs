@@ -328,9 +328,13 @@ fn explore(file: &Path, flags: &ExploreFlags) -> u8 {
         exhaustive: flags.exhaustive,
         max_exhaustive: flags.max_exhaustive,
     };
-    let bar = std::io::stderr()
-        .is_terminal()
-        .then(|| indicatif::ProgressBar::new(0));
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let style = indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} seeds, {per_sec}, eta {eta}",
+        );
+        indicatif::ProgressBar::new(0)
+            .with_style(style.unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()))
+    });
     let report = loopsim::explore::explore(
         &scenario,
         &file.display().to_string(),

@@ -7,7 +7,7 @@
 //!
 //! Field order is fixed in both, so equal traces are equal byte for byte.
 
-use crate::time::format_secs;
+use crate::time::write_secs;
 use crate::value::{quote, Value};
 use std::fmt::{self, Write};
 use std::rc::Rc;
@@ -187,13 +187,9 @@ impl Event {
 
     /// Writes the text form to `out` (for hashing a trace without building it).
     pub fn write_text(&self, out: &mut impl Write) -> fmt::Result {
-        write!(
-            out,
-            "#{} t={} {}",
-            self.iteration,
-            format_secs(self.time),
-            self.kind.name()
-        )?;
+        write!(out, "#{} t=", self.iteration)?;
+        write_secs(out, self.time)?;
+        write!(out, " {}", self.kind.name())?;
         for (key, field) in self.kind.fields() {
             match field {
                 Field::Name(s) => write!(out, " {key}={s}")?,

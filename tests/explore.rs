@@ -4,6 +4,7 @@ use loopsim::explore::{explore, ExploreOptions, Problem, Report, SeedRange, Shar
 use loopsim::harness::Harness;
 use loopsim::scenario::{self, parse, Overrides, RunOptions, Scenario};
 use loopsim::shrink::{same_failure, shrink_failure, statement_count};
+use loopsim::trace::{render, Format};
 use loopsim::TieBreak;
 use std::process::{Command, Output};
 
@@ -95,7 +96,14 @@ fn explore_finds_the_failing_seeds_and_each_replay_reproduces_its_failure() {
             ..RunOptions::default()
         };
         let again = scenario::run(&load(ORDER), &options);
-        assert_eq!(Problem::Failed(again.failure.unwrap()), failure.problem);
+        assert_eq!(
+            Problem::Failed(again.failure.clone().unwrap()),
+            failure.problem
+        );
+        // The replay command prints this very trace, byte for byte.
+        let args: Vec<&str> = failure.replay.split_whitespace().skip(1).collect();
+        let replayed = loopsim(&args);
+        assert_eq!(text(&replayed.stdout), render(&again.trace, Format::Text));
     }
 }
 
@@ -360,4 +368,66 @@ fn harness_fails_on_loop_failures_and_nondeterminism() {
         "{}",
         failure.message
     );
+}
+
+#[test]
+fn harness_from_env_reruns_the_seed_it_names() {
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "harness_from_env_child", "--include-ignored"])
+        .env("LOOPSIM_SEED", "5")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("1 passed"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+#[ignore = "run by harness_from_env_reruns_the_seed_it_names, with LOOPSIM_SEED set"]
+fn harness_from_env_child() {
+    assert_eq!(Harness::from_env().seeds, 5..6);
+}
+
+#[test]
+fn a_tie_order_script_picks_each_tied_timer_and_records_its_choices() {
+    use loopsim::{LoopConfig, TieDecision};
+    for policy in TieBreak::ALL {
+        let config = LoopConfig {
+            tie_break: policy,
+            tie_order: Some(vec![2, 1]),
+            ..LoopConfig::default()
+        };
+        let lp = config.build();
+        for name in ["a", "b", "c"] {
+            lp.call_later_named(1.0, name, |_: &loopsim::EventLoop| {})
+                .unwrap();
+        }
+        let late = lp
+            .call_later_named(1.0, "cancelled", |_: &loopsim::EventLoop| {})
+            .unwrap();
+        late.cancel();
+        let _ = lp.run_forever();
+        let calls: Vec<String> = lp.trace().iter().map(|e| e.to_text()).collect();
+        assert_eq!(
+            calls,
+            [
+                "#1 t=1.0 call name=c",
+                "#1 t=1.0 call name=b",
+                "#1 t=1.0 call name=a",
+                "#2 t=1.0 idle"
+            ],
+            "{policy}"
+        );
+        let decisions = lp.tie_decisions();
+        assert_eq!(
+            decisions,
+            [
+                TieDecision { chosen: 2, of: 3 },
+                TieDecision { chosen: 1, of: 2 }
+            ]
+        );
+    }
 }
