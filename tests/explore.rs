@@ -108,6 +108,24 @@ fn explore_finds_the_failing_seeds_and_each_replay_reproduces_its_failure() {
 }
 
 #[test]
+fn replay_commands_carry_every_option() {
+    for flags in [
+        &["--jitter", "1ms", "--max-iterations", "50"][..],
+        &["--max-iterations", "3"],
+    ] {
+        let mut args = vec!["explore", BIG, "--seeds", "8"];
+        args.extend_from_slice(flags);
+        let stdout = text(&loopsim(&args).stdout);
+        let failures = reported_failures(&stdout);
+        assert!(!failures.is_empty(), "{stdout}");
+        for (problem, command) in &failures {
+            assert!(command.contains(flags.join(" ").as_str()), "{command}");
+            assert_replays(problem, command);
+        }
+    }
+}
+
+#[test]
 fn passing_seeds_exit_zero() {
     let out = loopsim(&["explore", ORDER, "--seeds", "20", "--tie-break", "fifo"]);
     assert_eq!(out.status.code(), Some(0));
