@@ -9,6 +9,9 @@
 //!    virtual clock (plus jitter, if configured). Nothing ready and no timer:
 //!    the loop would block forever, so the pass reports idle.
 //! 3. Move every timer with `deadline <= now` to the ready queue, in queue order.
+//!    Under a tie-order script (`LoopConfig::tie_order`, for exhaustive
+//!    exploration) each group of equal deadlines goes in the script's order
+//!    instead (`order_ties`); the queue itself is unchanged.
 //! 4. Run the callbacks that were ready when the batch began, FIFO, skipping
 //!    cancelled ones. What they schedule waits for the next pass.
 
