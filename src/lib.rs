@@ -46,16 +46,29 @@
 //! The seed is the only source of nondeterminism. A failing run prints its
 //! settings and a command such as `loopsim replay FILE --seed 3 --tie-break
 //! random`, which reproduces it byte for byte.
+//!
+//! # Finding the seeds that fail
+//! One seed passing proves little when the order of tied timers or a
+//! `rand()` delay depends on it. [`explore`] runs a scenario over a range of
+//! seeds (or, with `exhaustive`, over every order of its tied timers), checks
+//! each run's determinism, and lists each failing seed with its replay
+//! command; [`shrink`] then cuts the scenario down to what the failure
+//! needs. For Rust code, [`Harness`] runs a test closure on a fresh loop per
+//! seed and, on failure, panics with the seed and
+//! `LOOPSIM_SEED=S cargo test NAME` to rerun exactly that seed.
 #![warn(missing_docs)]
 
 pub mod error;
 pub mod event_loop;
+pub mod explore;
 pub mod future;
+pub mod harness;
 pub mod invariant;
 #[cfg(feature = "mutants")]
 pub mod mutant;
 pub mod rng;
 pub mod scenario;
+pub mod shrink;
 pub mod task;
 pub mod tie_break;
 pub mod time;
@@ -70,7 +83,9 @@ pub use event_loop::{
 };
 pub use future::{Awaitable, Future};
 pub use task::{create_task, sleep, yield_now, Sleep, Task, YieldNow};
-pub use tie_break::TieBreak;
+
+pub use harness::Harness;
+pub use tie_break::{TieBreak, TieDecision};
 pub use time::{Instant, Nanos};
 pub use trace::{Event, EventKind};
 pub use value::{TraceValue, Value};

@@ -1,6 +1,7 @@
 //! The `loopsim` command: arguments → library calls → exit code.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use loopsim::explore::{ExploreOptions, SeedRange, Shard};
 use loopsim::scenario::{self, Outcome, Overrides, RunOptions};
 use loopsim::trace::{first_divergence, render, Format};
 use loopsim::TieBreak;
@@ -39,6 +40,24 @@ enum Command {
         #[command(flatten)]
         options: RunFlags,
     },
+    /// Run a scenario under many seeds; list the failing ones with the
+    /// command that replays each.
+    Explore {
+        /// The scenario file.
+        file: PathBuf,
+        #[command(flatten)]
+        options: ExploreFlags,
+    },
+    /// Remove what a failure does not need: blocks and statements.
+    Shrink {
+        /// The scenario file.
+        file: PathBuf,
+        #[command(flatten)]
+        options: RunFlags,
+        /// Where to write the shrunk scenario.
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+    },
     /// Print a scenario in canonical form.
     Fmt {
         /// The scenario file.
@@ -69,6 +88,41 @@ struct RunFlags {
     /// Run twice and report the first event where the runs differ.
     #[arg(long)]
     check_determinism: bool,
+    /// Order tied timers by these choices, e.g. `1,0` (as `explore
+    /// --exhaustive` reports them; overrides the policy for ties).
+    #[arg(long, value_parser = loopsim::tie_break::parse_tie_order)]
+    tie_order: Option<Choices>,
+}
+
+/// Tie-order choices (an alias, so that clap takes one comma-separated value).
+type Choices = Vec<u32>;
+
+#[derive(Args, Clone)]
+struct ExploreFlags {
+    /// Seeds to run: `N` for 0..N or `A..B` (default 1000; 1 with --exhaustive).
+    #[arg(long)]
+    seeds: Option<SeedRange>,
+    /// How equal deadlines are ordered (overrides `tie_break`).
+    #[arg(long, value_parser = parse_tie_break)]
+    tie_break: Option<TieBreak>,
+    /// Each wake-up is late by up to this much, e.g. `2ms` (overrides `jitter`).
+    #[arg(long, value_parser = parse_jitter)]
+    jitter: Option<i64>,
+    /// The iteration budget per loop (overrides `max_iterations`).
+    #[arg(long)]
+    max_iterations: Option<u64>,
+    /// Worker threads (0: one per core).
+    #[arg(long, default_value_t = 1)]
+    jobs: usize,
+    /// Run only shard K of N: the seeds with `seed % N == K - 1`.
+    #[arg(long)]
+    shard: Option<Shard>,
+    /// Run every order of tied timers for each seed.
+    #[arg(long)]
+    exhaustive: bool,
+    /// With --exhaustive: at most this many runs per seed.
+    #[arg(long, default_value_t = loopsim::explore::DEFAULT_MAX_EXHAUSTIVE)]
+    max_exhaustive: usize,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -97,6 +151,7 @@ impl RunFlags {
                 tie_break: self.tie_break,
                 jitter_nanos: self.jitter,
                 max_iterations: self.max_iterations,
+                tie_order: self.tie_order.clone(),
             },
             ..RunOptions::default()
         }
@@ -118,6 +173,12 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Run { file, options } | Command::Replay { file, options } => run(&file, &options),
         Command::Check { paths, options } => check(&paths, &options),
+        Command::Explore { file, options } => explore(&file, &options),
+        Command::Shrink {
+            file,
+            options,
+            output,
+        } => shrink(&file, &options, &output),
         Command::Fmt { file, check } => fmt(&file, check),
     };
     ExitCode::from(code)
@@ -239,6 +300,91 @@ fn check(paths: &[PathBuf], flags: &RunFlags) -> u8 {
     } else {
         0
     }
+}
+
+fn explore(file: &Path, flags: &ExploreFlags) -> u8 {
+    let scenario = match scenario::read_and_parse(file, color()) {
+        Ok((_, scenario)) => scenario,
+        Err(rendered) => {
+            eprint!("{rendered}");
+            return EXIT_INVALID;
+        }
+    };
+    let default_seeds = if flags.exhaustive {
+        SeedRange::new(0, 1)
+    } else {
+        SeedRange::default()
+    };
+    let options = ExploreOptions {
+        seeds: flags.seeds.unwrap_or(default_seeds),
+        overrides: Overrides {
+            tie_break: flags.tie_break,
+            jitter_nanos: flags.jitter,
+            max_iterations: flags.max_iterations,
+            ..Overrides::default()
+        },
+        jobs: flags.jobs,
+        shard: flags.shard,
+        exhaustive: flags.exhaustive,
+        max_exhaustive: flags.max_exhaustive,
+    };
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let style = indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} seeds, {per_sec}, eta {eta}",
+        );
+        indicatif::ProgressBar::new(0)
+            .with_style(style.unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()))
+    });
+    let report = loopsim::explore::explore(
+        &scenario,
+        &file.display().to_string(),
+        &options,
+        |done, total| {
+            if let Some(bar) = &bar {
+                bar.set_length(total);
+                bar.set_position(done);
+            }
+        },
+    );
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let _ = std::io::stdout()
+        .lock()
+        .write_all(report.render().as_bytes());
+    if report.failures.is_empty() {
+        0
+    } else {
+        EXIT_FAILED
+    }
+}
+
+fn shrink(file: &Path, flags: &RunFlags, output: &Path) -> u8 {
+    let scenario = match scenario::read_and_parse(file, color()) {
+        Ok((_, scenario)) => scenario,
+        Err(rendered) => {
+            eprint!("{rendered}");
+            return EXIT_INVALID;
+        }
+    };
+    let shrunk = match loopsim::shrink::shrink_failure(&scenario, &flags.run_options()) {
+        Ok(shrunk) => shrunk,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return EXIT_INVALID;
+        }
+    };
+    if let Err(e) = std::fs::write(output, scenario::print(&shrunk.scenario)) {
+        eprintln!("error: cannot write `{}`: {e}", output.display());
+        return EXIT_INVALID;
+    }
+    println!(
+        "shrunk {} from {} to {} statements",
+        file.display(),
+        shrunk.before,
+        shrunk.after
+    );
+    0
 }
 
 fn fmt(file: &Path, check: bool) -> u8 {

@@ -44,3 +44,42 @@ impl FromStr for TieBreak {
             .ok_or_else(|| format!("expected `fifo`, `random` or `heapq`, found `{s}`"))
     }
 }
+
+/// One decision a tie-order script made: which of the `of` tied timers left
+/// (the ready queue) next, counting in scheduling order among those left.
+///
+/// See [`LoopConfig::tie_order`](crate::LoopConfig::tie_order): a run under a
+/// script records every decision, so an explorer can enumerate the orders
+/// depth-first (change the last decision that has an untried alternative,
+/// keep the ones before it) and replay any of them exactly.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TieDecision {
+    /// The index chosen, in `0..of`.
+    pub chosen: u32,
+    /// How many tied timers were left to choose from (at least 2).
+    pub of: u32,
+}
+
+/// Parses a tie-order script as written on the command line: choices
+/// separated by commas, e.g. `1,0,2` (empty: no choices, all default to 0).
+pub fn parse_tie_order(s: &str) -> Result<Vec<u32>, String> {
+    if s.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    s.split(',')
+        .map(|c| {
+            c.trim()
+                .parse::<u32>()
+                .map_err(|_| format!("expected choices like `1,0,2`, found `{s}`"))
+        })
+        .collect()
+}
+
+/// The command-line spelling of a tie-order script, e.g. `1,0,2`.
+pub fn format_tie_order(choices: &[u32]) -> String {
+    choices
+        .iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}

@@ -204,15 +204,26 @@ fn div_round_half_even(num: i128, den: i128) -> i128 {
 
 /// Nanoseconds as exact decimal seconds: `0.0`, `1.5`, `-0.000000001`.
 pub fn format_secs(nanos: i64) -> String {
+    let mut out = String::new();
+    let _ = write_secs(&mut out, nanos);
+    out
+}
+
+/// [`format_secs`] into `out`, without allocating.
+pub fn write_secs(out: &mut impl std::fmt::Write, nanos: i64) -> std::fmt::Result {
     let sign = if nanos < 0 { "-" } else { "" };
     let abs = nanos.unsigned_abs();
     let whole = abs / NANOS_PER_SEC as u64;
-    let frac = abs % NANOS_PER_SEC as u64;
+    let mut frac = abs % NANOS_PER_SEC as u64;
     if frac == 0 {
-        return format!("{sign}{whole}.0");
+        return write!(out, "{sign}{whole}.0");
     }
-    let digits = format!("{frac:09}");
-    format!("{sign}{whole}.{}", digits.trim_end_matches('0'))
+    let mut width = 9;
+    while frac % 10 == 0 {
+        frac /= 10;
+        width -= 1;
+    }
+    write!(out, "{sign}{whole}.{frac:0width$}")
 }
 
 /// Nanoseconds as the shortest exact literal with a unit: `2s`, `1500ms`,

@@ -12,6 +12,10 @@
 //!   history of pushes and pops, exactly as in CPython, including the
 //!   compaction `_run_once` performs when more than half of more than 100
 //!   timers are cancelled.
+//!
+//! A tie-order script (`LoopConfig::tie_order`) does not change the queue:
+//! `_run_once` reorders the equal deadlines it pops in one pass
+//! (`order_ties` in `event_loop/run.rs`).
 
 use crate::event_loop::handle::HandleCell;
 use crate::tie_break::TieBreak;

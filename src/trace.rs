@@ -7,9 +7,9 @@
 //!
 //! Field order is fixed in both, so equal traces are equal byte for byte.
 
-use crate::time::format_secs;
+use crate::time::write_secs;
 use crate::value::{quote, Value};
-use std::fmt::{self, Write as _};
+use std::fmt::{self, Write};
 use std::rc::Rc;
 
 /// One recorded event.
@@ -180,20 +180,24 @@ pub enum Field<'a> {
 impl Event {
     /// The text form: `#3 t=1.5 call name=tick`.
     pub fn to_text(&self) -> String {
-        let mut out = format!(
-            "#{} t={} {}",
-            self.iteration,
-            format_secs(self.time),
-            self.kind.name()
-        );
-        for (key, field) in self.kind.fields() {
-            let _ = match field {
-                Field::Name(s) => write!(out, " {key}={s}"),
-                Field::Text(s) => write!(out, " {key}={}", quote(s)),
-                Field::Val(v) => write!(out, " {key}={v}"),
-            };
-        }
+        let mut out = String::new();
+        let _ = self.write_text(&mut out);
         out
+    }
+
+    /// Writes the text form to `out` (for hashing a trace without building it).
+    pub fn write_text(&self, out: &mut impl Write) -> fmt::Result {
+        write!(out, "#{} t=", self.iteration)?;
+        write_secs(out, self.time)?;
+        write!(out, " {}", self.kind.name())?;
+        for (key, field) in self.kind.fields() {
+            match field {
+                Field::Name(s) => write!(out, " {key}={s}")?,
+                Field::Text(s) => write!(out, " {key}={}", quote(s))?,
+                Field::Val(v) => write!(out, " {key}={v}")?,
+            }
+        }
+        Ok(())
     }
 
     /// The JSON-lines form: `{"iteration":3,"time":1.5,"event":"call","name":"tick"}`.

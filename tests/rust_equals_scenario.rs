@@ -8,7 +8,10 @@ use loopsim::*;
 fn scenario_trace(path: &str) -> String {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
     let (_, parsed) = scenario::read_and_parse(&path, false).unwrap();
-    render(&scenario::run(&parsed, &RunOptions::default()).trace, Format::Text)
+    render(
+        &scenario::run(&parsed, &RunOptions::default()).trace,
+        Format::Text,
+    )
 }
 
 #[test]
@@ -29,7 +32,10 @@ fn a_task_awaiting_a_task() {
         })
         .unwrap();
     assert_eq!(lp.run_until_complete(&parent), Ok(Value::Int(8)));
-    assert_eq!(render(&lp.trace(), Format::Text), scenario_trace("scenarios/26_task_await_task.scn"));
+    assert_eq!(
+        render(&lp.trace(), Format::Text),
+        scenario_trace("scenarios/26_task_await_task.scn")
+    );
 }
 
 #[test]
@@ -52,5 +58,8 @@ fn cancelling_a_sleeping_task() {
     assert_eq!(lp.run_until_complete(&sleeper), Err(Error::Cancelled));
     assert_eq!(lp.run_forever(), Err(Error::Idle));
     assert_eq!(lp.time(), 1.0);
-    assert_eq!(render(&lp.trace(), Format::Text), scenario_trace("scenarios/30_cancel_while_sleeping.scn"));
+    assert_eq!(
+        render(&lp.trace(), Format::Text),
+        scenario_trace("scenarios/30_cancel_while_sleeping.scn")
+    );
 }

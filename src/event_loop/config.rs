@@ -36,6 +36,20 @@ pub struct LoopConfig {
     /// Check the loop's invariants on every pass (default on); a violation is
     /// recorded as an `invariant_violated` event.
     pub check_invariants: bool,
+    /// A script that orders timers with equal deadlines instead of
+    /// `tie_break` (default `None`: the policy decides). Used by exhaustive
+    /// exploration to reach every order.
+    ///
+    /// When several timers with one deadline leave the queue in the same
+    /// pass, those not already cancelled are put in scheduling order and
+    /// the script picks them one at a time: each choice is an index among
+    /// those still left (choices past the end of the script are 0, an index
+    /// too large means the last). A group of `n` live timers takes `n - 1`
+    /// choices, so the script can reach all `n!` orders. Every choice made
+    /// is recorded ([`EventLoop::tie_decisions`]). Cancelled timers go
+    /// first (they are skipped anyway). The invariant checker then checks
+    /// deadline order only, as under `heapq`.
+    pub tie_order: Option<Vec<u32>>,
     /// A deliberate bug, for proving that checks can fail (test builds only).
     #[cfg(feature = "mutants")]
     pub mutant: Option<crate::mutant::Mutant>,
@@ -51,6 +65,7 @@ impl Default for LoopConfig {
             max_iterations: DEFAULT_MAX_ITERATIONS,
             record_trace: true,
             check_invariants: true,
+            tie_order: None,
             #[cfg(feature = "mutants")]
             mutant: None,
         }

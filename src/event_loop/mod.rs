@@ -441,6 +441,16 @@ impl EventLoop {
         std::mem::take(&mut *self.inner.world.trace.borrow_mut())
     }
 
+    /// The choices a tie-order script made so far (empty when the config
+    /// has no [`tie_order`](LoopConfig::tie_order)), shared by sibling loops.
+    pub fn tie_decisions(&self) -> Vec<crate::tie_break::TieDecision> {
+        self.inner
+            .world
+            .tie_script
+            .as_ref()
+            .map_or_else(Vec::new, |s| s.borrow().made.clone())
+    }
+
     /// A duration in `[low, high]` nanoseconds drawn from the program's
     /// seeded stream (a scenario's `rand(A, B)`).
     pub fn random_nanos(&self, low: i64, high: i64) -> i64 {

@@ -9,6 +9,9 @@
 //!    virtual clock (plus jitter, if configured). Nothing ready and no timer:
 //!    the loop would block forever, so the pass reports idle.
 //! 3. Move every timer with `deadline <= now` to the ready queue, in queue order.
+//!    Under a tie-order script (`LoopConfig::tie_order`, for exhaustive
+//!    exploration) each group of equal deadlines goes in the script's order
+//!    instead (`order_ties`); the queue itself is unchanged.
 //! 4. Run the callbacks that were ready when the batch began, FIFO, skipping
 //!    cancelled ones. What they schedule waits for the next pass.
 
@@ -17,6 +20,7 @@ use crate::error::Error;
 use crate::future::Awaitable;
 use crate::invariant::Probe;
 use crate::time::MAXIMUM_SELECT_TIMEOUT;
+use crate::timer_queue::TimerEntry;
 use crate::trace::{Driver, EventKind};
 use crate::value::TraceValue;
 use std::rc::Rc;
@@ -99,12 +103,14 @@ impl LoopInner {
             due_until += 1;
         }
         let now = self.now();
+        let scripted = self.world.tie_script.is_some();
+        let mut due = Vec::new();
         loop {
             let mut timers = self.timers.borrow_mut();
             if timers.peek().is_none_or(|t| t.when > due_until) {
-                return;
+                break;
             }
-            let Some(entry) = timers.pop() else { return };
+            let Some(entry) = timers.pop() else { break };
             drop(timers);
             entry.handle.set_scheduled(false);
             self.report(|| Probe::TimerDue {
@@ -113,11 +119,55 @@ impl LoopInner {
                 key: entry.key,
                 now,
             });
-            self.report(|| Probe::ReadyAppended {
-                seq: entry.handle.seq,
-            });
-            self.ready.borrow_mut().push_back(entry.handle);
+            if scripted {
+                due.push(entry);
+            } else {
+                self.make_ready(entry);
+            }
         }
+        if scripted {
+            for entry in self.order_ties(due) {
+                self.make_ready(entry);
+            }
+        }
+    }
+
+    fn make_ready(&self, entry: TimerEntry) {
+        self.report(|| Probe::ReadyAppended {
+            seq: entry.handle.seq,
+        });
+        self.ready.borrow_mut().push_back(entry.handle);
+    }
+
+    /// Under a tie-order script ([`LoopConfig::tie_order`]): the due timers
+    /// (in deadline order) with each group of equal deadlines reordered by
+    /// the script's choices.
+    ///
+    /// [`LoopConfig::tie_order`]: crate::LoopConfig::tie_order
+    fn order_ties(&self, due: Vec<TimerEntry>) -> Vec<TimerEntry> {
+        let Some(script) = &self.world.tie_script else {
+            return due;
+        };
+        let mut script = script.borrow_mut();
+        let mut out = Vec::with_capacity(due.len());
+        let mut rest = due.into_iter().peekable();
+        while let Some(first) = rest.next() {
+            let when = first.when;
+            let mut group = vec![first];
+            while let Some(next) = rest.next_if(|e| e.when == when) {
+                group.push(next);
+            }
+            group.sort_by_key(|e| e.seq);
+            let (cancelled, mut live): (Vec<_>, Vec<_>) =
+                group.into_iter().partition(|e| e.handle.is_cancelled());
+            out.extend(cancelled);
+            while live.len() > 1 {
+                let i = script.choose(live.len());
+                out.push(live.remove(i));
+            }
+            out.extend(live);
+        }
+        out
     }
 }
 

@@ -8,6 +8,7 @@
 use crate::event_loop::LoopConfig;
 use crate::invariant::Checker;
 use crate::rng::{SeededRng, Stream};
+use crate::tie_break::TieDecision;
 use crate::trace::Event;
 use std::cell::{Cell, RefCell};
 
@@ -25,6 +26,29 @@ pub(crate) struct World {
     pub config: LoopConfig,
     /// How many loops of this world exist (loop ids).
     pub loops_made: Cell<u32>,
+    /// The tie-order script and the decisions made so far, if scripted.
+    pub tie_script: Option<RefCell<TieScript>>,
+}
+
+/// A tie-order script being followed ([`LoopConfig::tie_order`]).
+pub(crate) struct TieScript {
+    choices: Vec<u32>,
+    pub made: Vec<TieDecision>,
+}
+
+impl TieScript {
+    /// The next choice among `of` (>= 2) tied timers, recorded.
+    pub fn choose(&mut self, of: usize) -> usize {
+        let of = u32::try_from(of).unwrap_or(u32::MAX);
+        let chosen = self
+            .choices
+            .get(self.made.len())
+            .copied()
+            .unwrap_or(0)
+            .min(of - 1);
+        self.made.push(TieDecision { chosen, of });
+        chosen as usize
+    }
 }
 
 impl World {
@@ -36,11 +60,18 @@ impl World {
             program_rng: RefCell::new(SeededRng::new(config.seed, Stream::Program)),
             tie_rng: RefCell::new(SeededRng::new(config.seed, Stream::TieBreak)),
             jitter_rng: RefCell::new(SeededRng::new(config.seed, Stream::Jitter)),
-            checker: RefCell::new(
-                config
-                    .check_invariants
-                    .then(|| Checker::for_policy(config.tie_break)),
-            ),
+            checker: RefCell::new(config.check_invariants.then(|| {
+                let mut checker = Checker::for_policy(config.tie_break);
+                // A script orders ties its own way: check deadlines only.
+                checker.total_tie_order &= config.tie_order.is_none();
+                checker
+            })),
+            tie_script: config.tie_order.clone().map(|choices| {
+                RefCell::new(TieScript {
+                    choices,
+                    made: Vec::new(),
+                })
+            }),
             config,
             loops_made: Cell::new(0),
         }

@@ -14,6 +14,7 @@ use crate::error::Error;
 use crate::event_loop::{get_running_loop, EventLoop, Handle, LoopConfig};
 use crate::future::Future;
 use crate::task::{sleep, yield_now, Task};
+use crate::tie_break::TieDecision;
 use crate::time::{Instant, Nanos};
 use crate::trace::{Event, EventKind};
 use crate::value::Value;
@@ -57,6 +58,9 @@ pub struct Outcome {
     /// The first failure (a failed check, a violated invariant or the
     /// budget), if any: the run's exit status is 1.
     pub failure: Option<Event>,
+    /// The choices the tie-order script made (empty without
+    /// [`Overrides::tie_order`]).
+    pub tie_decisions: Vec<TieDecision>,
 }
 
 impl Outcome {
@@ -81,6 +85,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Outcome {
     let interp = Interp::new(scenario, config);
     interp.run_main(&scenario.main.body);
     let mut trace = interp.main_loop.take_trace();
+    let tie_decisions = interp.main_loop.tie_decisions();
     interp.tear_down();
     let failure = trace.iter().find(|e| e.kind.is_failure()).cloned();
     if !options.record_trace {
@@ -90,6 +95,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Outcome {
         settings,
         trace,
         failure,
+        tie_decisions,
     }
 }
 

@@ -17,6 +17,9 @@ pub struct Overrides {
     pub jitter_nanos: Option<i64>,
     /// `--max-iterations`.
     pub max_iterations: Option<u64>,
+    /// `--tie-order`: a script for tied timers (see
+    /// [`LoopConfig::tie_order`]); exhaustive exploration reports these.
+    pub tie_order: Option<Vec<u32>>,
 }
 
 /// The settings a run used: enough to replay it.
@@ -32,6 +35,8 @@ pub struct Settings {
     pub start_nanos: i64,
     /// The iteration budget per loop.
     pub max_iterations: u64,
+    /// The tie-order script, if any (see [`LoopConfig::tie_order`]).
+    pub tie_order: Option<Vec<u32>>,
 }
 
 impl Settings {
@@ -56,12 +61,13 @@ impl Settings {
                 .max_iterations
                 .or(header.max_iterations.as_ref().map(|s| s.value))
                 .unwrap_or(DEFAULT_MAX_ITERATIONS),
+            tie_order: overrides.tie_order.clone(),
         }
     }
 
     /// A loop configuration with these settings.
     pub fn loop_config(&self, record_trace: bool, check_invariants: bool) -> LoopConfig {
-        LoopConfig {
+        let config = LoopConfig {
             seed: self.seed,
             tie_break: self.tie_break,
             jitter_nanos: self.jitter_nanos,
@@ -70,6 +76,10 @@ impl Settings {
             record_trace,
             check_invariants,
             ..LoopConfig::default()
+        };
+        LoopConfig {
+            tie_order: self.tie_order.clone(),
+            ..config
         }
     }
 
@@ -86,6 +96,12 @@ impl Settings {
         }
         if self.max_iterations != DEFAULT_MAX_ITERATIONS {
             flags.push_str(&format!(" --max-iterations {}", self.max_iterations));
+        }
+        if let Some(order) = &self.tie_order {
+            flags.push_str(&format!(
+                " --tie-order {}",
+                crate::tie_break::format_tie_order(order)
+            ));
         }
         flags
     }

@@ -1,0 +1,303 @@
+//! Seed exploration: run one scenario under many seeds (or every tie order)
+//! and report each failing seed with the command that replays it.
+//!
+//! A scenario that passes with its own seed may fail with another: a
+//! `random` tie order or a `rand(A, B)` delay can reorder its callbacks.
+//! [`explore`] runs it once per seed of a range and reports:
+//!
+//! * how many seeds ran, and how many *distinct traces* they produced (an
+//!   FNV-1a 64-bit hash of each rendered text trace, computed here, so the
+//!   count never depends on a hasher's seed or a map's iteration order);
+//! * every failing seed, with its first failure and a `loopsim replay`
+//!   command that reproduces that failure byte for byte.
+//!
+//! A seed fails when its run records `check_failed`, `invariant_violated`
+//! or `budget`, or when the run is not deterministic: every seed is run
+//! twice and the two traces compared ([`crate::trace::first_divergence`]); a divergence is
+//! reported with its event index, iteration and virtual time.
+//!
+//! ```
+//! use loopsim::explore::{explore, ExploreOptions, SeedRange};
+//! use loopsim::scenario::parse;
+//!
+//! let source = "tie_break random\n\
+//!     callback a:\n    log a\n\
+//!     callback b:\n    log b\n\
+//!     main:\n    call_later 1 a\n    call_later 1 b\n    run_forever\n";
+//! let scenario = parse("ab.scn", source).unwrap();
+//! let options = ExploreOptions { seeds: SeedRange::new(0, 50), ..ExploreOptions::default() };
+//! let report = explore(&scenario, "ab.scn", &options, |_, _| {});
+//! assert_eq!((report.seeds_run, report.distinct_traces), (50, 2));
+//! assert!(report.failures.is_empty()); // both orders end idle: no check fails
+//! ```
+//!
+//! # Parallelism, sharding, determinism of the report
+//! Loops are `!Send`, so each worker thread parses the scenario again from
+//! its canonical text ([`print()`]; printing never changes a trace) and takes
+//! seeds from a shared atomic counter. Results are merged and sorted by seed,
+//! so the report is the same whatever the thread timing and `jobs`.
+//!
+//! [`Shard`] `K/N` (1-based `K`) keeps the seeds with `seed % N == K - 1`:
+//! `N` machines given `1/N` … `N/N` and the same range cover it exactly once.
+//!
+//! # Exhaustive mode
+//! With [`ExploreOptions::exhaustive`], each seed is run under every order
+//! of its tied timers rather than the policy's one: a depth-first search
+//! over the decisions of a tie-order script ([`LoopConfig::tie_order`]).
+//! Each run records its decisions; the next run keeps them up to the last
+//! one that has an untried alternative and takes that alternative. The
+//! search stops when no decision is left, or after
+//! [`ExploreOptions::max_exhaustive`] runs for a seed (the report says
+//! whether every order was reached). A failing order is replayed with
+//! `--tie-order`, e.g. `loopsim replay f.scn --seed 0 --tie-order 1,0`.
+//!
+//! [`LoopConfig::tie_order`]: crate::LoopConfig::tie_order
+//!
+//! The pieces: `seeds.rs` (ranges and shards), `hash.rs` (the trace hash),
+//! `worker.rs` (what one thread does with the seeds it takes).
+
+mod hash;
+mod seeds;
+mod worker;
+
+pub use hash::{trace_hash, Fnv1a};
+pub use seeds::{SeedRange, Shard};
+pub use worker::next_order;
+
+use crate::scenario::{self, print, Overrides, Scenario, Settings};
+use crate::trace::{Divergence, Event};
+use seeds::Seeds;
+use std::collections::BTreeSet;
+use std::fmt::{self, Write as _};
+use std::sync::atomic::AtomicU64;
+use std::sync::Mutex;
+use worker::{Partial, Work};
+
+/// The default bound on runs per seed in exhaustive mode.
+pub const DEFAULT_MAX_EXHAUSTIVE: usize = 10_000;
+
+/// What to explore.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExploreOptions {
+    /// The seeds to run (default `0..1000`).
+    pub seeds: SeedRange,
+    /// Settings for every run (`tie_break`, `jitter`, `max_iterations`);
+    /// their `seed` and `tie_order` are ignored.
+    pub overrides: Overrides,
+    /// Worker threads (default 1; 0: one per available core).
+    pub jobs: usize,
+    /// Run only this shard of the seeds (default: all).
+    pub shard: Option<Shard>,
+    /// Run every tie order of each seed (default off: the policy's order).
+    pub exhaustive: bool,
+    /// Exhaustive mode's bound on runs per seed (default
+    /// [`DEFAULT_MAX_EXHAUSTIVE`]).
+    pub max_exhaustive: usize,
+}
+
+impl Default for ExploreOptions {
+    fn default() -> Self {
+        ExploreOptions {
+            seeds: SeedRange::default(),
+            overrides: Overrides::default(),
+            jobs: 1,
+            shard: None,
+            exhaustive: false,
+            max_exhaustive: DEFAULT_MAX_EXHAUSTIVE,
+        }
+    }
+}
+
+/// Why a seed failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Problem {
+    /// The run's first failure event: `check_failed`, `invariant_violated`
+    /// or `budget`.
+    Failed(Event),
+    /// Two runs with the same settings gave different traces.
+    Nondeterministic(Nondeterminism),
+}
+
+/// Where two runs with the same settings first differed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Nondeterminism {
+    /// Index of the first differing event.
+    pub index: usize,
+    /// The iteration of the first run's event there (or the second's).
+    pub iteration: u64,
+    /// Its virtual time in nanoseconds.
+    pub time: i64,
+    /// The two events, as [`Divergence`] shows them.
+    pub detail: String,
+}
+
+impl Nondeterminism {
+    fn new(d: &Divergence) -> Nondeterminism {
+        let at = d.left.as_ref().or(d.right.as_ref());
+        let (iteration, time) = at.map_or((0, 0), |e| (e.iteration, e.time));
+        Nondeterminism {
+            index: d.index,
+            iteration,
+            time,
+            detail: d.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Problem::Failed(event) => write!(f, "{event}"),
+            Problem::Nondeterministic(Nondeterminism {
+                index,
+                iteration,
+                time,
+                detail,
+            }) => {
+                let t = crate::time::format_secs(*time);
+                write!(
+                    f,
+                    "nondeterminism at event {index} (iteration {iteration}, t={t}): {detail}"
+                )
+            }
+        }
+    }
+}
+
+/// A failing seed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// The seed.
+    pub seed: u64,
+    /// The settings of the failing run (with the tie order, in exhaustive mode).
+    pub settings: Settings,
+    /// What went wrong.
+    pub problem: Problem,
+    /// `loopsim replay FILE --seed S [flags]`: reproduces the failure.
+    pub replay: String,
+}
+
+/// What an exploration found. Equal inputs give equal reports, whatever
+/// the number of jobs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Seeds run.
+    pub seeds_run: u64,
+    /// Scenario runs (each also run a second time to check determinism).
+    pub runs: u64,
+    /// Distinct traces among all runs.
+    pub distinct_traces: usize,
+    /// Failing seeds, by seed (exhaustive mode: the first failing order of each).
+    pub failures: Vec<Failure>,
+    /// Exhaustive mode: seeds whose orders were not all run because the
+    /// bound was reached. Always empty otherwise.
+    pub incomplete: Vec<u64>,
+    /// Whether this was an exhaustive exploration.
+    pub exhaustive: bool,
+}
+
+impl Report {
+    /// The summary the CLI prints: `explored N seeds: D distinct traces, F
+    /// failing`, then for each failure `seed S: PROBLEM` and `reproduce: …`.
+    pub fn render(&self) -> String {
+        let mut out = format!(
+            "explored {} seeds: {} distinct traces, {} failing\n",
+            self.seeds_run,
+            self.distinct_traces,
+            self.failures.len()
+        );
+        if self.exhaustive {
+            let _ = match self.incomplete.as_slice() {
+                [] => writeln!(out, "exhaustive: {} runs, every tie order explored", self.runs),
+                seeds => writeln!(
+                    out,
+                    "exhaustive: {} runs; stopped at the bound before every tie order was explored for {} seed(s), the first {}",
+                    self.runs,
+                    seeds.len(),
+                    seeds[0]
+                ),
+            };
+        }
+        for failure in &self.failures {
+            let _ = writeln!(out, "seed {}: {}", failure.seed, failure.problem);
+            let _ = writeln!(out, "reproduce: {}", failure.replay);
+        }
+        out
+    }
+}
+
+/// Runs `scenario` over the seeds of `options` and reports what failed.
+/// `file_label` is the file name the replay commands show. `progress` is
+/// called with (seeds done, seeds in all) as seeds finish, from any worker.
+pub fn explore(
+    scenario: &Scenario,
+    file_label: &str,
+    options: &ExploreOptions,
+    progress: impl Fn(u64, u64) + Sync,
+) -> Report {
+    let seeds = Seeds::new(options.seeds, options.shard);
+    let jobs = match options.jobs {
+        0 => std::thread::available_parallelism().map_or(1, usize::from),
+        n => n,
+    };
+    let jobs = jobs
+        .min(usize::try_from(seeds.len).unwrap_or(usize::MAX))
+        .max(1);
+    let work = Work {
+        seeds,
+        options,
+        file_label,
+        next: AtomicU64::new(0),
+        done: AtomicU64::new(0),
+        progress: &progress,
+    };
+    let partials = if jobs == 1 {
+        vec![work.run(scenario)]
+    } else {
+        let source = print(scenario);
+        let results = Mutex::new(Vec::new());
+        std::thread::scope(|scope| {
+            for _ in 0..jobs {
+                scope.spawn(|| {
+                    let scenario = scenario::parse(file_label, &source)
+                        .unwrap_or_else(|e| panic!("a printed scenario must parse again: {e:?}"));
+                    let partial = work.run(&scenario);
+                    results
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push(partial);
+                });
+            }
+        });
+        results.into_inner().unwrap_or_else(|e| e.into_inner())
+    };
+    merge(&work, scenario, partials)
+}
+
+fn merge<P: Fn(u64, u64) + Sync>(
+    work: &Work<'_, P>,
+    scenario: &Scenario,
+    partials: Vec<Partial>,
+) -> Report {
+    let mut traces = BTreeSet::new();
+    let mut found = Vec::new();
+    let mut report = Report {
+        exhaustive: work.options.exhaustive,
+        ..Report::default()
+    };
+    for partial in partials {
+        report.seeds_run += partial.seeds_run;
+        report.runs += partial.runs;
+        traces.extend(partial.traces);
+        found.extend(partial.failures);
+        report.incomplete.extend(partial.incomplete);
+    }
+    found.sort_by_key(|f| f.seed);
+    report.failures = found
+        .into_iter()
+        .map(|f| work.rebuild(scenario, f))
+        .collect();
+    report.incomplete.sort_unstable();
+    report.distinct_traces = traces.len();
+    report
+}

@@ -1,0 +1,219 @@
+//! Shrinking: the smallest scenario that still fails the same way.
+//!
+//! Once exploration finds a failing seed, the scenario that shows it is
+//! often larger than the bug. [`shrink`] removes what the failure does not
+//! need, greedily: whole blocks (when nothing refers to them any more), then
+//! single statements, keeping each removal after which the run still fails
+//! *the same way* — by default, the same event kind with the same `check`
+//! condition or invariant ([`same_failure`]). It repeats until no single
+//! removal keeps the failure.
+//!
+//! Every candidate is printed ([`print()`]) and parsed again, so the result is
+//! always a valid file, and the search is deterministic: candidates are
+//! tried in a fixed order (blocks last to first, then statements last to
+//! first) and each run is deterministic.
+//!
+//! ```
+//! use loopsim::scenario::{parse, print, RunOptions};
+//! use loopsim::shrink::shrink_failure;
+//!
+//! let source = "callback noise:\n    log noise\n\
+//!     callback bad:\n    check time == 5\n\
+//!     main:\n    log start\n    call_soon noise\n    call_later 1 bad\n    run_forever\n";
+//! let scenario = parse("big.scn", source).unwrap();
+//! let shrunk = shrink_failure(&scenario, &RunOptions::default()).unwrap();
+//! assert_eq!((shrunk.before, shrunk.after), (8, 4));
+//! assert_eq!(print(&shrunk.scenario), "seed 0\n\ncallback bad:\n    check time == 5\n\nmain:\n    call_later 1 bad\n    run_forever\n");
+//! ```
+
+use crate::scenario::ast::{Body, DurLit, Header, Scenario, Setting, Trivia};
+use crate::scenario::{parse, print, run, Outcome, RunOptions, Settings};
+use crate::tie_break::TieBreak;
+use crate::time::format_duration;
+use crate::trace::{Event, EventKind};
+use crate::DEFAULT_MAX_ITERATIONS;
+
+/// A shrunk scenario.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Shrunk {
+    /// The smallest scenario found.
+    pub scenario: Scenario,
+    /// [`statement_count`] before.
+    pub before: usize,
+    /// [`statement_count`] after.
+    pub after: usize,
+    /// Candidate runs made.
+    pub runs: usize,
+}
+
+/// The statements of a scenario: every statement of every body (`main`'s
+/// included) plus one per `callback`, `task` or `future` block.
+pub fn statement_count(scenario: &Scenario) -> usize {
+    let bodies: usize = scenario
+        .blocks
+        .iter()
+        .filter_map(|b| b.kind.body())
+        .map(|b| b.stmts.len())
+        .sum();
+    scenario.blocks.len() + bodies + scenario.main.body.stmts.len()
+}
+
+/// Whether two failure events are the same failure: the same kind, and for
+/// `check_failed` the same condition, for `invariant_violated` the same
+/// invariant. Times, iterations and messages may differ.
+pub fn same_failure(a: &Event, b: &Event) -> bool {
+    match (&a.kind, &b.kind) {
+        (EventKind::CheckFailed { cond: x }, EventKind::CheckFailed { cond: y }) => x == y,
+        (
+            EventKind::InvariantViolated { invariant: x, .. },
+            EventKind::InvariantViolated { invariant: y, .. },
+        ) => x == y,
+        (x, y) => x.name() == y.name(),
+    }
+}
+
+/// Shrinks `scenario` while it fails as it does now under `options`
+/// (compared with [`same_failure`]). `Err` when it does not fail.
+pub fn shrink_failure(scenario: &Scenario, options: &RunOptions) -> Result<Shrunk, String> {
+    let outcome = run(scenario, options);
+    let Some(failure) = outcome.failure else {
+        return Err(format!(
+            "the scenario does not fail with {}",
+            outcome.settings.flags()
+        ));
+    };
+    Ok(shrink(scenario, options, |o: &Outcome| {
+        o.failure
+            .as_ref()
+            .is_some_and(|f| same_failure(&failure, f))
+    }))
+}
+
+/// Greedily removes blocks and statements from `scenario` while
+/// `is_same_failure` holds for the run under `options`.
+///
+/// The result carries, in its header, the settings the run used (seed,
+/// policy, jitter, budget), so running the file alone fails the same way;
+/// comments are dropped. A tie-order script (`options.overrides.tie_order`)
+/// cannot be written in a header and stays an option of the run.
+pub fn shrink(
+    scenario: &Scenario,
+    options: &RunOptions,
+    is_same_failure: impl Fn(&Outcome) -> bool,
+) -> Shrunk {
+    let before = statement_count(scenario);
+    let mut current = scenario.clone();
+    strip_comments(&mut current);
+    current.header = header_for(
+        &Settings::resolve(scenario, &options.overrides),
+        &scenario.header,
+    );
+    let mut runs = 0;
+    let mut try_candidate = |candidate: Scenario| -> Option<Scenario> {
+        let parsed = parse("shrunk.scn", &print(&candidate)).ok()?;
+        runs += 1;
+        is_same_failure(&run(&parsed, options)).then_some(parsed)
+    };
+    // The starting point must itself fail (it may not, if the settings
+    // could not all be written in the header): otherwise nothing is removed.
+    if let Some(start) = try_candidate(current.clone()) {
+        current = start;
+        while let Some(smaller) = removals(&current).into_iter().find_map(&mut try_candidate) {
+            current = smaller;
+        }
+    } else {
+        current = scenario.clone();
+    }
+    Shrunk {
+        after: statement_count(&current),
+        scenario: current,
+        before,
+        runs,
+    }
+}
+
+/// Every scenario one removal smaller than `s`, in the order they are tried.
+fn removals(s: &Scenario) -> Vec<Scenario> {
+    let mut out = Vec::new();
+    for i in (0..s.blocks.len()).rev() {
+        let mut c = s.clone();
+        c.blocks.remove(i);
+        out.push(c);
+    }
+    for i in (0..s.main.body.stmts.len()).rev() {
+        let mut c = s.clone();
+        c.main.body.stmts.remove(i);
+        out.push(c);
+    }
+    for b in (0..s.blocks.len()).rev() {
+        let n = s.blocks[b].kind.body().map_or(0, |body| body.stmts.len());
+        for i in (0..n).rev() {
+            let mut c = s.clone();
+            if let Some(body) = body_mut(&mut c, b) {
+                body.stmts.remove(i);
+            }
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn body_mut(s: &mut Scenario, block: usize) -> Option<&mut Body> {
+    use crate::scenario::ast::BlockKind;
+    match &mut s.blocks[block].kind {
+        BlockKind::Callback(body) | BlockKind::Task(body) => Some(body),
+        BlockKind::Future => None,
+    }
+}
+
+/// `settings` as header lines (the defaults left out; `start_time` kept).
+fn header_for(settings: &Settings, original: &Header) -> Header {
+    fn setting<T>(value: T) -> Setting<T> {
+        Setting {
+            value,
+            span: Default::default(),
+            trivia: Trivia::default(),
+        }
+    }
+    let lit = |nanos: i64| DurLit {
+        nanos,
+        text: format_duration(nanos),
+        span: Default::default(),
+    };
+    Header {
+        seed: Some(setting(settings.seed)),
+        tie_break: (settings.tie_break != TieBreak::Fifo).then(|| setting(settings.tie_break)),
+        jitter: (settings.jitter_nanos != 0).then(|| setting(lit(settings.jitter_nanos))),
+        start_time: original.start_time.clone(),
+        max_iterations: (settings.max_iterations != DEFAULT_MAX_ITERATIONS)
+            .then(|| setting(settings.max_iterations)),
+    }
+}
+
+fn strip_comments(s: &mut Scenario) {
+    fn body(b: &mut Body) {
+        b.trailing_comments.clear();
+        for stmt in &mut b.stmts {
+            stmt.trivia = Trivia::default();
+        }
+    }
+    s.file_comments.clear();
+    s.trailing_comments.clear();
+    s.main.trivia = Trivia::default();
+    body(&mut s.main.body);
+    for i in 0..s.blocks.len() {
+        s.blocks[i].trivia = Trivia::default();
+        if let Some(b) = body_mut(s, i) {
+            body(b);
+        }
+    }
+    let h = &mut s.header;
+    let clear = |t: &mut Trivia| *t = Trivia::default();
+    h.seed.iter_mut().for_each(|x| clear(&mut x.trivia));
+    h.tie_break.iter_mut().for_each(|x| clear(&mut x.trivia));
+    h.jitter.iter_mut().for_each(|x| clear(&mut x.trivia));
+    h.start_time.iter_mut().for_each(|x| clear(&mut x.trivia));
+    h.max_iterations
+        .iter_mut()
+        .for_each(|x| clear(&mut x.trivia));
+}

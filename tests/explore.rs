@@ -1,0 +1,451 @@
+//! Seed exploration, shrinking and the harness, through the library and the CLI.
+
+use loopsim::explore::{explore, ExploreOptions, Problem, Report, SeedRange, Shard};
+use loopsim::harness::Harness;
+use loopsim::scenario::{self, parse, Overrides, RunOptions, Scenario};
+use loopsim::shrink::{same_failure, shrink_failure, statement_count};
+use loopsim::trace::{render, Format};
+use loopsim::TieBreak;
+use std::process::{Command, Output};
+
+const ORDER: &str = "tests/explore/order.scn";
+const BIG: &str = "tests/explore/big.scn";
+const TEN: &str = "tests/explore/ten.scn";
+
+fn load(path: &str) -> Scenario {
+    let source = std::fs::read_to_string(path).unwrap();
+    parse(path, &source).unwrap()
+}
+
+fn loopsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_loopsim"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+fn sweep(path: &str, seeds: SeedRange, jobs: usize, shard: Option<Shard>) -> Report {
+    let options = ExploreOptions {
+        seeds,
+        jobs,
+        shard,
+        ..ExploreOptions::default()
+    };
+    explore(&load(path), path, &options, |_, _| {})
+}
+
+/// Every `seed S: EVENT` / `reproduce: COMMAND` pair the CLI printed.
+fn reported_failures(stdout: &str) -> Vec<(String, String)> {
+    let lines: Vec<&str> = stdout.lines().collect();
+    lines
+        .windows(2)
+        .filter(|w| w[0].starts_with("seed ") && w[1].starts_with("reproduce: "))
+        .map(|w| {
+            let problem = w[0].split_once(": ").unwrap().1.to_string();
+            (problem, w[1].trim_start_matches("reproduce: ").to_string())
+        })
+        .collect()
+}
+
+/// Runs a `loopsim replay …` command line and checks that it reports
+/// exactly `problem` and the same command again.
+fn assert_replays(problem: &str, command: &str) {
+    let args: Vec<&str> = command.split_whitespace().collect();
+    assert_eq!(&args[..2], ["loopsim", "replay"]);
+    let out = loopsim(&args[1..]);
+    assert_eq!(out.status.code(), Some(1), "{command}");
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(&format!("\nloopsim: failed: {problem}\n")),
+        "{command}:\n{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("\nreproduce: {command}\n")),
+        "{command}:\n{stderr}"
+    );
+}
+
+#[test]
+fn explore_finds_the_failing_seeds_and_each_replay_reproduces_its_failure() {
+    let out = loopsim(&["explore", ORDER, "--seeds", "20"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    let failures = reported_failures(&stdout);
+    assert!(stdout.starts_with(&format!(
+        "explored 20 seeds: 2 distinct traces, {} failing\n",
+        failures.len()
+    )));
+    assert!(!failures.is_empty() && failures.len() < 20, "{stdout}");
+    for (problem, command) in &failures {
+        assert_eq!(problem, "#1 t=1.0 check_failed cond=\"done first_ran\"");
+        assert_replays(problem, command);
+    }
+    // The library's report says the same as the CLI.
+    let report = sweep(ORDER, SeedRange::new(0, 20), 1, None);
+    assert_eq!(report.render(), stdout);
+    for failure in &report.failures {
+        let options = RunOptions {
+            overrides: Overrides {
+                seed: Some(failure.seed),
+                ..Overrides::default()
+            },
+            ..RunOptions::default()
+        };
+        let again = scenario::run(&load(ORDER), &options);
+        assert_eq!(
+            Problem::Failed(again.failure.clone().unwrap()),
+            failure.problem
+        );
+        // The replay command prints this very trace, byte for byte.
+        let args: Vec<&str> = failure.replay.split_whitespace().skip(1).collect();
+        let replayed = loopsim(&args);
+        assert_eq!(text(&replayed.stdout), render(&again.trace, Format::Text));
+    }
+}
+
+#[test]
+fn replay_commands_carry_every_option() {
+    for flags in [
+        &["--jitter", "1ms", "--max-iterations", "50"][..],
+        &["--max-iterations", "3"],
+    ] {
+        let mut args = vec!["explore", BIG, "--seeds", "8"];
+        args.extend_from_slice(flags);
+        let stdout = text(&loopsim(&args).stdout);
+        let failures = reported_failures(&stdout);
+        assert!(!failures.is_empty(), "{stdout}");
+        for (problem, command) in &failures {
+            assert!(command.contains(flags.join(" ").as_str()), "{command}");
+            assert_replays(problem, command);
+        }
+    }
+}
+
+#[test]
+fn passing_seeds_exit_zero() {
+    let out = loopsim(&["explore", ORDER, "--seeds", "20", "--tie-break", "fifo"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        text(&out.stdout),
+        "explored 20 seeds: 1 distinct traces, 0 failing\n"
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "no progress bar when stderr is not a terminal"
+    );
+}
+
+#[test]
+fn shards_partition_the_seeds() {
+    let range = SeedRange::new(3, 40);
+    let whole = sweep(BIG, range, 1, None);
+    let mut failing = Vec::new();
+    let mut seeds_run = 0;
+    for index in 1..=3 {
+        let part = sweep(BIG, range, 1, Some(Shard { index, count: 3 }));
+        assert!(part.failures.iter().all(|f| f.seed % 3 == index - 1));
+        seeds_run += part.seeds_run;
+        failing.extend(part.failures);
+    }
+    failing.sort_by_key(|f| f.seed);
+    assert_eq!(seeds_run, 37);
+    assert_eq!(failing, whole.failures);
+    let out = loopsim(&["explore", BIG, "--seeds", "3..40", "--shard", "2/3"]);
+    let seeds: Vec<u64> = text(&out.stdout)
+        .lines()
+        .filter_map(|l| l.strip_prefix("seed ")?.split(':').next()?.parse().ok())
+        .collect();
+    let expected: Vec<u64> = whole
+        .failures
+        .iter()
+        .map(|f| f.seed)
+        .filter(|s| s % 3 == 1)
+        .collect();
+    assert_eq!(seeds, expected);
+    assert_eq!(
+        loopsim(&["explore", BIG, "--shard", "4/3"]).status.code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn reports_do_not_depend_on_the_number_of_jobs() {
+    for path in [ORDER, BIG, TEN] {
+        let one = sweep(path, SeedRange::new(0, 64), 1, None);
+        let two = sweep(path, SeedRange::new(0, 64), 2, None);
+        assert_eq!(one, two, "{path}");
+        assert_eq!(one.seeds_run, 64);
+    }
+    let one = loopsim(&["explore", BIG, "--seeds", "100", "--jobs", "1"]);
+    let two = loopsim(&["explore", BIG, "--seeds", "100", "--jobs", "2"]);
+    assert_eq!(text(&one.stdout), text(&two.stdout));
+}
+
+#[test]
+fn exhaustive_mode_runs_every_tie_order_once() {
+    let out = loopsim(&["explore", TEN, "--exhaustive"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(stdout.starts_with(
+        "explored 1 seeds: 12 distinct traces, 1 failing\nexhaustive: 12 runs, every tie order explored\n"
+    ));
+    let failures = reported_failures(&stdout);
+    assert_eq!(failures.len(), 1);
+    assert!(failures[0].1.contains(" --tie-order "), "{stdout}");
+    assert_replays(&failures[0].0, &failures[0].1);
+
+    let options = ExploreOptions {
+        exhaustive: true,
+        max_exhaustive: 5,
+        ..ExploreOptions::default()
+    };
+    let bounded = explore(
+        &load(TEN),
+        TEN,
+        &ExploreOptions {
+            seeds: SeedRange::new(0, 2),
+            ..options
+        },
+        |_, _| {},
+    );
+    assert_eq!((bounded.runs, bounded.incomplete.clone()), (10, vec![0, 1]));
+    assert!(bounded.render().contains("stopped at the bound"));
+}
+
+#[test]
+fn exhaustive_mode_finds_orders_sampling_misses() {
+    // `fifo` never fails this scenario; some tie order does.
+    let fifo = Overrides {
+        tie_break: Some(TieBreak::Fifo),
+        ..Overrides::default()
+    };
+    let sampled = ExploreOptions {
+        overrides: fifo.clone(),
+        ..ExploreOptions::default()
+    };
+    assert!(explore(&load(ORDER), ORDER, &sampled, |_, _| {})
+        .failures
+        .is_empty());
+    let exhaustive = ExploreOptions {
+        overrides: fifo,
+        seeds: SeedRange::new(0, 1),
+        exhaustive: true,
+        ..sampled
+    };
+    let report = explore(&load(ORDER), ORDER, &exhaustive, |_, _| {});
+    assert_eq!(
+        (report.runs, report.distinct_traces, report.failures.len()),
+        (2, 2, 1)
+    );
+}
+
+#[test]
+fn shrink_keeps_the_same_failure_in_fewer_statements() {
+    let big = load(BIG);
+    let options = RunOptions {
+        overrides: Overrides {
+            seed: Some(4),
+            tie_break: Some(TieBreak::Random),
+            ..Overrides::default()
+        },
+        ..RunOptions::default()
+    };
+    let failure = scenario::run(&big, &options).failure.expect("seed 4 fails");
+    let shrunk = shrink_failure(&big, &options).unwrap();
+    assert_eq!(shrunk.before, statement_count(&big));
+    assert!(
+        shrunk.after < shrunk.before / 2,
+        "{} -> {}",
+        shrunk.before,
+        shrunk.after
+    );
+    // The file alone (its header has the settings) fails the same way.
+    let printed = scenario::print(&shrunk.scenario);
+    let reparsed = parse("shrunk.scn", &printed).unwrap();
+    let again = scenario::run(&reparsed, &RunOptions::default())
+        .failure
+        .expect("still fails");
+    assert!(same_failure(&failure, &again), "{failure} vs {again}");
+    // Deterministic.
+    assert_eq!(shrink_failure(&big, &options).unwrap(), shrunk);
+
+    let out_path = std::env::temp_dir().join(format!("loopsim-shrunk-{}.scn", std::process::id()));
+    let out_file = out_path.to_str().unwrap();
+    let out = loopsim(&[
+        "shrink",
+        BIG,
+        "--seed",
+        "4",
+        "--tie-break",
+        "random",
+        "-o",
+        out_file,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        format!(
+            "shrunk {BIG} from {} to {} statements\n",
+            shrunk.before, shrunk.after
+        )
+    );
+    assert_eq!(std::fs::read_to_string(&out_path).unwrap(), printed);
+    assert_eq!(loopsim(&["run", out_file]).status.code(), Some(1));
+    let _ = std::fs::remove_file(&out_path);
+    assert_eq!(
+        loopsim(&[
+            "shrink",
+            BIG,
+            "--seed",
+            "0",
+            "--tie-break",
+            "fifo",
+            "-o",
+            out_file
+        ])
+        .status
+        .code(),
+        Some(2)
+    );
+}
+
+/// Two timers at one deadline; the test assumes `a` runs first.
+fn ordering_test(lp: &loopsim::EventLoop) -> Result<(), String> {
+    let order = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    for name in ["a", "b"] {
+        let order = order.clone();
+        lp.call_later(1.0, move |_| order.borrow_mut().push(name))
+            .map_err(|e| e.to_string())?;
+    }
+    let _ = lp.run_forever();
+    let order = order.borrow();
+    if order.as_slice() == ["a", "b"] {
+        Ok(())
+    } else {
+        Err(format!("ran in the order {order:?}"))
+    }
+}
+
+#[test]
+fn harness_panics_with_the_seed_and_the_rerun_command() {
+    let failure = Harness::new().check(ordering_test).unwrap_err();
+    let seed = failure.seed;
+    let panic = std::panic::catch_unwind(|| Harness::new().run(ordering_test)).unwrap_err();
+    let message = panic.downcast_ref::<String>().unwrap();
+    assert!(
+        message.contains(&format!(
+            "seed {seed} failed: ran in the order [\"b\", \"a\"]"
+        )),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!(
+            "LOOPSIM_SEED={seed} cargo test harness_panics_with_the_seed_and_the_rerun_command"
+        )),
+        "{message}"
+    );
+    // The seed alone fails again; fifo never does.
+    assert!(Harness::new()
+        .seeds(seed..seed + 1)
+        .check(ordering_test)
+        .is_err());
+    Harness::new().tie_break(TieBreak::Fifo).run(ordering_test);
+}
+
+#[test]
+fn harness_fails_on_loop_failures_and_nondeterminism() {
+    let failure = Harness::new()
+        .check(|lp| {
+            lp.record(loopsim::EventKind::CheckFailed {
+                cond: "mine".into(),
+            });
+            Ok(())
+        })
+        .unwrap_err();
+    assert_eq!(
+        (failure.seed, failure.message.as_str()),
+        (0, "#0 t=0.0 check_failed cond=\"mine\"")
+    );
+
+    let calls = std::cell::Cell::new(0);
+    let failure = Harness::new()
+        .check(|lp| {
+            calls.set(calls.get() + 1);
+            lp.log(format!("call {}", calls.get()));
+            Ok(())
+        })
+        .unwrap_err();
+    assert!(
+        failure
+            .message
+            .starts_with("nondeterminism: traces diverge at event 0"),
+        "{}",
+        failure.message
+    );
+}
+
+#[test]
+fn harness_from_env_reruns_the_seed_it_names() {
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "harness_from_env_child", "--include-ignored"])
+        .env("LOOPSIM_SEED", "5")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("1 passed"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+#[ignore = "run by harness_from_env_reruns_the_seed_it_names, with LOOPSIM_SEED set"]
+fn harness_from_env_child() {
+    assert_eq!(Harness::from_env().seeds, 5..6);
+}
+
+#[test]
+fn a_tie_order_script_picks_each_tied_timer_and_records_its_choices() {
+    use loopsim::{LoopConfig, TieDecision};
+    for policy in TieBreak::ALL {
+        let config = LoopConfig {
+            tie_break: policy,
+            tie_order: Some(vec![2, 1]),
+            ..LoopConfig::default()
+        };
+        let lp = config.build();
+        for name in ["a", "b", "c"] {
+            lp.call_later_named(1.0, name, |_: &loopsim::EventLoop| {})
+                .unwrap();
+        }
+        let late = lp
+            .call_later_named(1.0, "cancelled", |_: &loopsim::EventLoop| {})
+            .unwrap();
+        late.cancel();
+        let _ = lp.run_forever();
+        let calls: Vec<String> = lp.trace().iter().map(|e| e.to_text()).collect();
+        assert_eq!(
+            calls,
+            [
+                "#1 t=1.0 call name=c",
+                "#1 t=1.0 call name=b",
+                "#1 t=1.0 call name=a",
+                "#2 t=1.0 idle"
+            ],
+            "{policy}"
+        );
+        let decisions = lp.tie_decisions();
+        assert_eq!(
+            decisions,
+            [
+                TieDecision { chosen: 2, of: 3 },
+                TieDecision { chosen: 1, of: 2 }
+            ]
+        );
+    }
+}
