@@ -845,7 +845,8 @@ class Runner:
         return loop
 
     def acting(self):
-        return aio_events._get_running_loop() or self.current
+        # DESIGN.md decision 8: every statement acts on the current loop.
+        return self.current
 
     def exception_handler(self, loop, context):
         handle = context.get("handle")
