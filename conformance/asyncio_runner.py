@@ -7,7 +7,12 @@ asyncio event loop whose clock is virtual, and prints the trace as JSON
 lines, byte-compatible with loopsim's `--format json`.
 
     python3 conformance/asyncio_runner.py FILE [--seed N] [--max-iterations N]
-                                               [--format json|text]
+                                               [--format json|text] [--tie-break P]
+                                               [--jitter D]
+
+--seed and --tie-break are accepted and ignored (CPython's ties are heapq's);
+a nonzero --jitter, like a nonzero `jitter` header or rand(A, B) with A < B,
+makes the run not reproducible: exit 3.
 
 Exit status: 0 ran and every check held; 1 a check failed or the budget ran
 out; 2 the file or the command line is invalid; 3 the file uses rand()/jitter,
@@ -381,7 +386,9 @@ def parse_stmt(cur, ctx, sc):
     def dur():
         d = cur.duration()
         if isinstance(d, Rand):
-            sc.uses_rand = True
+            if d.lo != d.hi:
+                sc.uses_rand = True
+            d = d.lo       # rand(A, A) is A: reproducible
         return d
 
     if kw == "log":
@@ -557,52 +564,67 @@ def parse(src):
 
 
 def resolve(sc):
-    """Static name checks: every name used must be declared or bound somewhere."""
-    handles, task_names, loops = set(), set(sc.tasks), {"main"}
-    bodies = list(sc.callbacks.values()) + list(sc.tasks.values()) + [sc.main]
-    for body in bodies:
+    """Static name checks, mirroring loopsim's resolver (src/scenario/resolve.rs):
+    one namespace; blocks define callbacks, task bodies and futures;
+    `call_* ... as H` binds handles, `create_task T as N` (or `create_task T`,
+    or `run_until_complete T` of a task body) binds task instances,
+    `new_event_loop L` binds loops (`main` is the first). A name never denotes
+    two kinds, except a task instance sharing its body's name. Whether a
+    binding ran before a use is decided at run time."""
+    kinds = {"main": {"loop"}}
+
+    def define(name, kind, line):
+        have = kinds.setdefault(name, set())
+        for k in have:
+            if k != kind and {k, kind} != {"task_body", "task"}:
+                raise ParseError(line, 1, f"`{name}` cannot name a {kind.replace('_', ' ')}: "
+                                          f"it already names a {k.replace('_', ' ')}")
+        have.add(kind)
+
+    for name, kind in ([(n, "callback") for n in sc.callbacks] + [(n, "task_body") for n in sc.tasks]
+                       + [(n, "future") for n in sc.futures]):
+        if name == "main":
+            raise ParseError(1, 1, f"expected a name for the {kind.replace('_', ' ')}, found `main`")
+        define(name, kind, 1)
+    bodies = [("callback", b) for b in sc.callbacks.values()] + \
+             [("task", b) for b in sc.tasks.values()] + [("main", sc.main)]
+    for _, body in bodies:
         for st in body:
             if st.kind in ("call_soon", "call_later", "call_at") and st.as_:
-                handles.add(st.as_)
+                define(st.as_, "handle", st.line)
             elif st.kind == "create_task":
-                task_names.add(st.as_ or st.task)
+                if st.as_:
+                    define(st.as_, "task", st.line)
+                elif "task_body" in kinds.get(st.task, ()):
+                    define(st.task, "task", st.line)
             elif st.kind == "new_event_loop":
-                loops.add(st.x)
-    futures = set(sc.futures)
-    if handles & (task_names | futures):
-        n = sorted(handles & (task_names | futures))[0]
-        raise ParseError(1, 1, f"`{n}` names both a handle and a task or future")
-    if task_names & futures:
-        n = sorted(task_names & futures)[0]
-        raise ParseError(1, 1, f"`{n}` names both a task and a future")
-    if set(sc.callbacks) & (handles | task_names):
-        n = sorted(set(sc.callbacks) & (handles | task_names))[0]
-        raise ParseError(1, 1, f"`{n}` names both a callback and a task or handle")
-    awaitable = task_names | futures
-    for body in bodies:
+                define(st.x, "loop", st.line)
+    for _, body in bodies:
         for st in body:
-            k = st.kind
-
-            def need(name, kinds, what):
-                if name not in kinds:
-                    raise ParseError(st.line, 1, f"`{name}` is not {what}")
-            if k in ("call_soon", "call_later", "call_at"):
-                need(st.cb, sc.callbacks, "a declared callback")
-            elif k == "add_done_callback":
-                need(st.cb, sc.callbacks, "a declared callback")
-                need(st.x, awaitable, "a task or future")
-            elif k == "create_task":
-                need(st.task, sc.tasks, "a declared task")
-            elif k == "cancel":
-                need(st.x, awaitable | handles, "a task, future or handle")
-            elif k in ("set_result", "set_exception", "await", "run_until_complete"):
-                need(st.x, awaitable, "a task or future")
-            elif k == "set_event_loop":
-                need(st.x, loops, "a loop created by new_event_loop (or main)")
-            elif k == "check" and st.cond[0] in ("done", "result"):
-                need(st.cond[1], awaitable, "a task or future")
-            elif k == "check" and st.cond[0] == "cancelled":
-                need(st.cond[1], awaitable | handles, "a task, future or handle")
+            if st.kind == "run_until_complete" and "task_body" in kinds.get(st.x, ()):
+                define(st.x, "task", st.line)
+    uses = {
+        "call_soon": [("cb", {"callback"})], "call_later": [("cb", {"callback"})],
+        "call_at": [("cb", {"callback"})], "create_task": [("task", {"task_body"})],
+        "cancel": [("x", {"handle", "task", "future"})],
+        "set_result": [("x", {"future"})], "set_exception": [("x", {"future"})],
+        "add_done_callback": [("x", {"task", "future"}), ("cb", {"callback"})],
+        "await": [("x", {"task", "future"})],
+        "run_until_complete": [("x", {"task", "future", "task_body"})],
+        "set_event_loop": [("x", {"loop"})],
+    }
+    for ctx, body in bodies:
+        for st in body:
+            need = list(uses.get(st.kind, []))
+            if st.kind == "check" and st.cond[0] in ("done", "result"):
+                need = [(st.cond[1], {"task", "future"})]
+            elif st.kind == "check" and st.cond[0] == "cancelled":
+                need = [(st.cond[1], {"handle", "task", "future"})]
+            else:
+                need = [(getattr(st, attr), ok) for attr, ok in need]
+            for name, ok in need:
+                if not kinds.get(name, set()) & ok:
+                    raise ParseError(st.line, 1, f"`{name}` is not a {' or '.join(sorted(ok))} name")
 
 
 # --------------------------------------------------------------------------
@@ -823,7 +845,8 @@ class Runner:
         return loop
 
     def acting(self):
-        return aio_events._get_running_loop() or self.current
+        # DESIGN.md decision 8: every statement acts on the current loop.
+        return self.current
 
     def exception_handler(self, loop, context):
         handle = context.get("handle")
@@ -1028,17 +1051,26 @@ def main(argv):
     args = argv[1:]
     path = None
     max_it = None
+    jitter = None
     fmt = "json"
     i = 0
     try:
         while i < len(args):
             a = args[i]
-            if a in ("--seed", "--max-iterations", "--format"):
+            if a in ("--seed", "--max-iterations", "--format", "--tie-break", "--jitter"):
                 if i + 1 >= len(args):
                     raise ValueError(f"{a} needs a value")
                 v = args[i + 1]
                 if a == "--seed":
                     int(v)
+                elif a == "--tie-break":
+                    if v not in ("fifo", "random", "heapq"):
+                        raise ValueError("--tie-break is fifo, random or heapq")
+                    # ignored: CPython always breaks ties with its heapq
+                elif a == "--jitter":
+                    jitter = parse_duration(v)
+                    if jitter is None or jitter < 0:
+                        raise ValueError("--jitter needs a duration >= 0")
                 elif a == "--max-iterations":
                     max_it = int(v)
                     if max_it < 0:
@@ -1048,7 +1080,7 @@ def main(argv):
                         raise ValueError("--format is json or text")
                     fmt = v
                 i += 2
-            elif a.startswith("--seed=") or a.startswith("--max-iterations=") or a.startswith("--format="):
+            elif a.split("=", 1)[0] in ("--seed", "--max-iterations", "--format", "--tie-break", "--jitter") and "=" in a:
                 k, v = a.split("=", 1)
                 args[i:i + 1] = [k, v]
             elif a.startswith("-") and a != "-":
@@ -1061,7 +1093,8 @@ def main(argv):
         if path is None:
             raise ValueError("expected a FILE")
     except ValueError as e:
-        print(f"usage: asyncio_runner.py FILE [--seed N] [--max-iterations N] [--format json|text]\nerror: {e}",
+        print(f"usage: asyncio_runner.py FILE [--seed N] [--max-iterations N] [--format json|text]"
+              f" [--tie-break P (ignored)] [--jitter D (nonzero: exit 3)]\nerror: {e}",
               file=sys.stderr)
         return 2
     try:
@@ -1075,7 +1108,9 @@ def main(argv):
     except ParseError as e:
         print(f"{path}:{e.line}:{e.col}: {e.msg}", file=sys.stderr)
         return 2
-    if sc.uses_rand or "jitter" in sc.header:
+    if jitter is not None:
+        sc.header["jitter"] = jitter
+    if sc.uses_rand or sc.header.get("jitter", 0) != 0:
         print(f"{path}: uses rand()/jitter: not reproducible on CPython", file=sys.stderr)
         return 3
     if max_it is None:

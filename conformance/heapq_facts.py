@@ -15,6 +15,7 @@ import asyncio
 import os
 import sys
 
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import asyncio_runner  # noqa: E402
 
@@ -130,6 +131,16 @@ def main():
     for n in (2, 3, 4, 5):
         print(f"{n} x call_at(T), alone:                      ",
               " ".join(tie_order([chr(65 + i) for i in range(n)])))
+    print("same orders through asyncio_runner (virtual clock), scenarios 42-45:")
+    here = os.path.dirname(os.path.abspath(__file__))
+    for f in ("42_heapq_eight_alone", "43_heapq_eight_with_later",
+              "44_heapq_later_pushed_first", "45_heapq_ten"):
+        path = os.path.join(here, "..", "scenarios", f + ".scn")
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as fh:
+                trace = run_scenario(fh.read())
+            calls = [ln.split("name=")[1] for ln in trace.splitlines() if " call name=" in ln]
+            print(f"   {f + ':':31} {' '.join(calls)}")
     print()
     print("== Part 2: iteration-by-iteration traces (asyncio_runner, text form)")
     for title, text in SCENARIOS:

@@ -11,7 +11,7 @@
 use super::ast::{BlockKind, Body, Cond, Dur, Name, Scenario, Stmt, StmtKind};
 use super::settings::{Overrides, Settings};
 use crate::error::Error;
-use crate::event_loop::{get_running_loop, EventLoop, Handle, LoopConfig};
+use crate::event_loop::{EventLoop, Handle, LoopConfig};
 use crate::future::Future;
 use crate::task::{sleep, yield_now, Task};
 use crate::tie_break::TieDecision;
@@ -115,7 +115,7 @@ struct Interp {
     over: Cell<bool>,
 }
 
-/// Where a body runs, which decides the acting loop and what `raise` does.
+/// Where a body runs, which decides what `raise` does.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Site {
     Main,
@@ -174,18 +174,15 @@ impl Interp {
         self.loops.borrow_mut().clear();
     }
 
-    /// The loop statements act on: the current one in `main`, the running
-    /// one (asyncio's `get_event_loop()`) in bodies.
-    fn acting_loop(&self, site: Site) -> EventLoop {
-        match site {
-            Site::Body => get_running_loop().unwrap_or_else(|| self.current.borrow().clone()),
-            Site::Main => self.current.borrow().clone(),
-        }
+    /// The loop statements act on: the current loop (`main` until a
+    /// `set_event_loop`), in `main` and in bodies alike (DESIGN.md, decision 8).
+    fn acting_loop(&self) -> EventLoop {
+        self.current.borrow().clone()
     }
 
     fn run_main(self: &Rc<Self>, body: &Body) {
         for stmt in &body.stmts {
-            let lp = self.acting_loop(Site::Main);
+            let lp = self.acting_loop();
             match self.exec(&lp, stmt, Site::Main) {
                 Flow::Next => {}
                 Flow::Over => return,
@@ -201,9 +198,10 @@ impl Interp {
     }
 
     /// A callback block's body, run to the end or to `raise`.
-    fn run_callback(self: &Rc<Self>, lp: &EventLoop, body: &Body) -> Result<(), Error> {
+    fn run_callback(self: &Rc<Self>, body: &Body) -> Result<(), Error> {
         for stmt in &body.stmts {
-            match self.exec(lp, stmt, Site::Body) {
+            let lp = self.acting_loop();
+            match self.exec(&lp, stmt, Site::Body) {
                 Flow::Next => {}
                 Flow::Over => return Ok(()),
                 Flow::Raise(error) => return Err(error),
@@ -215,7 +213,7 @@ impl Interp {
     /// A task block's body as a Rust `async` block.
     async fn run_task(self: Rc<Self>, body: SharedBody) -> Result<Value, Error> {
         for stmt in &body.stmts {
-            let lp = self.acting_loop(Site::Body);
+            let lp = self.acting_loop();
             match &stmt.kind {
                 StmtKind::Sleep(dur) => sleep(Nanos(self.nanos(&lp, dur))).await?,
                 StmtKind::Yield => yield_now().await?,
@@ -256,7 +254,7 @@ impl Interp {
     ) -> impl FnOnce(&EventLoop) -> Result<(), Error> + 'static {
         let interp = self.clone();
         let body = self.callbacks.get(&cb.text).cloned().unwrap_or_default();
-        move |lp: &EventLoop| interp.run_callback(lp, &body)
+        move |_: &EventLoop| interp.run_callback(&body)
     }
 
     fn bind_handle(&self, name: &Option<Name>, handle: Result<Handle, Error>) {
