@@ -4,6 +4,7 @@
 pub mod error;
 pub mod event_loop;
 pub mod future;
+pub mod fuzz_support;
 pub mod invariant;
 #[cfg(feature = "mutants")]
 pub mod mutant;

@@ -122,6 +122,18 @@ impl<T: Clone + TraceValue + 'static> Task<T> {
     }
 }
 
+impl<T: Clone + TraceValue + 'static> Task<T> {
+    /// Drops the task's pending done callbacks, its coroutine and what it
+    /// waits on, breaking the reference cycles that tasks still waiting on
+    /// each other at the end of a run leave behind.
+    pub(crate) fn clear_for_teardown(&self) {
+        self.0.future.clear_callbacks();
+        let coro = self.0.coro.borrow_mut().take();
+        let waiter = self.0.fut_waiter.borrow_mut().take();
+        drop((coro, waiter));
+    }
+}
+
 impl<T: Clone + TraceValue + 'static> TaskInner<T> {
     fn rc(&self) -> Rc<TaskInner<T>> {
         self.this.upgrade().expect("a task is alive while it runs")

@@ -32,6 +32,7 @@
 pub mod ast;
 mod cursor;
 pub mod diagnostic;
+pub mod generate;
 pub mod interpret;
 pub mod lexer;
 mod parser;
