@@ -28,7 +28,7 @@
 
 mod api;
 
-pub use api::{check_api, ApiProgram};
+pub use api::{check_api, Action, ApiProgram, Block, TaskOp};
 
 use crate::scenario::generate::{generate, GenConfig};
 use crate::scenario::{self, Outcome, Overrides, RunOptions, Settings};
