@@ -106,3 +106,27 @@ fn write_seed_corpus() {
         }
     }
 }
+
+/// Found by the `api` target: cancelling a task in an await cycle recursed
+/// through the tasks' waiters until the stack overflowed (CPython raises
+/// `RecursionError` there; loopsim cuts the cycle).
+#[test]
+fn cancelling_a_task_in_an_await_cycle_ends() {
+    let source = "\
+task a:
+    await b
+task b:
+    await a
+callback cb:
+    cancel a
+main:
+    create_task a
+    create_task b
+    call_later 1 cb
+    run_forever
+    check not done a
+";
+    let outcome = loopsim::fuzz_support::check_scenario(source, &Default::default()).unwrap();
+    let text = loopsim::trace::render(&outcome.trace, loopsim::trace::Format::Text);
+    assert!(text.contains("call name=cb"), "{text}");
+}

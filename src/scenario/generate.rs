@@ -21,8 +21,10 @@
 //! `add_done_callback`) callbacks and create tasks of a higher rank, and at
 //! most two such statements per body, so the "schedules" graph is acyclic
 //! and the total work is bounded (at most `2^blocks` runs of a body per
-//! scheduling statement in `main`). Awaits may form cycles; those tasks
-//! simply never finish and the driver ends `idle`. The last callback,
+//! scheduling statement in `main`). A task only awaits tasks of a higher
+//! rank too: cancelling a task in an await cycle makes CPython recurse until
+//! `RecursionError`, which loopsim does not reproduce (it cuts the cycle),
+//! so such scenarios would only show that known difference. The last callback,
 //! `halt`, only calls `stop`: `main` schedules it before `run_forever` so
 //! that most runs end with `returned` rather than `idle`.
 //!
@@ -31,7 +33,7 @@
 //! spellings of the same instant, plus an optional burst of
 //! [`GenConfig::tie_burst`] timers at one deadline), `as H` handles and
 //! `cancel` of handles, tasks and futures, tasks that sleep, yield, await
-//! tasks and futures, return and raise, `set_result`/`set_exception` on
+//! tasks (ranked after them: no await cycles) and futures, return and raise, `set_result`/`set_exception` on
 //! pending and done futures (`invalid state`), `add_done_callback`, `stop`,
 //! `close`, `check`, `log` with bare and quoted text, drivers in bodies
 //! (which fail as asyncio's do) and several drivers in a row in `main`.
@@ -316,6 +318,32 @@ impl<'c> Gen<'c> {
         }
     }
 
+    /// What a task at `site` may `await`: a future, or an instance of a
+    /// task body ranked after it. Awaits never form a cycle: cancelling a
+    /// task in one recurses in CPython until `RecursionError`, which
+    /// loopsim does not reproduce.
+    fn awaitable_later(&mut self, site: Site) -> Option<String> {
+        let rank = site.rank.unwrap_or(0);
+        let later: Vec<String> = self
+            .instances
+            .iter()
+            .filter(|i| {
+                let body = i.split('_').next().unwrap_or(i);
+                self.nodes
+                    .iter()
+                    .position(|n| n.name == body)
+                    .is_some_and(|r| r > rank)
+            })
+            .cloned()
+            .collect();
+        if !later.is_empty() && (self.futures.is_empty() || self.chance(50)) {
+            self.pick_owned(&later)
+        } else {
+            let futures = self.futures.clone();
+            self.pick_owned(&futures)
+        }
+    }
+
     fn cancellable(&mut self) -> Option<String> {
         if !self.handles.is_empty() && self.chance(50) {
             let handles = self.handles.clone();
@@ -423,7 +451,7 @@ impl<'c> Gen<'c> {
             35..=39 => plain(format!("log {}", self.text())),
             40..=42 => plain(format!("sleep {}", self.delay())),
             43..=44 => plain("yield".into()),
-            45..=48 => plain(format!("await {}", self.awaitable()?)),
+            45..=48 => plain(format!("await {}", self.awaitable_later(site)?)),
             49 => plain(format!("return {}", self.value())),
             50 => plain(format!("raise {}", self.text())),
             51 => plain(format!("sleep {}", self.pick(&["0", "-1", "1", "1"]))),
