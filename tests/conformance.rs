@@ -182,3 +182,62 @@ fn every_shipped_scenario_matches_cpython() {
         failures.join("\n\n")
     );
 }
+
+/// How many random scenarios to compare: 300 by default, more on demand
+/// with `LOOPSIM_CONFORMANCE_RANDOM=N cargo test --test conformance`.
+fn random_count() -> u64 {
+    std::env::var("LOOPSIM_CONFORMANCE_RANDOM")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(300)
+}
+
+/// Differential testing: random valid scenarios from the generator the fuzz
+/// targets share (`scenario::generate`), each run by loopsim under `heapq`
+/// and by CPython. A divergence prints the scenario and keeps it under
+/// `target/conformance-divergences/` to become a regression scenario.
+#[test]
+fn random_scenarios_match_cpython() {
+    use loopsim::scenario::generate::{generate, GenConfig};
+    let count = random_count();
+    let dir = repo().join("target/conformance-random");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut cases = Vec::new();
+    for seed in 0..count {
+        let config = GenConfig {
+            tie_burst: [0, 0, 4, 9][seed as usize % 4],
+            ..GenConfig::default()
+        };
+        let source = generate(seed, &config);
+        let path = dir.join(format!("random-{seed}.scn"));
+        std::fs::write(&path, &source).unwrap();
+        cases.push((seed, path, source));
+    }
+    let paths: Vec<PathBuf> = cases.iter().map(|(_, p, _)| p.clone()).collect();
+    let cpython = cpython_traces(&paths);
+    let mut failures = Vec::new();
+    for ((seed, _, source), (code, theirs)) in cases.iter().zip(&cpython) {
+        assert!(
+            matches!(code, 0 | 1),
+            "the runner rejected generated seed {seed}: exit {code}\n{source}"
+        );
+        let parsed = scenario::parse("random.scn", source).expect("generated scenarios parse");
+        if let Err(divergence) = compare(
+            &format!("generated seed {seed}"),
+            &loopsim_trace(&parsed),
+            theirs,
+        ) {
+            let keep = repo().join("target/conformance-divergences");
+            std::fs::create_dir_all(&keep).unwrap();
+            std::fs::write(keep.join(format!("random-{seed}.scn")), source).unwrap();
+            failures.push(format!("{divergence}\n--- scenario ---\n{source}"));
+        }
+    }
+    println!("compared {count} random scenarios with CPython");
+    assert!(
+        failures.is_empty(),
+        "{} random scenarios diverge from CPython:\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+}
