@@ -1083,6 +1083,11 @@ def main(argv):
             elif a.split("=", 1)[0] in ("--seed", "--max-iterations", "--format", "--tie-break", "--jitter") and "=" in a:
                 k, v = a.split("=", 1)
                 args[i:i + 1] = [k, v]
+            elif a == "--batch":
+                if path is not None:
+                    raise ValueError("--batch takes no FILE")
+                path = a
+                i += 1
             elif a.startswith("-") and a != "-":
                 raise ValueError(f"unknown option {a}")
             else:
@@ -1097,42 +1102,62 @@ def main(argv):
               f" [--tie-break P (ignored)] [--jitter D (nonzero: exit 3)]\nerror: {e}",
               file=sys.stderr)
         return 2
-    try:
-        with open(path, "rb") as fh:
-            src = fh.read().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        print(f"{path}: cannot read: {e}", file=sys.stderr)
-        return 2
-    try:
-        sc = parse(src)
-    except ParseError as e:
-        print(f"{path}:{e.line}:{e.col}: {e.msg}", file=sys.stderr)
-        return 2
-    if jitter is not None:
-        sc.header["jitter"] = jitter
-    if sc.uses_rand or sc.header.get("jitter", 0) != 0:
-        print(f"{path}: uses rand()/jitter: not reproducible on CPython", file=sys.stderr)
-        return 3
-    if max_it is None:
-        max_it = sc.header.get("max_iterations", 1_000_000)
-
     warnings.simplefilter("ignore")
     logging.getLogger("asyncio").disabled = True
     try:
         sys.stdout.reconfigure(encoding="utf-8", newline="\n")
     except AttributeError:
         pass
+    if path == "--batch":
+        return run_batch(max_it, jitter, fmt)
+    code, lines = run_file(path, max_it, jitter, fmt)
+    try:
+        sys.stdout.write("".join(line + "\n" for line in lines))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        sys.stderr.close()
+    return code
+
+
+def run_batch(max_it, jitter, fmt):
+    """`--batch`: one file path per line on stdin; for each, its trace, then
+    a line `# exit N` with the exit status a single run would have. Saves
+    the interpreter's start-up (most of a small run's time) per file."""
+    for raw in sys.stdin:
+        path = raw.rstrip("\n")
+        if not path:
+            continue
+        code, lines = run_file(path, max_it, jitter, fmt)
+        sys.stdout.write("".join(line + "\n" for line in lines))
+        sys.stdout.write(f"# exit {code}\n")
+        sys.stdout.flush()
+    return 0
+
+
+def run_file(path, max_it, jitter, fmt):
+    """Runs one scenario file: (exit status, trace lines)."""
+    try:
+        with open(path, "rb") as fh:
+            src = fh.read().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        print(f"{path}: cannot read: {e}", file=sys.stderr)
+        return 2, []
+    try:
+        sc = parse(src)
+    except ParseError as e:
+        print(f"{path}:{e.line}:{e.col}: {e.msg}", file=sys.stderr)
+        return 2, []
+    if jitter is not None:
+        sc.header["jitter"] = jitter
+    if sc.uses_rand or sc.header.get("jitter", 0) != 0:
+        print(f"{path}: uses rand()/jitter: not reproducible on CPython", file=sys.stderr)
+        return 3, []
+    if max_it is None:
+        max_it = sc.header.get("max_iterations", 1_000_000)
     lines = []
     runner = Runner(sc, max_it, lines, fmt)
-    try:
-        runner.run_main()
-    finally:
-        try:
-            sys.stdout.write("".join(line + "\n" for line in lines))
-            sys.stdout.flush()
-        except BrokenPipeError:
-            sys.stderr.close()
-    return 1 if runner.failed else 0
+    runner.run_main()
+    return (1 if runner.failed else 0), lines
 
 
 if __name__ == "__main__":

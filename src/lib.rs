@@ -62,6 +62,7 @@ pub mod error;
 pub mod event_loop;
 pub mod explore;
 pub mod future;
+pub mod fuzz_support;
 pub mod harness;
 pub mod invariant;
 #[cfg(feature = "mutants")]

@@ -58,6 +58,15 @@ enum Command {
         #[arg(short = 'o', long = "output")]
         output: PathBuf,
     },
+    /// Turn a crash file of the `schedule` fuzz target into a scenario and
+    /// the command that replays it.
+    Decode {
+        /// The fuzz artifact (e.g. `fuzz/artifacts/schedule/crash-…`).
+        artifact: PathBuf,
+        /// Where to write the scenario (default: standard output).
+        #[arg(short = 'o', long = "output")]
+        output: Option<PathBuf>,
+    },
     /// Print a scenario in canonical form.
     Fmt {
         /// The scenario file.
@@ -179,6 +188,7 @@ fn main() -> ExitCode {
             options,
             output,
         } => shrink(&file, &options, &output),
+        Command::Decode { artifact, output } => decode(&artifact, output.as_deref()),
         Command::Fmt { file, check } => fmt(&file, check),
     };
     ExitCode::from(code)
@@ -402,4 +412,30 @@ fn fmt(file: &Path, check: bool) -> u8 {
             0
         }
     }
+}
+
+fn decode(artifact: &Path, output: Option<&Path>) -> u8 {
+    let bytes = match std::fs::read(artifact) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            eprintln!("error: cannot read `{}`: {e}", artifact.display());
+            return EXIT_INVALID;
+        }
+    };
+    let decoded = loopsim::fuzz_support::decode(&bytes);
+    let target = match output {
+        Some(path) => {
+            if let Err(e) = std::fs::write(path, &decoded.scenario_text) {
+                eprintln!("error: cannot write `{}`: {e}", path.display());
+                return EXIT_INVALID;
+            }
+            path.display().to_string()
+        }
+        None => {
+            print!("{}", decoded.scenario_text);
+            "FILE.scn".to_string()
+        }
+    };
+    eprintln!("reproduce: loopsim replay {target} {}", decoded.flags);
+    0
 }

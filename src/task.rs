@@ -40,6 +40,8 @@ pub(crate) struct TaskInner<T> {
     started: Cell<bool>,
     /// CPython's `_must_cancel`.
     must_cancel: Cell<bool>,
+    /// Inside `cancel`, passing it on to what the task waits on.
+    cancelling_waiter: Cell<bool>,
     /// An exception for the next step other than cancellation.
     throw_next: RefCell<Option<Error>>,
     /// CPython's `_fut_waiter`: what the task waits on.
@@ -72,6 +74,7 @@ impl<T: Clone + TraceValue + 'static> Task<T> {
             coro: RefCell::new(Some(coro)),
             started: Cell::new(false),
             must_cancel: Cell::new(false),
+            cancelling_waiter: Cell::new(false),
             throw_next: RefCell::new(None),
             fut_waiter: RefCell::new(None),
             this: this.clone(),
@@ -130,6 +133,18 @@ impl<T: Clone + TraceValue + 'static> Task<T> {
             .future
             .add_done_callback(Label::User(name.into()), boxed(cb))
             .map(|_| ())
+    }
+}
+
+impl<T: Clone + TraceValue + 'static> Task<T> {
+    /// Drops the task's pending done callbacks, its coroutine and what it
+    /// waits on, breaking the reference cycles that tasks still waiting on
+    /// each other at the end of a run leave behind.
+    pub(crate) fn clear_for_teardown(&self) {
+        self.0.future.clear_callbacks();
+        let coro = self.0.coro.borrow_mut().take();
+        let waiter = self.0.fut_waiter.borrow_mut().take();
+        drop((coro, waiter));
     }
 }
 
@@ -253,8 +268,13 @@ impl<T: Clone + TraceValue + 'static> Waitable for TaskInner<T> {
             return false;
         }
         let waiter = self.fut_waiter.borrow().clone();
-        if let Some(waiter) = waiter {
-            if waiter.cancel() {
+        // In an await cycle (A awaits B, B awaits A) passing the cancel on
+        // comes back here: CPython recurses until `RecursionError`; here the
+        // cycle is cut and this task is marked instead.
+        if let Some(waiter) = waiter.filter(|_| !self.cancelling_waiter.replace(true)) {
+            let passed_on = waiter.cancel();
+            self.cancelling_waiter.set(false);
+            if passed_on {
                 return true;
             }
         }

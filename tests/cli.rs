@@ -211,3 +211,40 @@ fn fmt_prints_the_canonical_form() {
         Some(2)
     );
 }
+
+#[test]
+fn decode_turns_a_fuzz_input_into_a_replayable_scenario() {
+    let dir = std::env::temp_dir().join(format!("loopsim-decode-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let artifact = dir.join("crash-input");
+    std::fs::write(&artifact, loopsim::fuzz_support::seed_input(5, 64)).unwrap();
+    let out_file = dir.join("crash.scn");
+    let decoded = loopsim(&[
+        "decode",
+        artifact.to_str().unwrap(),
+        "-o",
+        out_file.to_str().unwrap(),
+    ]);
+    assert_eq!(decoded.status.code(), Some(0), "{}", stderr(&decoded));
+    let err = stderr(&decoded);
+    let replay = err
+        .trim_end()
+        .strip_prefix("reproduce: loopsim ")
+        .expect("a replay command");
+    let args: Vec<&str> = replay.split_whitespace().collect();
+    assert_eq!(args[0], "replay");
+    let replayed = loopsim(&args);
+    assert!(
+        matches!(replayed.status.code(), Some(0 | 1)),
+        "{}",
+        stderr(&replayed)
+    );
+    let again = loopsim(&args);
+    assert_eq!(
+        stdout(&replayed),
+        stdout(&again),
+        "the replay is deterministic"
+    );
+    assert!(!stdout(&replayed).is_empty());
+    assert_eq!(loopsim(&["decode", "no/such/file"]).status.code(), Some(2));
+}

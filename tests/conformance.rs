@@ -11,7 +11,7 @@ use loopsim::scenario::{self, ast::Dur, ast::Scenario, Overrides, RunOptions};
 use loopsim::trace::{render, Format};
 use loopsim::TieBreak;
 use serde_json::Value as Json;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 fn python() -> String {
@@ -57,30 +57,44 @@ fn uses_rand(scenario: &Scenario) -> bool {
     })
 }
 
-/// Runs the CPython reference runner on `path`.
-pub fn cpython_trace(path: &Path) -> Vec<Json> {
-    let output = Command::new(python())
+/// Runs the CPython reference runner on every file of `paths` in one
+/// process (`--batch`): each file's exit status and trace.
+pub fn cpython_traces(paths: &[PathBuf]) -> Vec<(i32, Vec<Json>)> {
+    use std::io::Write;
+    let mut child = Command::new(python())
         .arg(repo().join("conformance/asyncio_runner.py"))
-        .arg(path)
-        .output()
+        .arg("--batch")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
         .unwrap_or_else(|e| {
             panic!(
                 "cannot run `{}` (install python3 or set LOOPSIM_PYTHON): {e}",
                 python()
             )
         });
-    let stdout = String::from_utf8(output.stdout).expect("runner prints UTF-8");
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let list: String = paths.iter().map(|p| format!("{}\n", p.display())).collect();
+    let writer = std::thread::spawn(move || stdin.write_all(list.as_bytes()));
+    let output = child.wait_with_output().expect("the runner finishes");
+    writer.join().unwrap().expect("the runner reads its list");
     assert!(
-        matches!(output.status.code(), Some(0 | 1)),
-        "runner failed on {}: {}\n{}",
-        path.display(),
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
+        output.status.success(),
+        "the runner failed: {}",
+        output.status
     );
-    stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("runner prints JSON lines"))
-        .collect()
+    let stdout = String::from_utf8(output.stdout).expect("the runner prints UTF-8");
+    let mut runs = Vec::new();
+    let mut events = Vec::new();
+    for line in stdout.lines() {
+        match line.strip_prefix("# exit ") {
+            Some(code) => runs.push((code.parse().unwrap(), std::mem::take(&mut events))),
+            None => events.push(serde_json::from_str(line).expect("the runner prints JSON lines")),
+        }
+    }
+    assert_eq!(runs.len(), paths.len(), "one result per file");
+    runs
 }
 
 /// loopsim's trace of `scenario` under `heapq`, as JSON values.
@@ -130,22 +144,32 @@ fn every_shipped_scenario_matches_cpython() {
         .filter(|p| p.extension().is_some_and(|x| x == "scn"))
         .collect();
     files.sort();
-    let (mut compared, mut exempt, mut failures) = (0, Vec::new(), Vec::new());
+    let mut exempt = Vec::new();
+    let mut compared = Vec::new();
     for path in &files {
         let (_, parsed) = scenario::read_and_parse(path, false).unwrap_or_else(|e| panic!("{e}"));
         if uses_randomness(&parsed) {
             exempt.push(path.file_name().unwrap().to_string_lossy().to_string());
-            continue;
+        } else {
+            compared.push((path.clone(), parsed));
         }
-        compared += 1;
-        if let Err(divergence) = compare(
-            &path.display().to_string(),
-            &loopsim_trace(&parsed),
-            &cpython_trace(path),
-        ) {
+    }
+    let paths: Vec<PathBuf> = compared.iter().map(|(p, _)| p.clone()).collect();
+    let cpython = cpython_traces(&paths);
+    let mut failures = Vec::new();
+    for ((path, parsed), (code, theirs)) in compared.iter().zip(&cpython) {
+        assert!(
+            matches!(code, 0 | 1),
+            "the runner rejected {}: exit {code}",
+            path.display()
+        );
+        if let Err(divergence) =
+            compare(&path.display().to_string(), &loopsim_trace(parsed), theirs)
+        {
             failures.push(divergence);
         }
     }
+    let compared = compared.len();
     println!(
         "compared {compared} scenarios with CPython; exempt (rand/jitter): {}",
         exempt.join(", ")
@@ -154,6 +178,65 @@ fn every_shipped_scenario_matches_cpython() {
     assert!(
         failures.is_empty(),
         "{} scenarios diverge from CPython:\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+}
+
+/// How many random scenarios to compare: 300 by default, more on demand
+/// with `LOOPSIM_CONFORMANCE_RANDOM=N cargo test --test conformance`.
+fn random_count() -> u64 {
+    std::env::var("LOOPSIM_CONFORMANCE_RANDOM")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(300)
+}
+
+/// Differential testing: random valid scenarios from the generator the fuzz
+/// targets share (`scenario::generate`), each run by loopsim under `heapq`
+/// and by CPython. A divergence prints the scenario and keeps it under
+/// `target/conformance-divergences/` to become a regression scenario.
+#[test]
+fn random_scenarios_match_cpython() {
+    use loopsim::scenario::generate::{generate, GenConfig};
+    let count = random_count();
+    let dir = repo().join("target/conformance-random");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut cases = Vec::new();
+    for seed in 0..count {
+        let config = GenConfig {
+            tie_burst: [0, 0, 4, 9][seed as usize % 4],
+            ..GenConfig::default()
+        };
+        let source = generate(seed, &config);
+        let path = dir.join(format!("random-{seed}.scn"));
+        std::fs::write(&path, &source).unwrap();
+        cases.push((seed, path, source));
+    }
+    let paths: Vec<PathBuf> = cases.iter().map(|(_, p, _)| p.clone()).collect();
+    let cpython = cpython_traces(&paths);
+    let mut failures = Vec::new();
+    for ((seed, _, source), (code, theirs)) in cases.iter().zip(&cpython) {
+        assert!(
+            matches!(code, 0 | 1),
+            "the runner rejected generated seed {seed}: exit {code}\n{source}"
+        );
+        let parsed = scenario::parse("random.scn", source).expect("generated scenarios parse");
+        if let Err(divergence) = compare(
+            &format!("generated seed {seed}"),
+            &loopsim_trace(&parsed),
+            theirs,
+        ) {
+            let keep = repo().join("target/conformance-divergences");
+            std::fs::create_dir_all(&keep).unwrap();
+            std::fs::write(keep.join(format!("random-{seed}.scn")), source).unwrap();
+            failures.push(format!("{divergence}\n--- scenario ---\n{source}"));
+        }
+    }
+    println!("compared {count} random scenarios with CPython");
+    assert!(
+        failures.is_empty(),
+        "{} random scenarios diverge from CPython:\n{}",
         failures.len(),
         failures.join("\n\n")
     );

@@ -108,6 +108,8 @@ struct Interp {
     futures: BTreeMap<Rc<str>, Future<Value>>,
     handles: RefCell<BTreeMap<Rc<str>, Handle>>,
     tasks: RefCell<BTreeMap<Rc<str>, Task<Value>>>,
+    /// Every task created, including those whose name was rebound.
+    all_tasks: RefCell<Vec<Task<Value>>>,
     loops: RefCell<BTreeMap<Rc<str>, EventLoop>>,
     main_loop: EventLoop,
     current: RefCell<EventLoop>,
@@ -152,6 +154,7 @@ impl Interp {
             futures,
             handles: RefCell::new(BTreeMap::new()),
             tasks: RefCell::new(BTreeMap::new()),
+            all_tasks: RefCell::new(Vec::new()),
             loops: RefCell::new(loops),
             current: RefCell::new(main_loop.clone()),
             main_loop,
@@ -168,6 +171,13 @@ impl Interp {
         self.handles.borrow_mut().clear();
         let tasks = std::mem::take(&mut *self.tasks.borrow_mut());
         drop(tasks);
+        // A task still pending holds its body, which holds this interpreter
+        // and what it awaits, whose done callbacks hold the task.
+        let all_tasks = std::mem::take(&mut *self.all_tasks.borrow_mut());
+        for task in &all_tasks {
+            task.clear_for_teardown();
+        }
+        drop(all_tasks);
         for future in self.futures.values() {
             future.0.clear_callbacks();
         }
@@ -280,6 +290,7 @@ impl Interp {
         self.tasks
             .borrow_mut()
             .insert(name.text.clone(), task.clone());
+        self.all_tasks.borrow_mut().push(task.clone());
         Some(task)
     }
 

@@ -32,6 +32,7 @@
 pub mod ast;
 mod cursor;
 pub mod diagnostic;
+pub mod generate;
 mod header;
 pub mod interpret;
 pub mod lexer;

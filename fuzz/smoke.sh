@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Fuzz smoke test: replay the checked-in corpus through the targets' checks
+# (stable, `cargo test`), then a short libFuzzer run per target. New inputs
+# go to a scratch directory, never into fuzz/corpus.
+#
+#   bash fuzz/smoke.sh            # 2000 runs per target
+#   RUNS=100000 bash fuzz/smoke.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+runs="${RUNS:-2000}"
+cargo test --test fuzz_corpus
+
+# cargo-fuzz wants nightly for its sanitizer flags; on stable, build
+# without a sanitizer (`-s none`) instead.
+if cargo +nightly --version >/dev/null 2>&1; then
+    fuzz=(cargo +nightly fuzz run)
+else
+    fuzz=(cargo fuzz run -s none)
+fi
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
+for target in parse schedule api; do
+    mkdir -p "$scratch/$target"
+    "${fuzz[@]}" "$target" "$scratch/$target" "fuzz/corpus/$target" -- -runs="$runs"
+done
