@@ -17,8 +17,9 @@
 //! `_run_once` reorders the equal deadlines it pops in one pass
 //! (`order_ties` in `event_loop/run.rs`).
 
-use crate::event_loop::handle::HandleId;
+use crate::event_loop::handle::HandleCell;
 use crate::tie_break::TieBreak;
+use std::rc::Rc;
 
 /// One pending timer.
 pub(crate) struct TimerEntry {
@@ -28,8 +29,8 @@ pub(crate) struct TimerEntry {
     pub key: u64,
     /// The handle's sequence number, kept here so comparisons stay in the heap.
     pub seq: u64,
-    /// The callback's slot in the loop's handle slab.
-    pub id: HandleId,
+    /// The handle, which knows its sequence number and cancellation.
+    pub handle: Rc<HandleCell>,
 }
 
 impl TimerEntry {
@@ -167,19 +168,19 @@ impl TimerQueue {
     /// Drops every cancelled timer, returning them (so the caller can drop
     /// them outside any borrow). Under `heapq` the survivors keep their list
     /// order and are re-heapified, as `_run_once` does.
-    pub fn remove_cancelled(&mut self, is_cancelled: impl Fn(HandleId) -> bool) -> Vec<TimerEntry> {
+    pub fn remove_cancelled(&mut self) -> Vec<TimerEntry> {
         match self {
             TimerQueue::Total(heap) => {
                 let (dead, live): (Vec<_>, Vec<_>) = std::mem::take(&mut heap.entries)
                     .into_iter()
-                    .partition(|e| is_cancelled(e.id));
+                    .partition(|e| e.handle.is_cancelled());
                 *heap = QuadHeap::from_entries(live);
                 dead
             }
             TimerQueue::Heapq(list) => {
                 let (dead, mut live): (Vec<_>, Vec<_>) = std::mem::take(list)
                     .into_iter()
-                    .partition(|e| is_cancelled(e.id));
+                    .partition(|e| e.handle.is_cancelled());
                 heapq::heapify(&mut live);
                 *list = live;
                 dead

@@ -24,7 +24,7 @@ use crate::time::{Instant, IntoNanos};
 use crate::timer_queue::{TimerEntry, TimerQueue};
 use crate::trace::{Event, EventKind};
 use crate::value::TraceValue;
-use handle::{boxed, Callback, HandleId, HandleSlab, Label};
+use handle::{boxed, Callback, HandleCell, Label};
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::fmt;
@@ -62,9 +62,7 @@ pub(crate) struct LoopInner {
     pub(crate) world: Rc<World>,
     /// Numbers loops within a world, for the invariant checker.
     pub(crate) id: u32,
-    /// Every scheduled callback, by id.
-    pub(crate) handles: RefCell<HandleSlab>,
-    ready: RefCell<VecDeque<HandleId>>,
+    ready: RefCell<VecDeque<Rc<HandleCell>>>,
     timers: RefCell<TimerQueue>,
     /// CPython's `_timer_cancelled_count`.
     timer_cancelled_count: Cell<usize>,
@@ -78,31 +76,13 @@ pub(crate) struct LoopInner {
 }
 
 impl LoopInner {
-    /// `Handle.cancel()`: the callback will not run. A timer still in the
-    /// queue counts towards the cancelled-timer count that decides
-    /// compaction.
-    pub(crate) fn cancel_handle(&self, id: HandleId) {
-        let (seq, callback) = {
-            let mut slab = self.handles.borrow_mut();
-            let slot = slab.get_mut(id);
-            if slot.cancelled {
-                return;
-            }
-            slot.cancelled = true;
-            if slot.scheduled {
-                self.timer_cancelled_count
-                    .set(self.timer_cancelled_count.get() + 1);
-            }
-            let seq = slot.seq;
-            #[cfg(feature = "mutants")]
-            if self.world.config.mutant == Some(crate::mutant::Mutant::RunCancelled) {
-                return self.report(|| Probe::Cancelled { seq });
-            }
-            (seq, slab.take_callback(id))
-        };
-        self.report(|| Probe::Cancelled { seq });
-        // Dropped here, outside the slab's borrow.
-        drop(callback);
+    /// A handle was cancelled; `in_timer_queue` counts towards compaction.
+    pub(crate) fn handle_cancelled(&self, handle: &HandleCell, in_timer_queue: bool) {
+        if in_timer_queue {
+            self.timer_cancelled_count
+                .set(self.timer_cancelled_count.get() + 1);
+        }
+        self.report(|| Probe::Cancelled { seq: handle.seq });
     }
 
     /// Feeds the invariant checker, if on; a violation goes in the trace.
@@ -131,6 +111,13 @@ impl LoopInner {
                 kind,
             };
             self.world.trace.borrow_mut().push(event);
+        }
+    }
+
+    /// [`record`](LoopInner::record), building the event only when recording.
+    pub(crate) fn record_with(&self, kind: impl FnOnce() -> EventKind) {
+        if self.world.config.record_trace {
+            self.record(kind());
         }
     }
 
@@ -181,7 +168,6 @@ impl EventLoop {
             inner: Rc::new(LoopInner {
                 world,
                 id,
-                handles: RefCell::new(HandleSlab::default()),
                 ready: RefCell::new(VecDeque::new()),
                 timers: RefCell::new(TimerQueue::new(policy)),
                 timer_cancelled_count: Cell::new(0),
@@ -257,17 +243,8 @@ impl EventLoop {
         self.inner.report(|| Probe::Closed);
         let ready = std::mem::take(&mut *self.inner.ready.borrow_mut());
         let timers = self.inner.timers.borrow_mut().drain();
-        let mut slab = self.inner.handles.borrow_mut();
-        let released: Vec<_> = ready
-            .iter()
-            .copied()
-            .chain(timers.iter().map(|t| t.id))
-            .filter_map(|id| slab.release(id))
-            .collect();
-        let callbacks = slab.take_all_callbacks();
-        drop(slab);
         // Dropping callbacks may drop tasks and futures: outside the borrows.
-        drop((released, callbacks));
+        drop((ready, timers));
         Ok(())
     }
 
@@ -361,28 +338,30 @@ impl EventLoop {
         }
         let inner = &self.inner;
         let seq = inner.world.next_seq();
-        let id = inner.handles.borrow_mut().insert(seq, when, label, cb, 1);
+        let cell = Rc::new(HandleCell::new(seq, when, label, cb, Rc::downgrade(inner)));
         match when {
-            None => self.push_ready(id, seq),
+            None => self.push_ready(cell.clone()),
             Some(when) => {
                 let key = match inner.world.config.tie_break {
                     crate::TieBreak::Random => inner.world.tie_break_key(),
                     _ => 0,
                 };
-                inner.handles.borrow_mut().get_mut(id).scheduled = true;
+                cell.set_scheduled(true);
                 inner.report(|| Probe::TimerPushed { seq, when, key });
-                inner
-                    .timers
-                    .borrow_mut()
-                    .push(TimerEntry { when, key, seq, id });
+                inner.timers.borrow_mut().push(TimerEntry {
+                    when,
+                    key,
+                    seq,
+                    handle: cell.clone(),
+                });
             }
         }
-        Ok(Handle::new(Rc::downgrade(inner), id, seq, when))
+        Ok(Handle(cell))
     }
 
-    fn push_ready(&self, id: HandleId, seq: u64) {
-        self.inner.report(|| Probe::ReadyAppended { seq });
-        self.inner.ready.borrow_mut().push_back(id);
+    fn push_ready(&self, cell: Rc<HandleCell>) {
+        self.inner.report(|| Probe::ReadyAppended { seq: cell.seq });
+        self.inner.ready.borrow_mut().push_back(cell);
     }
 
     /// Records a failed loop call as an `error` event and returns it.

@@ -15,7 +15,6 @@
 //! 4. Run the callbacks that were ready when the batch began, FIFO, skipping
 //!    cancelled ones. What they schedule waits for the next pass.
 
-use super::handle::{HandleId, Label};
 use super::{EventLoop, LoopInner};
 use crate::error::Error;
 use crate::future::Awaitable;
@@ -24,6 +23,7 @@ use crate::time::MAXIMUM_SELECT_TIMEOUT;
 use crate::timer_queue::TimerEntry;
 use crate::trace::{Driver, EventKind};
 use crate::value::TraceValue;
+use std::rc::Rc;
 
 /// CPython's `_MIN_SCHEDULED_TIMER_HANDLES`.
 const MIN_SCHEDULED_TIMER_HANDLES: usize = 100;
@@ -45,12 +45,10 @@ impl LoopInner {
             && 2 * self.timer_cancelled_count.get() > count
         {
             self.timer_cancelled_count.set(0);
-            let slab = self.handles.borrow();
-            timers.remove_cancelled(|id| slab.is_cancelled(id))
+            timers.remove_cancelled()
         } else {
-            let slab = self.handles.borrow();
             let mut dropped = Vec::new();
-            while timers.peek().is_some_and(|t| slab.is_cancelled(t.id)) {
+            while timers.peek().is_some_and(|t| t.handle.is_cancelled()) {
                 self.timer_cancelled_count
                     .set(self.timer_cancelled_count.get().saturating_sub(1));
                 dropped.extend(timers.pop());
@@ -58,20 +56,8 @@ impl LoopInner {
             dropped
         };
         drop(timers);
-        if dropped.is_empty() {
-            return;
-        }
-        let mut slab = self.handles.borrow_mut();
-        let released: Vec<_> = dropped
-            .iter()
-            .filter_map(|entry| {
-                slab.get_mut(entry.id).scheduled = false;
-                slab.release(entry.id)
-            })
-            .collect();
-        drop(slab);
-        drop(released);
         for entry in &dropped {
+            entry.handle.set_scheduled(false);
             self.report(|| Probe::TimerDropped { seq: entry.seq });
         }
     }
@@ -126,9 +112,9 @@ impl LoopInner {
             }
             let Some(entry) = timers.pop() else { break };
             drop(timers);
-            self.handles.borrow_mut().get_mut(entry.id).scheduled = false;
+            entry.handle.set_scheduled(false);
             self.report(|| Probe::TimerDue {
-                seq: entry.seq,
+                seq: entry.handle.seq,
                 when: entry.when,
                 key: entry.key,
                 now,
@@ -147,8 +133,10 @@ impl LoopInner {
     }
 
     fn make_ready(&self, entry: TimerEntry) {
-        self.report(|| Probe::ReadyAppended { seq: entry.seq });
-        self.ready.borrow_mut().push_back(entry.id);
+        self.report(|| Probe::ReadyAppended {
+            seq: entry.handle.seq,
+        });
+        self.ready.borrow_mut().push_back(entry.handle);
     }
 
     /// Under a tie-order script ([`LoopConfig::tie_order`]): the due timers
@@ -170,9 +158,8 @@ impl LoopInner {
                 group.push(next);
             }
             group.sort_by_key(|e| e.seq);
-            let (cancelled, mut live): (Vec<_>, Vec<_>) = group
-                .into_iter()
-                .partition(|e| self.handles.borrow().is_cancelled(e.id));
+            let (cancelled, mut live): (Vec<_>, Vec<_>) =
+                group.into_iter().partition(|e| e.handle.is_cancelled());
             out.extend(cancelled);
             while live.len() > 1 {
                 let i = script.choose(live.len());
@@ -221,8 +208,44 @@ impl EventLoop {
             };
             #[cfg(not(feature = "mutants"))]
             let next = inner.ready.borrow_mut().pop_front();
-            let Some(id) = next else { break };
-            self.run_handle(id);
+            let Some(handle) = next else { break };
+            #[allow(unused_mut)]
+            let mut skip = handle.is_cancelled();
+            #[cfg(feature = "mutants")]
+            if mutant == Some(crate::mutant::Mutant::RunCancelled) {
+                skip = false;
+            }
+            inner.report(|| Probe::Run {
+                seq: handle.seq,
+                when: handle.when,
+                now: inner.now(),
+                skipped: skip,
+            });
+            if skip {
+                continue;
+            }
+            if let Some(callback) = handle.take_callback() {
+                let name = match &handle.label {
+                    super::handle::Label::User(name) => {
+                        inner.record(EventKind::Call { name: name.clone() });
+                        Some(name.clone())
+                    }
+                    super::handle::Label::Unnamed => {
+                        inner.record_with(|| EventKind::Call {
+                            name: "callback".into(),
+                        });
+                        None
+                    }
+                    super::handle::Label::Internal => None,
+                };
+                if let Err(error) = callback(self) {
+                    let name = name.unwrap_or_else(|| Rc::from("callback"));
+                    inner.record(EventKind::Exception {
+                        name,
+                        message: error.to_string().into(),
+                    });
+                }
+            }
             #[cfg(feature = "mutants")]
             match mutant {
                 Some(crate::mutant::Mutant::IgnoreBatchSnapshot) => {
@@ -233,50 +256,6 @@ impl EventLoop {
             }
         }
         inner.report(|| Probe::BatchEnd);
-    }
-
-    /// Runs (or skips, if cancelled) the ready callback `id`, then lets go
-    /// of the ready queue's hold on it.
-    fn run_handle(&self, id: HandleId) {
-        let inner = &self.inner;
-        let (seq, when, skip, label, callback) = {
-            let mut slab = inner.handles.borrow_mut();
-            let slot = slab.get(id);
-            #[allow(unused_mut)]
-            let mut skip = slot.cancelled;
-            #[cfg(feature = "mutants")]
-            if inner.world.config.mutant == Some(crate::mutant::Mutant::RunCancelled) {
-                skip = false;
-            }
-            let (seq, when, label) = (slot.seq, slot.when, slot.label.clone());
-            let callback = if skip { None } else { slab.take_callback(id) };
-            (seq, when, skip, label, callback)
-        };
-        inner.report(|| Probe::Run {
-            seq,
-            when,
-            now: inner.now(),
-            skipped: skip,
-        });
-        if let Some(callback) = callback {
-            let recording = inner.world.config.record_trace;
-            let name = |label: &Label| match label {
-                Label::User(name) => name.clone(),
-                Label::Unnamed | Label::Internal => inner.world.unnamed_callback.clone(),
-            };
-            if recording && !matches!(label, Label::Internal) {
-                inner.record(EventKind::Call { name: name(&label) });
-            }
-            if let Err(error) = callback(self) {
-                let message = error.to_string().into();
-                inner.record(EventKind::Exception {
-                    name: name(&label),
-                    message,
-                });
-            }
-        }
-        let released = inner.handles.borrow_mut().release(id);
-        drop(released);
     }
 
     /// The checks `run_forever` makes before running: not closed, not

@@ -24,8 +24,6 @@ pub(crate) struct World {
     /// The invariant checker, fed what the loops report.
     pub checker: RefCell<Option<Checker>>,
     pub config: LoopConfig,
-    /// The name the trace gives unnamed callbacks, shared to save allocations.
-    pub unnamed_callback: std::rc::Rc<str>,
     /// How many loops of this world exist (loop ids).
     pub loops_made: Cell<u32>,
     /// The tie-order script and the decisions made so far, if scripted.
@@ -75,7 +73,6 @@ impl World {
                 })
             }),
             config,
-            unnamed_callback: "callback".into(),
             loops_made: Cell::new(0),
         }
     }
