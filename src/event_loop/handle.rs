@@ -105,6 +105,10 @@ impl HandleCell {
         }
         if let Some(owner) = self.owner.upgrade() {
             owner.handle_cancelled(self, self.scheduled.get());
+            #[cfg(feature = "mutants")]
+            if owner.world.config.mutant == Some(crate::mutant::Mutant::RunCancelled) {
+                return; // the bug keeps the callback, so it can run
+            }
         }
         // Dropped here, outside any borrow of the loop's queues.
         drop(self.callback.take());
