@@ -23,7 +23,6 @@ use crate::time::MAXIMUM_SELECT_TIMEOUT;
 use crate::timer_queue::TimerEntry;
 use crate::trace::{Driver, EventKind};
 use crate::value::TraceValue;
-use std::rc::Rc;
 
 /// CPython's `_MIN_SCHEDULED_TIMER_HANDLES`.
 const MIN_SCHEDULED_TIMER_HANDLES: usize = 100;
@@ -226,20 +225,15 @@ impl EventLoop {
             }
             if let Some(callback) = handle.take_callback() {
                 let name = match &handle.label {
-                    super::handle::Label::User(name) => {
-                        inner.record(EventKind::Call { name: name.clone() });
-                        Some(name.clone())
-                    }
-                    super::handle::Label::Unnamed => {
-                        inner.record_with(|| EventKind::Call {
-                            name: "callback".into(),
-                        });
-                        None
-                    }
+                    super::handle::Label::User(name) => Some(name),
+                    super::handle::Label::Unnamed => Some(&inner.world.unnamed_callback),
                     super::handle::Label::Internal => None,
                 };
+                if let Some(name) = name {
+                    inner.record_with(|| EventKind::Call { name: name.clone() });
+                }
                 if let Err(error) = callback(self) {
-                    let name = name.unwrap_or_else(|| Rc::from("callback"));
+                    let name = name.unwrap_or(&inner.world.unnamed_callback).clone();
                     inner.record(EventKind::Exception {
                         name,
                         message: error.to_string().into(),

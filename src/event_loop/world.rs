@@ -24,6 +24,9 @@ pub(crate) struct World {
     /// The invariant checker, fed what the loops report.
     pub checker: RefCell<Option<Checker>>,
     pub config: LoopConfig,
+    /// The name the trace gives unnamed callbacks, shared, not allocated
+    /// per event.
+    pub unnamed_callback: std::rc::Rc<str>,
     /// How many loops of this world exist (loop ids).
     pub loops_made: Cell<u32>,
     /// The tie-order script and the decisions made so far, if scripted.
@@ -73,6 +76,7 @@ impl World {
                 })
             }),
             config,
+            unnamed_callback: "callback".into(),
             loops_made: Cell::new(0),
         }
     }
