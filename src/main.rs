@@ -82,15 +82,8 @@ struct RunFlags {
     /// The seed (overrides the file's `seed`).
     #[arg(long)]
     seed: Option<u64>,
-    /// How equal deadlines are ordered (overrides `tie_break`).
-    #[arg(long, value_parser = parse_tie_break)]
-    tie_break: Option<TieBreak>,
-    /// Each wake-up is late by up to this much, e.g. `2ms` (overrides `jitter`).
-    #[arg(long, value_parser = parse_jitter)]
-    jitter: Option<i64>,
-    /// The iteration budget per loop (overrides `max_iterations`).
-    #[arg(long)]
-    max_iterations: Option<u64>,
+    #[command(flatten)]
+    loop_flags: LoopFlags,
     /// The trace's form.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     format: OutputFormat,
@@ -111,15 +104,8 @@ struct ExploreFlags {
     /// Seeds to run: `N` for 0..N or `A..B` (default 1000; 1 with --exhaustive).
     #[arg(long)]
     seeds: Option<SeedRange>,
-    /// How equal deadlines are ordered (overrides `tie_break`).
-    #[arg(long, value_parser = parse_tie_break)]
-    tie_break: Option<TieBreak>,
-    /// Each wake-up is late by up to this much, e.g. `2ms` (overrides `jitter`).
-    #[arg(long, value_parser = parse_jitter)]
-    jitter: Option<i64>,
-    /// The iteration budget per loop (overrides `max_iterations`).
-    #[arg(long)]
-    max_iterations: Option<u64>,
+    #[command(flatten)]
+    loop_flags: LoopFlags,
     /// Worker threads (0: one per core).
     #[arg(long, default_value_t = 1)]
     jobs: usize,
@@ -132,6 +118,34 @@ struct ExploreFlags {
     /// With --exhaustive: at most this many runs per seed.
     #[arg(long, default_value_t = loopsim::explore::DEFAULT_MAX_EXHAUSTIVE)]
     max_exhaustive: usize,
+}
+
+/// The flags that override a scenario's header, shared by every command
+/// that runs one.
+#[derive(Args, Clone)]
+struct LoopFlags {
+    /// How equal deadlines are ordered (overrides `tie_break`).
+    #[arg(long, value_parser = parse_tie_break)]
+    tie_break: Option<TieBreak>,
+    /// Each wake-up is late by up to this much, e.g. `2ms` (overrides `jitter`).
+    #[arg(long, value_parser = parse_jitter)]
+    jitter: Option<i64>,
+    /// The iteration budget per loop (overrides `max_iterations`).
+    #[arg(long)]
+    max_iterations: Option<u64>,
+}
+
+impl LoopFlags {
+    /// These flags as header overrides (the seed and tie order are the
+    /// caller's).
+    fn overrides(&self) -> Overrides {
+        Overrides {
+            tie_break: self.tie_break,
+            jitter_nanos: self.jitter,
+            max_iterations: self.max_iterations,
+            ..Overrides::default()
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -157,10 +171,8 @@ impl RunFlags {
         RunOptions {
             overrides: Overrides {
                 seed: self.seed,
-                tie_break: self.tie_break,
-                jitter_nanos: self.jitter,
-                max_iterations: self.max_iterations,
                 tie_order: self.tie_order.clone(),
+                ..self.loop_flags.overrides()
             },
             ..RunOptions::default()
         }
@@ -327,12 +339,7 @@ fn explore(file: &Path, flags: &ExploreFlags) -> u8 {
     };
     let options = ExploreOptions {
         seeds: flags.seeds.unwrap_or(default_seeds),
-        overrides: Overrides {
-            tie_break: flags.tie_break,
-            jitter_nanos: flags.jitter,
-            max_iterations: flags.max_iterations,
-            ..Overrides::default()
-        },
+        overrides: flags.loop_flags.overrides(),
         jobs: flags.jobs,
         shard: flags.shard,
         exhaustive: flags.exhaustive,
