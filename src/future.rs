@@ -113,6 +113,17 @@ impl<T: Clone + TraceValue + 'static> FutureCore<T> {
         Ok(id)
     }
 
+    /// A user's done callback, recorded as `call name=NAME` when it runs
+    /// (what `Future` and `Task` both offer as `add_done_callback_named`).
+    pub fn add_user_done_callback<F, R>(&self, name: Rc<str>, cb: F) -> Result<(), Error>
+    where
+        F: FnOnce(&EventLoop) -> R + 'static,
+        R: CallbackResult,
+    {
+        self.add_done_callback(Label::User(name), boxed(cb))
+            .map(|_| ())
+    }
+
     /// Drops every pending done callback (to break reference cycles at the
     /// end of a run).
     pub fn clear_callbacks(&self) {
@@ -212,9 +223,7 @@ impl<T: Clone + TraceValue + 'static> Future<T> {
         F: FnOnce(&EventLoop) -> R + 'static,
         R: CallbackResult,
     {
-        self.0
-            .add_done_callback(Label::User(name.into()), boxed(cb))
-            .map(|_| ())
+        self.0.add_user_done_callback(name.into(), cb)
     }
 }
 

@@ -20,7 +20,7 @@
 //! `CancelledError`; a body that swallows it goes on, as in Python.
 
 use crate::error::Error;
-use crate::event_loop::handle::{boxed, Callback, Label};
+use crate::event_loop::handle::{Callback, Label};
 use crate::event_loop::{Blocked, CallbackResult, EventLoop, Handle, StepContext};
 use crate::future::{current_step_loop, Awaitable, FutureCore, Wait, Waitable};
 use crate::time::IntoNanos;
@@ -129,10 +129,7 @@ impl<T: Clone + TraceValue + 'static> Task<T> {
         F: FnOnce(&EventLoop) -> R + 'static,
         R: CallbackResult,
     {
-        self.0
-            .future
-            .add_done_callback(Label::User(name.into()), boxed(cb))
-            .map(|_| ())
+        self.0.future.add_user_done_callback(name.into(), cb)
     }
 }
 

@@ -276,8 +276,7 @@ impl EventLoop {
         F: FnOnce(&EventLoop) -> R + 'static,
         R: CallbackResult,
     {
-        let when = self.inner.now().saturating_add(delay.into_nanos());
-        self.schedule(Some(when), Label::Unnamed, boxed(cb))
+        self.schedule(Some(self.deadline_after(delay)), Label::Unnamed, boxed(cb))
     }
 
     /// [`call_later`](EventLoop::call_later) with the name the trace records.
@@ -291,8 +290,13 @@ impl EventLoop {
         F: FnOnce(&EventLoop) -> R + 'static,
         R: CallbackResult,
     {
-        let when = self.inner.now().saturating_add(delay.into_nanos());
+        let when = self.deadline_after(delay);
         self.schedule(Some(when), Label::User(name.into()), boxed(cb))
+    }
+
+    /// The deadline `delay` from now, saturating at the ends of the clock.
+    fn deadline_after(&self, delay: impl IntoNanos) -> i64 {
+        self.inner.now().saturating_add(delay.into_nanos())
     }
 
     /// `loop.call_at(when, cb)`: a timer due at the absolute time `when`
