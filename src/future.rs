@@ -6,7 +6,7 @@
 //! (see `task.rs`).
 
 use crate::error::Error;
-use crate::event_loop::handle::{boxed, Callback, Label};
+use crate::event_loop::callback::{self, Callback};
 use crate::event_loop::{Blocked, CallbackResult, EventLoop, LoopInner};
 use crate::trace::{DoneState, EventKind};
 use crate::value::TraceValue;
@@ -23,7 +23,7 @@ pub trait Waitable {
     fn cancel(&self) -> bool;
     /// Schedules `cb` when done (at once if already done); returns an id
     /// for [`remove_done_callback`](Waitable::remove_done_callback).
-    fn add_done_callback(&self, label: Label, cb: Callback) -> Result<u64, Error>;
+    fn add_done_callback(&self, cb: Callback) -> Result<u64, Error>;
     fn remove_done_callback(&self, id: u64);
     /// Identity, to catch a task awaiting itself.
     fn identity(&self) -> *const ();
@@ -43,7 +43,7 @@ pub(crate) struct FutureCore<T> {
     lp: Weak<LoopInner>,
     name: Option<Rc<str>>,
     state: RefCell<Option<Result<T, Error>>>,
-    callbacks: RefCell<Vec<(u64, Label, Callback)>>,
+    callbacks: RefCell<Vec<(u64, Callback)>>,
     next_callback_id: Cell<u64>,
 }
 
@@ -95,20 +95,20 @@ impl<T: Clone + TraceValue + 'static> FutureCore<T> {
         *self.state.borrow_mut() = Some(outcome);
         let callbacks = std::mem::take(&mut *self.callbacks.borrow_mut());
         let Some(lp) = lp else { return Ok(()) };
-        for (_, label, cb) in callbacks {
-            lp.schedule_labeled(label, cb)?;
+        for (_, cb) in callbacks {
+            lp.schedule_detached(None, cb)?;
         }
         Ok(())
     }
 
-    pub fn add_done_callback(&self, label: Label, cb: Callback) -> Result<u64, Error> {
+    pub fn add_done_callback(&self, cb: Callback) -> Result<u64, Error> {
         let id = self.next_callback_id.get();
         self.next_callback_id.set(id + 1);
         if self.is_done() {
             let lp = self.event_loop().ok_or(Error::Closed)?;
-            lp.schedule_labeled(label, cb)?;
+            lp.schedule_detached(None, cb)?;
         } else {
-            self.callbacks.borrow_mut().push((id, label, cb));
+            self.callbacks.borrow_mut().push((id, cb));
         }
         Ok(id)
     }
@@ -120,7 +120,7 @@ impl<T: Clone + TraceValue + 'static> FutureCore<T> {
         F: FnOnce(&EventLoop) -> R + 'static,
         R: CallbackResult,
     {
-        self.add_done_callback(Label::User(name), boxed(cb))
+        self.add_done_callback(callback::named(name, cb))
             .map(|_| ())
     }
 
@@ -136,7 +136,7 @@ impl<T: Clone + TraceValue + 'static> FutureCore<T> {
             let mut callbacks = self.callbacks.borrow_mut();
             callbacks
                 .iter()
-                .position(|(i, _, _)| *i == id)
+                .position(|(i, _)| *i == id)
                 .map(|at| callbacks.remove(at))
         };
         drop(removed);
@@ -244,8 +244,8 @@ impl<T: Clone + TraceValue + 'static> Waitable for FutureCore<T> {
         true
     }
 
-    fn add_done_callback(&self, label: Label, cb: Callback) -> Result<u64, Error> {
-        FutureCore::add_done_callback(self, label, cb)
+    fn add_done_callback(&self, cb: Callback) -> Result<u64, Error> {
+        FutureCore::add_done_callback(self, cb)
     }
 
     fn remove_done_callback(&self, id: u64) {

@@ -20,7 +20,7 @@
 //! `CancelledError`; a body that swallows it goes on, as in Python.
 
 use crate::error::Error;
-use crate::event_loop::handle::{Callback, Label};
+use crate::event_loop::callback::{self, Callback};
 use crate::event_loop::{Blocked, CallbackResult, EventLoop, Handle, StepContext};
 use crate::future::{current_step_loop, Awaitable, FutureCore, Wait, Waitable};
 use crate::time::IntoNanos;
@@ -79,7 +79,7 @@ impl<T: Clone + TraceValue + 'static> Task<T> {
             fut_waiter: RefCell::new(None),
             this: this.clone(),
         });
-        lp.schedule_internal(None, inner.step_callback())?;
+        lp.schedule_detached(None, inner.step_callback())?;
         Ok(Task(inner))
     }
 
@@ -153,10 +153,7 @@ impl<T: Clone + TraceValue + 'static> TaskInner<T> {
     /// A callback that runs the next step.
     fn step_callback(self: &Rc<Self>) -> Callback {
         let task = self.clone();
-        Box::new(move |lp: &EventLoop| {
-            task.step(lp);
-            Ok(())
-        })
+        callback::internal(move |lp: &EventLoop| task.step(lp))
     }
 
     /// `Task.__step`.
@@ -229,14 +226,14 @@ impl<T: Clone + TraceValue + 'static> TaskInner<T> {
     fn suspend(self: &Rc<Self>, lp: &EventLoop, blocked: Option<Blocked>) {
         match blocked {
             Some(Blocked::Yield) => {
-                let _ = lp.schedule_internal(None, self.step_callback());
+                let _ = lp.schedule_detached(None, self.step_callback());
             }
             Some(Blocked::On(waitable)) if waitable.identity() == self.future_identity() => {
                 *self.throw_next.borrow_mut() = Some(Error::AwaitItself);
-                let _ = lp.schedule_internal(None, self.step_callback());
+                let _ = lp.schedule_detached(None, self.step_callback());
             }
             Some(Blocked::On(waitable)) => {
-                let _ = waitable.add_done_callback(Label::Internal, self.step_callback());
+                let _ = waitable.add_done_callback(self.step_callback());
                 *self.fut_waiter.borrow_mut() = Some(waitable.clone());
                 if self.must_cancel.get() && waitable.cancel() {
                     self.must_cancel.set(false);
@@ -279,8 +276,8 @@ impl<T: Clone + TraceValue + 'static> Waitable for TaskInner<T> {
         true
     }
 
-    fn add_done_callback(&self, label: Label, cb: Callback) -> Result<u64, Error> {
-        self.future.add_done_callback(label, cb)
+    fn add_done_callback(&self, cb: Callback) -> Result<u64, Error> {
+        self.future.add_done_callback(cb)
     }
 
     fn remove_done_callback(&self, id: u64) {
@@ -387,14 +384,13 @@ impl std::future::Future for Sleep {
             } else {
                 let future = lp.create_future::<()>();
                 let fire = future.clone();
-                let timer = lp.schedule_internal(
+                let timer = lp.schedule(
                     Some(lp.inner.now().saturating_add(this.delay)),
-                    Box::new(move |_: &EventLoop| {
+                    callback::internal(move |_: &EventLoop| {
                         // `futures._set_result_unless_cancelled`
                         if !fire.done() {
                             let _ = fire.set_result(());
                         }
-                        Ok(())
                     }),
                 )?;
                 this.state = SleepState::Waiting {

@@ -17,77 +17,80 @@
 //! `_run_once` reorders the equal deadlines it pops in one pass
 //! (`order_ties` in `event_loop/run.rs`).
 
-use crate::event_loop::handle::HandleCell;
+use crate::event_loop::slots::Slots;
 use crate::tie_break::TieBreak;
-use std::rc::Rc;
 
-/// One pending timer.
+/// One pending timer: its deadline and its slot in the loop's [`Slots`].
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct TimerEntry {
     /// Deadline, in nanoseconds.
     pub when: i64,
-    /// Order among equal deadlines before `seq` (0 under `fifo`).
-    pub key: u64,
-    /// The handle's sequence number, kept here so comparisons stay in the heap.
-    pub seq: u64,
-    /// The handle, which knows its sequence number and cancellation.
-    pub handle: Rc<HandleCell>,
+    pub slot: u32,
 }
 
-impl TimerEntry {
-    /// `(deadline, key, seq)` packed into one integer that sorts the same
-    /// way: the deadline with its sign bit flipped (so negative deadlines
-    /// sort first) above the tie word. The tie word is `seq` under `fifo`
-    /// and the seeded key under `random` (two equal keys, one chance in
-    /// 2^64, fall back to the heap's deterministic layout).
-    fn sort_key(&self) -> u128 {
-        let when = (self.when as u64) ^ (1 << 63);
-        let tie = if self.key == 0 { self.seq } else { self.key };
-        (u128::from(when) << 64) | u128::from(tie)
-    }
+/// Whether `a` leaves before `b` under `fifo`/`random`: earlier deadline,
+/// then the slots' `(key, seq)`. The slots are read only on equal
+/// deadlines, so most comparisons stay inside the heap's own arrays.
+#[inline]
+fn earlier(a: TimerEntry, b: TimerEntry, slots: &Slots) -> bool {
+    a.when < b.when || (a.when == b.when && slots.tie(a.slot) < slots.tie(b.slot))
 }
 
-/// A 4-ary min-heap over packed sort keys, keys and entries kept apart so
-/// the four children compared at each level share one cache line.
+/// A 4-ary min-heap, deadlines and slots kept in separate arrays so the
+/// four children compared at each level share one cache line.
 #[derive(Default)]
 pub(crate) struct QuadHeap {
-    keys: Vec<u128>,
-    entries: Vec<TimerEntry>,
+    whens: Vec<i64>,
+    slots: Vec<u32>,
 }
 
 impl QuadHeap {
     fn len(&self) -> usize {
-        self.keys.len()
+        self.whens.len()
     }
 
-    fn peek(&self) -> Option<&TimerEntry> {
-        self.entries.first()
+    fn at(&self, i: usize) -> TimerEntry {
+        TimerEntry {
+            when: self.whens[i],
+            slot: self.slots[i],
+        }
     }
 
-    fn push(&mut self, entry: TimerEntry) {
-        let key = entry.sort_key();
-        let mut pos = self.keys.len();
-        self.keys.push(key);
-        self.entries.push(entry);
+    fn put(&mut self, i: usize, entry: TimerEntry) {
+        self.whens[i] = entry.when;
+        self.slots[i] = entry.slot;
+    }
+
+    fn peek(&self) -> Option<TimerEntry> {
+        (!self.whens.is_empty()).then(|| self.at(0))
+    }
+
+    fn push(&mut self, entry: TimerEntry, ties: &Slots) {
+        let mut pos = self.whens.len();
+        self.whens.push(entry.when);
+        self.slots.push(entry.slot);
         while pos > 0 {
             let parent = (pos - 1) / 4;
-            if self.keys[parent] <= key {
+            let above = self.at(parent);
+            if !earlier(entry, above, ties) {
                 break;
             }
-            self.keys.swap(pos, parent);
-            self.entries.swap(pos, parent);
+            self.put(pos, above);
             pos = parent;
         }
+        self.put(pos, entry);
     }
 
-    fn pop(&mut self) -> Option<TimerEntry> {
-        let last_key = self.keys.pop()?;
-        let last = self.entries.pop()?;
-        if self.keys.is_empty() {
+    fn pop(&mut self, ties: &Slots) -> Option<TimerEntry> {
+        let last = TimerEntry {
+            when: self.whens.pop()?,
+            slot: self.slots.pop()?,
+        };
+        if self.whens.is_empty() {
             return Some(last);
         }
-        let root = std::mem::replace(&mut self.entries[0], last);
-        self.keys[0] = last_key;
-        let len = self.keys.len();
+        let root = self.at(0);
+        let len = self.whens.len();
         let mut pos = 0;
         loop {
             let first = 4 * pos + 1;
@@ -96,33 +99,32 @@ impl QuadHeap {
             }
             let end = (first + 4).min(len);
             let mut best = first;
+            let mut best_entry = self.at(first);
             for child in first + 1..end {
-                if self.keys[child] < self.keys[best] {
+                let candidate = self.at(child);
+                if earlier(candidate, best_entry, ties) {
                     best = child;
+                    best_entry = candidate;
                 }
             }
-            if self.keys[best] >= last_key {
+            if !earlier(best_entry, last, ties) {
                 break;
             }
-            self.keys.swap(pos, best);
-            self.entries.swap(pos, best);
+            self.put(pos, best_entry);
             pos = best;
         }
+        self.put(pos, last);
         Some(root)
     }
 
-    fn from_entries(entries: Vec<TimerEntry>) -> QuadHeap {
-        let mut heap = QuadHeap::default();
-        for entry in entries {
-            heap.push(entry);
-        }
-        heap
+    fn entries(&self) -> impl Iterator<Item = TimerEntry> + '_ {
+        (0..self.len()).map(|i| self.at(i))
     }
 }
 
 /// The pending timers of one loop.
 pub(crate) enum TimerQueue {
-    /// `fifo`/`random`: a heap over the total key.
+    /// `fifo`/`random`: a heap over the total order.
     Total(QuadHeap),
     /// `heapq`: CPython's list-based heap, deadlines compared alone.
     Heapq(Vec<TimerEntry>),
@@ -144,43 +146,50 @@ impl TimerQueue {
     }
 
     /// The timer that would leave next.
-    pub fn peek(&self) -> Option<&TimerEntry> {
+    pub fn peek(&self) -> Option<TimerEntry> {
         match self {
             TimerQueue::Total(heap) => heap.peek(),
-            TimerQueue::Heapq(list) => list.first(),
+            TimerQueue::Heapq(list) => list.first().copied(),
         }
     }
 
-    pub fn push(&mut self, entry: TimerEntry) {
+    /// Adds a timer; `ties` orders equal deadlines under `fifo`/`random`.
+    pub fn push(&mut self, entry: TimerEntry, ties: &Slots) {
         match self {
-            TimerQueue::Total(heap) => heap.push(entry),
+            TimerQueue::Total(heap) => heap.push(entry, ties),
             TimerQueue::Heapq(list) => heapq::push(list, entry),
         }
     }
 
-    pub fn pop(&mut self) -> Option<TimerEntry> {
+    pub fn pop(&mut self, ties: &Slots) -> Option<TimerEntry> {
         match self {
-            TimerQueue::Total(heap) => heap.pop(),
+            TimerQueue::Total(heap) => heap.pop(ties),
             TimerQueue::Heapq(list) => heapq::pop(list),
         }
     }
 
-    /// Drops every cancelled timer, returning them (so the caller can drop
-    /// them outside any borrow). Under `heapq` the survivors keep their list
-    /// order and are re-heapified, as `_run_once` does.
-    pub fn remove_cancelled(&mut self) -> Vec<TimerEntry> {
+    /// Drops every timer `is_cancelled` says is cancelled, returning them.
+    /// Under `heapq` the survivors keep their list order and are
+    /// re-heapified, as `_run_once` does.
+    pub fn remove_cancelled(
+        &mut self,
+        slots: &Slots,
+        is_cancelled: impl Fn(u32) -> bool,
+    ) -> Vec<TimerEntry> {
         match self {
             TimerQueue::Total(heap) => {
-                let (dead, live): (Vec<_>, Vec<_>) = std::mem::take(&mut heap.entries)
-                    .into_iter()
-                    .partition(|e| e.handle.is_cancelled());
-                *heap = QuadHeap::from_entries(live);
+                let (dead, live): (Vec<_>, Vec<_>) =
+                    heap.entries().partition(|e| is_cancelled(e.slot));
+                *heap = QuadHeap::default();
+                for entry in live {
+                    heap.push(entry, slots);
+                }
                 dead
             }
             TimerQueue::Heapq(list) => {
                 let (dead, mut live): (Vec<_>, Vec<_>) = std::mem::take(list)
                     .into_iter()
-                    .partition(|e| e.handle.is_cancelled());
+                    .partition(|e| is_cancelled(e.slot));
                 heapq::heapify(&mut live);
                 *list = live;
                 dead
@@ -188,10 +197,10 @@ impl TimerQueue {
         }
     }
 
-    /// Every pending timer, in no particular order.
+    /// Every pending timer, in no particular order, leaving the queue empty.
     pub fn drain(&mut self) -> Vec<TimerEntry> {
         match self {
-            TimerQueue::Total(heap) => std::mem::take(heap).entries,
+            TimerQueue::Total(heap) => std::mem::take(heap).entries().collect(),
             TimerQueue::Heapq(list) => std::mem::take(list),
         }
     }

@@ -1,19 +1,24 @@
 //! The event loop: asyncio's `BaseEventLoop` on a virtual clock.
 //!
-//! * `handle.rs`: scheduled callbacks and [`Handle`];
+//! * `callback.rs`: callbacks as the loop stores them, with their labels;
+//! * `slots.rs`: the slab where scheduled callbacks live;
+//! * `handle.rs`: [`Handle`], the user's reference to one of them;
 //! * `run.rs`: `_run_once` and the drivers (`run_forever`, `run_until_complete`);
 //! * `world.rs`: what sibling loops share (clock, trace, seeded streams);
 //! * `registry.rs`: `get_event_loop`/`set_event_loop` and the running loop;
 //! * `config.rs`: [`LoopConfig`].
 
+pub(crate) mod callback;
 mod config;
-pub(crate) mod handle;
+mod handle;
 mod registry;
 mod run;
+pub(crate) mod slots;
 mod world;
 
+pub use callback::CallbackResult;
 pub use config::{LoopConfig, DEFAULT_MAX_ITERATIONS};
-pub use handle::{CallbackResult, Handle};
+pub use handle::Handle;
 pub use registry::{get_event_loop, get_running_loop, new_event_loop, set_event_loop};
 
 use crate::error::Error;
@@ -24,7 +29,8 @@ use crate::time::{Instant, IntoNanos};
 use crate::timer_queue::{TimerEntry, TimerQueue};
 use crate::trace::{Event, EventKind};
 use crate::value::TraceValue;
-use handle::{boxed, Callback, HandleCell, Label};
+use callback::Callback;
+use slots::{Slots, IN_TIMERS, TIMER};
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::fmt;
@@ -62,8 +68,7 @@ pub(crate) struct LoopInner {
     pub(crate) world: Rc<World>,
     /// Numbers loops within a world, for the invariant checker.
     pub(crate) id: u32,
-    ready: RefCell<VecDeque<Rc<HandleCell>>>,
-    timers: RefCell<TimerQueue>,
+    queues: RefCell<Queues>,
     /// CPython's `_timer_cancelled_count`.
     timer_cancelled_count: Cell<usize>,
     stopping: Cell<bool>,
@@ -75,16 +80,24 @@ pub(crate) struct LoopInner {
     pub(crate) step: RefCell<Option<StepContext>>,
 }
 
-impl LoopInner {
-    /// A handle was cancelled; `in_timer_queue` counts towards compaction.
-    pub(crate) fn handle_cancelled(&self, handle: &HandleCell, in_timer_queue: bool) {
-        if in_timer_queue {
-            self.timer_cancelled_count
-                .set(self.timer_cancelled_count.get() + 1);
-        }
-        self.report(|| Probe::Cancelled { seq: handle.seq });
-    }
+/// The loop's queues and the slots they refer to, borrowed together.
+pub(crate) struct Queues {
+    /// CPython's `_ready`: slots to run, FIFO.
+    ready: VecDeque<Ready>,
+    /// CPython's `_scheduled`.
+    timers: TimerQueue,
+    slots: Slots,
+}
 
+/// An entry of the ready queue.
+#[derive(Clone, Copy)]
+struct Ready {
+    slot: u32,
+    /// The deadline, for a timer (the slot says whether it is one).
+    when: i64,
+}
+
+impl LoopInner {
     /// Feeds the invariant checker, if on; a violation goes in the trace.
     #[inline]
     pub(crate) fn report(&self, probe: impl FnOnce() -> Probe) {
@@ -168,8 +181,11 @@ impl EventLoop {
             inner: Rc::new(LoopInner {
                 world,
                 id,
-                ready: RefCell::new(VecDeque::new()),
-                timers: RefCell::new(TimerQueue::new(policy)),
+                queues: RefCell::new(Queues {
+                    ready: VecDeque::new(),
+                    timers: TimerQueue::new(policy),
+                    slots: Slots::default(),
+                }),
                 timer_cancelled_count: Cell::new(0),
                 stopping: Cell::new(false),
                 running: Cell::new(false),
@@ -241,10 +257,20 @@ impl EventLoop {
             return Ok(());
         }
         self.inner.report(|| Probe::Closed);
-        let ready = std::mem::take(&mut *self.inner.ready.borrow_mut());
-        let timers = self.inner.timers.borrow_mut().drain();
-        // Dropping callbacks may drop tasks and futures: outside the borrows.
-        drop((ready, timers));
+        let callbacks: Vec<Callback> = {
+            let mut guard = self.inner.queues.borrow_mut();
+            let queues = &mut *guard;
+            let ready = std::mem::take(&mut queues.ready)
+                .into_iter()
+                .map(|r| r.slot);
+            let timers = queues.timers.drain().into_iter().map(|t| t.slot);
+            ready
+                .chain(timers)
+                .filter_map(|slot| queues.slots.dequeue(slot))
+                .collect()
+        };
+        // Dropping callbacks may drop tasks and futures: outside the borrow.
+        drop(callbacks);
         Ok(())
     }
 
@@ -257,7 +283,7 @@ impl EventLoop {
         F: FnOnce(&EventLoop) -> R + 'static,
         R: CallbackResult,
     {
-        self.schedule(None, Label::Unnamed, boxed(cb))
+        self.schedule(None, callback::unnamed(cb))
     }
 
     /// [`call_soon`](EventLoop::call_soon) with the name the trace records.
@@ -266,7 +292,7 @@ impl EventLoop {
         F: FnOnce(&EventLoop) -> R + 'static,
         R: CallbackResult,
     {
-        self.schedule(None, Label::User(name.into()), boxed(cb))
+        self.schedule(None, callback::named(name.into(), cb))
     }
 
     /// `loop.call_later(delay, cb)`: a timer due `delay` from now. A negative
@@ -276,7 +302,7 @@ impl EventLoop {
         F: FnOnce(&EventLoop) -> R + 'static,
         R: CallbackResult,
     {
-        self.schedule(Some(self.deadline_after(delay)), Label::Unnamed, boxed(cb))
+        self.schedule(Some(self.deadline_after(delay)), callback::unnamed(cb))
     }
 
     /// [`call_later`](EventLoop::call_later) with the name the trace records.
@@ -291,7 +317,7 @@ impl EventLoop {
         R: CallbackResult,
     {
         let when = self.deadline_after(delay);
-        self.schedule(Some(when), Label::User(name.into()), boxed(cb))
+        self.schedule(Some(when), callback::named(name.into(), cb))
     }
 
     /// The deadline `delay` from now, saturating at the ends of the clock.
@@ -306,7 +332,7 @@ impl EventLoop {
         F: FnOnce(&EventLoop) -> R + 'static,
         R: CallbackResult,
     {
-        self.schedule(Some(when.into_nanos()), Label::Unnamed, boxed(cb))
+        self.schedule(Some(when.into_nanos()), callback::unnamed(cb))
     }
 
     /// [`call_at`](EventLoop::call_at) with the name the trace records.
@@ -320,52 +346,54 @@ impl EventLoop {
         F: FnOnce(&EventLoop) -> R + 'static,
         R: CallbackResult,
     {
-        self.schedule(Some(when.into_nanos()), Label::User(name.into()), boxed(cb))
+        self.schedule(Some(when.into_nanos()), callback::named(name.into(), cb))
     }
 
-    /// Loop machinery's `call_soon`/`call_at`: not recorded as `call`.
-    pub(crate) fn schedule_internal(
-        &self,
-        when: Option<i64>,
-        cb: Callback,
-    ) -> Result<Handle, Error> {
-        self.schedule(when, Label::Internal, cb)
+    /// Schedules `cb` (at `when`, or soon) and returns its handle.
+    #[inline]
+    pub(crate) fn schedule(&self, when: Option<i64>, cb: Callback) -> Result<Handle, Error> {
+        let (slot, seq) = self.enqueue(when, cb, 1)?;
+        Ok(Handle::new(Rc::downgrade(&self.inner), slot, seq, when))
     }
 
-    pub(crate) fn schedule_labeled(&self, label: Label, cb: Callback) -> Result<Handle, Error> {
-        self.schedule(None, label, cb)
+    /// Schedules `cb` with no handle to it: nothing can cancel it.
+    pub(crate) fn schedule_detached(&self, when: Option<i64>, cb: Callback) -> Result<(), Error> {
+        self.enqueue(when, cb, 0).map(drop)
     }
 
-    fn schedule(&self, when: Option<i64>, label: Label, cb: Callback) -> Result<Handle, Error> {
+    /// Puts `cb` in a new slot with `handles` handles, and the slot in the
+    /// ready queue or the timer queue. Returns the slot and its sequence
+    /// number.
+    #[inline]
+    fn enqueue(&self, when: Option<i64>, cb: Callback, handles: u32) -> Result<(u32, u64), Error> {
         if self.is_closed() {
+            drop(cb);
             return self.fail(Error::Closed);
         }
         let inner = &self.inner;
         let seq = inner.world.next_seq();
-        let cell = Rc::new(HandleCell::new(seq, when, label, cb, Rc::downgrade(inner)));
-        match when {
-            None => self.push_ready(cell.clone()),
-            Some(when) => {
-                let key = match inner.world.config.tie_break {
-                    crate::TieBreak::Random => inner.world.tie_break_key(),
-                    _ => 0,
-                };
-                cell.set_scheduled(true);
-                inner.report(|| Probe::TimerPushed { seq, when, key });
-                inner.timers.borrow_mut().push(TimerEntry {
-                    when,
-                    key,
-                    seq,
-                    handle: cell.clone(),
-                });
+        let mut queues = inner.queues.borrow_mut();
+        let queues = &mut *queues;
+        let slot = match when {
+            None => {
+                let slot = queues.slots.insert(seq, cb, 0, handles);
+                queues.ready.push_back(Ready { slot, when: 0 });
+                inner.report(|| Probe::ReadyAppended { seq });
+                slot
             }
-        }
-        Ok(Handle(cell))
-    }
-
-    fn push_ready(&self, cell: Rc<HandleCell>) {
-        self.inner.report(|| Probe::ReadyAppended { seq: cell.seq });
-        self.inner.ready.borrow_mut().push_back(cell);
+            Some(when) => {
+                let slot = queues.slots.insert(seq, cb, TIMER | IN_TIMERS, handles);
+                let mut key = 0;
+                if inner.world.config.tie_break == crate::TieBreak::Random {
+                    key = inner.world.tie_break_key();
+                    queues.slots.set_tie_key(slot, key);
+                }
+                queues.timers.push(TimerEntry { when, slot }, &queues.slots);
+                inner.report(|| Probe::TimerPushed { seq, when, key });
+                slot
+            }
+        };
+        Ok((slot, seq))
     }
 
     /// Records a failed loop call as an `error` event and returns it.

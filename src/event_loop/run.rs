@@ -15,7 +15,9 @@
 //! 4. Run the callbacks that were ready when the batch began, FIFO, skipping
 //!    cancelled ones. What they schedule waits for the next pass.
 
-use super::{EventLoop, LoopInner};
+use super::callback::Label;
+use super::slots::{Slots, CANCELLED, IN_TIMERS, TIMER};
+use super::{EventLoop, LoopInner, Queues, Ready};
 use crate::error::Error;
 use crate::future::Awaitable;
 use crate::invariant::Probe;
@@ -37,36 +39,60 @@ enum Pass {
 impl LoopInner {
     /// Step 1: drop cancelled timers, as `_run_once` does.
     fn sweep_cancelled_timers(&self) {
-        let mut timers = self.timers.borrow_mut();
-        let count = timers.len();
+        let mut guard = self.queues.borrow_mut();
+        let queues = &mut *guard;
+        let count = queues.timers.len();
         // `cancelled / count > 0.5`, in integers.
-        let dropped = if count > MIN_SCHEDULED_TIMER_HANDLES
-            && 2 * self.timer_cancelled_count.get() > count
-        {
+        let compact =
+            count > MIN_SCHEDULED_TIMER_HANDLES && 2 * self.timer_cancelled_count.get() > count;
+        let head_cancelled = || {
+            queues
+                .timers
+                .peek()
+                .is_some_and(|t| queues.slots.get(t.slot).is(CANCELLED))
+        };
+        if !compact && !head_cancelled() {
+            return; // the common case: nothing to drop
+        }
+        let dropped = if compact {
             self.timer_cancelled_count.set(0);
-            timers.remove_cancelled()
+            let slots = &queues.slots;
+            queues
+                .timers
+                .remove_cancelled(slots, |id| slots.get(id).is(CANCELLED))
         } else {
             let mut dropped = Vec::new();
-            while timers.peek().is_some_and(|t| t.handle.is_cancelled()) {
+            while let Some(head) = queues
+                .timers
+                .peek()
+                .filter(|t| queues.slots.get(t.slot).is(CANCELLED))
+            {
                 self.timer_cancelled_count
                     .set(self.timer_cancelled_count.get().saturating_sub(1));
-                dropped.extend(timers.pop());
+                queues.timers.pop(&queues.slots);
+                dropped.push(head);
             }
             dropped
         };
-        drop(timers);
+        // A cancelled slot has no callback left, except under the
+        // `RunCancelled` mutant: whatever is left is dropped after the borrow.
+        let mut leftovers = Vec::new();
         for entry in &dropped {
-            entry.handle.set_scheduled(false);
-            self.report(|| Probe::TimerDropped { seq: entry.seq });
+            let seq = queues.slots.get(entry.slot).seq;
+            leftovers.extend(queues.slots.dequeue(entry.slot));
+            self.report(|| Probe::TimerDropped { seq });
         }
+        drop(guard);
+        drop(leftovers);
     }
 
     /// Step 2: how long the pass waits, `None` for forever.
     fn wait(&self) -> Option<i64> {
-        if self.stopping.get() || !self.ready.borrow().is_empty() {
+        let queues = self.queues.borrow();
+        if self.stopping.get() || !queues.ready.is_empty() {
             return Some(0);
         }
-        let head = self.timers.borrow().peek().map(|t| t.when)?;
+        let head = queues.timers.peek()?.when;
         Some(
             head.saturating_sub(self.now())
                 .clamp(0, MAXIMUM_SELECT_TIMEOUT),
@@ -103,39 +129,43 @@ impl LoopInner {
         }
         let now = self.now();
         let scripted = self.world.tie_script.is_some();
+        let mut guard = self.queues.borrow_mut();
+        let queues = &mut *guard;
+        if queues.timers.peek().is_none_or(|t| t.when > due_until) {
+            return; // the common case: nothing due
+        }
         let mut due = Vec::new();
-        loop {
-            let mut timers = self.timers.borrow_mut();
-            if timers.peek().is_none_or(|t| t.when > due_until) {
-                break;
-            }
-            let Some(entry) = timers.pop() else { break };
-            drop(timers);
-            entry.handle.set_scheduled(false);
+        while let Some(entry) = queues.timers.peek().filter(|t| t.when <= due_until) {
+            queues.timers.pop(&queues.slots);
+            let slot = queues.slots.get_mut(entry.slot);
+            slot.flags &= !IN_TIMERS;
+            let seq = slot.seq;
             self.report(|| Probe::TimerDue {
-                seq: entry.handle.seq,
+                seq,
                 when: entry.when,
-                key: entry.key,
+                key: queues.slots.tie_key(entry.slot),
                 now,
             });
             if scripted {
                 due.push(entry);
             } else {
-                self.make_ready(entry);
+                self.make_ready(queues, entry);
             }
         }
         if scripted {
-            for entry in self.order_ties(due) {
-                self.make_ready(entry);
+            for entry in self.order_ties(due, &queues.slots) {
+                self.make_ready(queues, entry);
             }
         }
     }
 
-    fn make_ready(&self, entry: TimerEntry) {
-        self.report(|| Probe::ReadyAppended {
-            seq: entry.handle.seq,
+    fn make_ready(&self, queues: &mut Queues, entry: TimerEntry) {
+        let seq = queues.slots.get(entry.slot).seq;
+        self.report(|| Probe::ReadyAppended { seq });
+        queues.ready.push_back(Ready {
+            slot: entry.slot,
+            when: entry.when,
         });
-        self.ready.borrow_mut().push_back(entry.handle);
     }
 
     /// Under a tie-order script ([`LoopConfig::tie_order`]): the due timers
@@ -143,7 +173,7 @@ impl LoopInner {
     /// the script's choices.
     ///
     /// [`LoopConfig::tie_order`]: crate::LoopConfig::tie_order
-    fn order_ties(&self, due: Vec<TimerEntry>) -> Vec<TimerEntry> {
+    fn order_ties(&self, due: Vec<TimerEntry>, slots: &Slots) -> Vec<TimerEntry> {
         let Some(script) = &self.world.tie_script else {
             return due;
         };
@@ -156,9 +186,10 @@ impl LoopInner {
             while let Some(next) = rest.next_if(|e| e.when == when) {
                 group.push(next);
             }
-            group.sort_by_key(|e| e.seq);
-            let (cancelled, mut live): (Vec<_>, Vec<_>) =
-                group.into_iter().partition(|e| e.handle.is_cancelled());
+            group.sort_by_key(|e| slots.get(e.slot).seq);
+            let (cancelled, mut live): (Vec<_>, Vec<_>) = group
+                .into_iter()
+                .partition(|e| slots.get(e.slot).is(CANCELLED));
             out.extend(cancelled);
             while live.len() > 1 {
                 let i = script.choose(live.len());
@@ -193,63 +224,78 @@ impl EventLoop {
     fn run_batch(&self) {
         let inner = &self.inner;
         #[allow(unused_mut)]
-        let mut batch = inner.ready.borrow().len();
+        let mut batch = inner.queues.borrow().ready.len();
         #[cfg(feature = "mutants")]
         let mutant = inner.world.config.mutant;
         inner.report(|| Probe::BatchStart { size: batch });
         let mut i = 0;
         while i < batch {
             i += 1;
+            let mut queues = inner.queues.borrow_mut();
             #[cfg(feature = "mutants")]
             let next = match mutant {
-                Some(crate::mutant::Mutant::LifoReady) => inner.ready.borrow_mut().pop_back(),
-                _ => inner.ready.borrow_mut().pop_front(),
+                Some(crate::mutant::Mutant::LifoReady) => queues.ready.pop_back(),
+                _ => queues.ready.pop_front(),
             };
             #[cfg(not(feature = "mutants"))]
-            let next = inner.ready.borrow_mut().pop_front();
-            let Some(handle) = next else { break };
+            let next = queues.ready.pop_front();
+            let Some(Ready { slot, when }) = next else {
+                break;
+            };
+            let handle = queues.slots.get(slot);
             #[allow(unused_mut)]
-            let mut skip = handle.is_cancelled();
+            let mut skip = handle.is(CANCELLED);
             #[cfg(feature = "mutants")]
             if mutant == Some(crate::mutant::Mutant::RunCancelled) {
                 skip = false;
             }
+            let seq = handle.seq;
+            let when = handle.is(TIMER).then_some(when);
+            let callback = queues.slots.dequeue(slot);
+            drop(queues);
             inner.report(|| Probe::Run {
-                seq: handle.seq,
-                when: handle.when,
+                seq,
+                when,
                 now: inner.now(),
                 skipped: skip,
             });
-            if skip {
-                continue;
-            }
-            if let Some(callback) = handle.take_callback() {
-                let name = match &handle.label {
-                    super::handle::Label::User(name) => Some(name),
-                    super::handle::Label::Unnamed => Some(&inner.world.unnamed_callback),
-                    super::handle::Label::Internal => None,
-                };
-                if let Some(name) = name {
-                    inner.record_with(|| EventKind::Call { name: name.clone() });
-                }
-                if let Err(error) = callback(self) {
-                    let name = name.unwrap_or(&inner.world.unnamed_callback).clone();
-                    inner.record(EventKind::Exception {
-                        name,
-                        message: error.to_string().into(),
-                    });
-                }
+            if let Some(callback) = callback.filter(|_| !skip) {
+                self.run_callback(callback);
             }
             #[cfg(feature = "mutants")]
             match mutant {
                 Some(crate::mutant::Mutant::IgnoreBatchSnapshot) => {
-                    batch = inner.ready.borrow().len() + i
+                    batch = inner.queues.borrow().ready.len() + i
                 }
                 Some(crate::mutant::Mutant::StopMidBatch) if inner.stopping.get() => break,
                 _ => {}
             }
         }
         inner.report(|| Probe::BatchEnd);
+    }
+
+    /// Runs one callback: `call` first (unless internal), then the body; an
+    /// error it returns is recorded as `exception`.
+    fn run_callback(&self, callback: super::callback::Callback) {
+        let inner = &self.inner;
+        let (recorded, user_name) = match callback.label() {
+            Label::User(name) => (true, Some(name.clone())),
+            Label::Unnamed => (true, None),
+            Label::Internal => (false, None),
+        };
+        if recorded {
+            inner.record_with(|| EventKind::Call {
+                name: user_name
+                    .clone()
+                    .unwrap_or_else(|| inner.world.unnamed_callback.clone()),
+            });
+        }
+        if let Err(error) = callback.run(self) {
+            inner.record(EventKind::Exception {
+                name: user_name.unwrap_or_else(|| inner.world.unnamed_callback.clone()),
+                message: error.to_string().into(),
+            });
+        }
     }
 
     /// The checks `run_forever` makes before running: not closed, not
@@ -323,13 +369,8 @@ impl EventLoop {
     {
         self.check_can_run()?;
         let waitable = future.waitable();
-        let stop_on_done = waitable.add_done_callback(
-            super::handle::Label::Internal,
-            Box::new(|lp: &EventLoop| {
-                lp.stop();
-                Ok(())
-            }),
-        )?;
+        let stop_on_done =
+            waitable.add_done_callback(super::callback::internal(|lp: &EventLoop| lp.stop()))?;
         let outcome = self.run_until_stopped();
         waitable.remove_done_callback(stop_on_done);
         outcome?;

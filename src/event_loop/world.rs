@@ -92,6 +92,7 @@ impl World {
         self.tie_rng.borrow_mut().next_u64()
     }
 
+    #[inline]
     pub fn next_seq(&self) -> u64 {
         let seq = self.next_seq.get();
         self.next_seq.set(seq + 1);

@@ -1,0 +1,351 @@
+//! Callbacks as the loop stores them: a closure plus how the trace names it.
+//!
+//! The label travels inside the callback (one wrapper type per kind), so an
+//! unnamed or internal callback costs the loop no name storage at all, and a
+//! closure that captures at most one word is stored without allocating
+//! ([`Callback`]).
+
+use crate::error::Error;
+use crate::event_loop::EventLoop;
+use std::marker::PhantomData;
+use std::mem::{ManuallyDrop, MaybeUninit};
+use std::rc::Rc;
+
+/// What a callback returns: nothing, or a `Result` whose error is "raised"
+/// (the loop's exception handler records it as an `exception` event).
+pub trait CallbackResult: 'static {
+    /// As a `Result`.
+    fn into_result(self) -> Result<(), Error>;
+}
+
+impl CallbackResult for () {
+    fn into_result(self) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+impl CallbackResult for Result<(), Error> {
+    fn into_result(self) -> Result<(), Error> {
+        self
+    }
+}
+
+/// How a callback shows in the trace.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug)]
+pub enum Label<'a> {
+    /// A user callback: `call name=…` when it starts.
+    User(&'a Rc<str>),
+    /// A user callback without a name: `call name=callback`.
+    Unnamed,
+    /// Loop machinery (task steps record `step` themselves): not recorded.
+    Internal,
+}
+
+/// A scheduled closure with its label: one of the wrapper types below.
+trait Scheduled: Sized + 'static {
+    fn label(&self) -> Label<'_>;
+    fn run(self, lp: &EventLoop) -> Result<(), Error>;
+}
+
+struct Unnamed<F>(F);
+struct Internal<F>(F);
+struct Named<F> {
+    name: Rc<str>,
+    f: F,
+}
+
+impl<F, R> Scheduled for Unnamed<F>
+where
+    F: FnOnce(&EventLoop) -> R + 'static,
+    R: CallbackResult,
+{
+    fn label(&self) -> Label<'_> {
+        Label::Unnamed
+    }
+
+    fn run(self, lp: &EventLoop) -> Result<(), Error> {
+        (self.0)(lp).into_result()
+    }
+}
+
+impl<F, R> Scheduled for Internal<F>
+where
+    F: FnOnce(&EventLoop) -> R + 'static,
+    R: CallbackResult,
+{
+    fn label(&self) -> Label<'_> {
+        Label::Internal
+    }
+
+    fn run(self, lp: &EventLoop) -> Result<(), Error> {
+        (self.0)(lp).into_result()
+    }
+}
+
+impl<F, R> Scheduled for Named<F>
+where
+    F: FnOnce(&EventLoop) -> R + 'static,
+    R: CallbackResult,
+{
+    fn label(&self) -> Label<'_> {
+        Label::User(&self.name)
+    }
+
+    fn run(self, lp: &EventLoop) -> Result<(), Error> {
+        (self.f)(lp).into_result()
+    }
+}
+
+/// A user callback recorded as `call name=callback`.
+pub(crate) fn unnamed<F, R>(f: F) -> Callback
+where
+    F: FnOnce(&EventLoop) -> R + 'static,
+    R: CallbackResult,
+{
+    Callback::new(Unnamed(f))
+}
+
+/// A user callback recorded as `call name=NAME`.
+pub(crate) fn named<F, R>(name: Rc<str>, f: F) -> Callback
+where
+    F: FnOnce(&EventLoop) -> R + 'static,
+    R: CallbackResult,
+{
+    Callback::new(Named { name, f })
+}
+
+/// Loop machinery, not recorded.
+pub(crate) fn internal<F, R>(f: F) -> Callback
+where
+    F: FnOnce(&EventLoop) -> R + 'static,
+    R: CallbackResult,
+{
+    Callback::new(Internal(f))
+}
+
+/// The storage of a [`Callback`]: one machine word, which holds a callback
+/// of that size or less itself, or else the pointer to its box.
+type Storage = MaybeUninit<[usize; 1]>;
+
+/// What a [`Callback`] can do with its storage, for one wrapped closure type
+/// stored one way (inline or boxed).
+struct VTable {
+    label: for<'a> unsafe fn(&'a Storage) -> Label<'a>,
+    run: unsafe fn(&mut Storage, &EventLoop) -> Result<(), Error>,
+    drop: unsafe fn(&mut Storage),
+}
+
+/// A type-erased callback in two words: a vtable and [`Storage`].
+///
+/// `Box<dyn FnOnce>` would allocate for every closure that captures
+/// anything. Most callbacks capture one pointer or one integer (a task, a
+/// future, a counter), so a callback that fits in a word is kept in place
+/// and only larger ones are boxed. Scheduling such a callback allocates
+/// nothing: it is written straight into its slot.
+#[doc(hidden)]
+pub struct Callback {
+    vtable: &'static VTable,
+    storage: Storage,
+    /// Closures may hold `Rc`s: a callback never leaves its thread.
+    _not_send: PhantomData<Rc<()>>,
+}
+
+impl Callback {
+    fn new<T: Scheduled>(value: T) -> Callback {
+        let mut storage = Storage::uninit();
+        let vtable = if Inline::<T>::FITS {
+            // SAFETY: `T` fits the storage in size and alignment (`FITS`),
+            // and the storage is uninitialised, so nothing is overwritten.
+            unsafe { storage.as_mut_ptr().cast::<T>().write(value) };
+            &Inline::<T>::VTABLE
+        } else {
+            let boxed = Box::into_raw(Box::new(value));
+            // SAFETY: a pointer fits one word.
+            unsafe { storage.as_mut_ptr().cast::<*mut T>().write(boxed) };
+            &Boxed::<T>::VTABLE
+        };
+        Callback {
+            vtable,
+            storage,
+            _not_send: PhantomData,
+        }
+    }
+
+    /// How the trace names this callback.
+    pub(crate) fn label(&self) -> Label<'_> {
+        // SAFETY: `vtable` was chosen by `new` for what `storage` holds.
+        unsafe { (self.vtable.label)(&self.storage) }
+    }
+
+    /// Runs the callback, consuming it.
+    pub(crate) fn run(self, lp: &EventLoop) -> Result<(), Error> {
+        let mut this = ManuallyDrop::new(self);
+        // SAFETY: as in `label`; `run` moves the value out of the storage
+        // and `this` is never dropped, so it is not dropped twice (even if
+        // the closure panics).
+        unsafe { (this.vtable.run)(&mut this.storage, lp) }
+    }
+}
+
+impl Drop for Callback {
+    fn drop(&mut self) {
+        // SAFETY: as in `label`; the storage still holds the value (`run`
+        // consumes the callback without dropping it).
+        unsafe { (self.vtable.drop)(&mut self.storage) }
+    }
+}
+
+// A callback capturing one `Rc` (a task step, a future) is kept in place; a
+// named one is boxed; and a slot's `Option<Callback>` is two words.
+const _: () = assert!(Inline::<Internal<Rc<()>>>::FITS && !Inline::<Named<()>>::FITS);
+const _: () = assert!(std::mem::size_of::<Option<Callback>>() == 16);
+
+/// `T` kept in the storage itself.
+struct Inline<T>(PhantomData<T>);
+
+impl<T> Inline<T> {
+    const FITS: bool = std::mem::size_of::<T>() <= std::mem::size_of::<Storage>()
+        && std::mem::align_of::<T>() <= std::mem::align_of::<Storage>();
+}
+
+impl<T: Scheduled> Inline<T> {
+    const VTABLE: VTable = VTable {
+        label: Self::label,
+        run: Self::run,
+        drop: Self::drop,
+    };
+
+    /// # Safety
+    /// The storage holds a `T`.
+    unsafe fn label(storage: &Storage) -> Label<'_> {
+        (*storage.as_ptr().cast::<T>()).label()
+    }
+
+    /// # Safety
+    /// The storage holds a `T`, which is moved out: it must not be used again.
+    unsafe fn run(storage: &mut Storage, lp: &EventLoop) -> Result<(), Error> {
+        storage.as_mut_ptr().cast::<T>().read().run(lp)
+    }
+
+    /// # Safety
+    /// The storage holds a `T`, which is dropped: it must not be used again.
+    unsafe fn drop(storage: &mut Storage) {
+        storage.as_mut_ptr().cast::<T>().drop_in_place()
+    }
+}
+
+/// `T` in a box whose pointer the storage holds.
+struct Boxed<T>(PhantomData<T>);
+
+impl<T: Scheduled> Boxed<T> {
+    const VTABLE: VTable = VTable {
+        label: Self::label,
+        run: Self::run,
+        drop: Self::drop,
+    };
+
+    /// # Safety
+    /// The storage holds a pointer from `Box::into_raw(Box<T>)`.
+    unsafe fn label(storage: &Storage) -> Label<'_> {
+        (**storage.as_ptr().cast::<*const T>()).label()
+    }
+
+    /// # Safety
+    /// As `label`; the box is taken back: the storage must not be used again.
+    unsafe fn run(storage: &mut Storage, lp: &EventLoop) -> Result<(), Error> {
+        let boxed = Box::from_raw(storage.as_mut_ptr().cast::<*mut T>().read());
+        (*boxed).run(lp)
+    }
+
+    /// # Safety
+    /// As `run`.
+    unsafe fn drop(storage: &mut Storage) {
+        drop(Box::from_raw(storage.as_mut_ptr().cast::<*mut T>().read()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    /// Counts drops of the value it was made with.
+    struct DropCounter(Rc<Cell<u32>>);
+
+    impl Drop for DropCounter {
+        fn drop(&mut self) {
+            self.0.set(self.0.get() + 1);
+        }
+    }
+
+    #[test]
+    fn a_callback_runs_once_and_drops_its_captures_once() {
+        let lp = EventLoop::new();
+        for size in [1usize, 4] {
+            let drops = Rc::new(Cell::new(0));
+            let ran = Rc::new(Cell::new(0));
+            let (d, r) = (DropCounter(drops.clone()), ran.clone());
+            let padding = vec![0u8; size];
+            let cb = if size == 1 {
+                internal(move |_: &EventLoop| {
+                    let _keep = &d;
+                    r.set(r.get() + 1);
+                })
+            } else {
+                named("big".into(), move |_: &EventLoop| {
+                    let _keep = (&d, &padding);
+                    r.set(r.get() + 1);
+                })
+            };
+            assert_eq!(drops.get(), 0);
+            cb.run(&lp).unwrap();
+            assert_eq!((ran.get(), drops.get()), (1, 1), "size {size}");
+        }
+    }
+
+    #[test]
+    fn a_dropped_callback_drops_its_captures_without_running() {
+        for boxed in [false, true] {
+            let drops = Rc::new(Cell::new(0));
+            let d = DropCounter(drops.clone());
+            let extra = [7u64; 3];
+            let cb = if boxed {
+                unnamed(move |_: &EventLoop| drop((d, extra)))
+            } else {
+                unnamed(move |_: &EventLoop| drop(d))
+            };
+            drop(cb);
+            assert_eq!(drops.get(), 1, "boxed {boxed}");
+        }
+    }
+
+    #[test]
+    fn labels_survive_type_erasure() {
+        let name: Rc<str> = "tick".into();
+        let cb = named(name, |_: &EventLoop| ());
+        assert!(matches!(cb.label(), Label::User(n) if &**n == "tick"));
+        assert!(matches!(
+            unnamed(|_: &EventLoop| ()).label(),
+            Label::Unnamed
+        ));
+        assert!(matches!(
+            internal(|_: &EventLoop| ()).label(),
+            Label::Internal
+        ));
+    }
+
+    #[test]
+    fn a_panicking_callback_drops_its_captures_once() {
+        let drops = Rc::new(Cell::new(0));
+        let d = DropCounter(drops.clone());
+        let cb = internal(move |_: &EventLoop| -> Result<(), Error> {
+            let _owned = d;
+            panic!("boom");
+        });
+        let lp = EventLoop::new();
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cb.run(&lp)));
+        assert!(caught.is_err());
+        assert_eq!(drops.get(), 1);
+    }
+}

@@ -1,0 +1,189 @@
+//! Where scheduled callbacks live: one slab of slots per loop.
+//!
+//! CPython allocates a `Handle` object per callback. Here a callback is a
+//! 32-byte slot in one vector, and the ready queue and the timer queue hold
+//! slot numbers, so scheduling and running touch memory the loop already
+//! owns, and a million pending timers cost a million slots rather than a
+//! million allocations.
+//!
+//! A slot is alive while something refers to it: a queue (it is `QUEUED`)
+//! or user [`Handle`](crate::Handle)s (counted in `handles`). When both are
+//! gone it goes on the free list and is reused; nothing outside this file
+//! ever sees a slot number whose slot was freed.
+
+use super::callback::Callback;
+
+/// In the ready queue or the timer queue.
+pub(crate) const QUEUED: u8 = 1;
+/// In the timer queue (CPython's `TimerHandle._scheduled`).
+pub(crate) const IN_TIMERS: u8 = 2;
+/// `Handle.cancel()` was called.
+pub(crate) const CANCELLED: u8 = 4;
+/// Made by `call_later`/`call_at` (it has a deadline).
+pub(crate) const TIMER: u8 = 8;
+/// On the free list.
+const FREE: u8 = 16;
+
+/// No slot: the end of the free list.
+const NONE: u32 = u32::MAX;
+
+pub(crate) struct Slot {
+    /// Taken when the callback runs or is cancelled.
+    pub callback: Option<Callback>,
+    /// Scheduling order within the loop's world; on the free list, the
+    /// next free slot.
+    pub seq: u64,
+    /// Live [`Handle`](crate::Handle)s for this slot.
+    handles: u32,
+    pub flags: u8,
+}
+
+impl Slot {
+    #[inline]
+    pub fn is(&self, flag: u8) -> bool {
+        self.flags & flag != 0
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct Slots {
+    slots: Vec<Slot>,
+    free: Option<u32>,
+    /// The seeded tie-break key of each slot's timer, under `random` only.
+    tie_keys: Vec<u64>,
+}
+
+impl Slots {
+    /// A new queued slot for `callback`, with `handles` handles.
+    #[inline]
+    pub fn insert(&mut self, seq: u64, callback: Callback, flags: u8, handles: u32) -> u32 {
+        let slot = Slot {
+            callback: Some(callback),
+            seq,
+            handles,
+            flags: flags | QUEUED,
+        };
+        match self.free {
+            Some(id) => {
+                let reused = &mut self.slots[id as usize];
+                self.free = (reused.seq != u64::from(NONE)).then_some(reused.seq as u32);
+                *reused = slot;
+                id
+            }
+            None => {
+                let id = u32::try_from(self.slots.len()).expect("fewer than 2^32 live callbacks");
+                assert!(id != NONE, "fewer than 2^32 - 1 live callbacks");
+                self.slots.push(slot);
+                id
+            }
+        }
+    }
+
+    #[inline]
+    pub fn get(&self, id: u32) -> &Slot {
+        &self.slots[id as usize]
+    }
+
+    #[inline]
+    pub fn get_mut(&mut self, id: u32) -> &mut Slot {
+        &mut self.slots[id as usize]
+    }
+
+    /// The seeded key of a timer under `random` (0 when none was set).
+    #[inline]
+    pub fn tie_key(&self, id: u32) -> u64 {
+        self.tie_keys.get(id as usize).copied().unwrap_or(0)
+    }
+
+    pub fn set_tie_key(&mut self, id: u32, key: u64) {
+        let at = id as usize;
+        if self.tie_keys.len() <= at {
+            self.tie_keys.resize(at + 1, 0);
+        }
+        self.tie_keys[at] = key;
+    }
+
+    /// `(key, seq)`: the order among equal deadlines under `fifo` (key 0)
+    /// and `random`.
+    #[inline]
+    pub fn tie(&self, id: u32) -> (u64, u64) {
+        (self.tie_key(id), self.get(id).seq)
+    }
+
+    /// The slot left its queue; it is freed if no handle refers to it.
+    /// Returns its callback, if it still has one, for the caller to run or
+    /// drop outside any borrow.
+    #[inline]
+    pub fn dequeue(&mut self, id: u32) -> Option<Callback> {
+        let slot = &mut self.slots[id as usize];
+        slot.flags &= !(QUEUED | IN_TIMERS);
+        let callback = slot.callback.take();
+        self.free_if_unused(id);
+        callback
+    }
+
+    /// Another handle refers to the slot.
+    #[inline]
+    pub fn retain(&mut self, id: u32) {
+        let slot = &mut self.slots[id as usize];
+        slot.handles = slot
+            .handles
+            .checked_add(1)
+            .expect("fewer than 2^32 handle clones");
+    }
+
+    /// A handle was dropped.
+    #[inline]
+    pub fn release(&mut self, id: u32) {
+        let slot = &mut self.slots[id as usize];
+        slot.handles -= 1;
+        self.free_if_unused(id);
+    }
+
+    #[inline]
+    fn free_if_unused(&mut self, id: u32) {
+        let slot = &mut self.slots[id as usize];
+        if slot.handles == 0 && !slot.is(QUEUED) {
+            debug_assert!(slot.callback.is_none() && !slot.is(FREE));
+            slot.flags = FREE;
+            slot.seq = u64::from(self.free.unwrap_or(NONE));
+            self.free = Some(id);
+        }
+    }
+
+    /// Live slots (for tests).
+    #[cfg(test)]
+    pub fn live(&self) -> usize {
+        self.slots.iter().filter(|s| !s.is(FREE)).count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cb() -> Callback {
+        super::super::callback::internal(|_| ())
+    }
+
+    #[test]
+    fn a_slot_lives_while_queued_or_handled() {
+        let mut slots = Slots::default();
+        let a = slots.insert(0, cb(), 0, 1);
+        assert!(slots.dequeue(a).is_some());
+        assert_eq!(slots.live(), 1, "a handle still refers to it");
+        slots.release(a);
+        assert_eq!(slots.live(), 0);
+        let b = slots.insert(1, cb(), 0, 0);
+        assert_eq!(b, a, "freed slots are reused");
+        assert_eq!(slots.get(b).seq, 1);
+        let c = slots.insert(2, cb(), 0, 0);
+        assert_ne!(c, b);
+        drop(slots.dequeue(b));
+        drop(slots.dequeue(c));
+        assert_eq!(slots.live(), 0);
+        let d = slots.insert(3, cb(), 0, 0);
+        let e = slots.insert(4, cb(), 0, 0);
+        assert_eq!((d, e), (c, b), "the free list is last in, first out");
+    }
+}
