@@ -1,6 +1,6 @@
 //! [`Handle`]: the user's reference to one scheduled callback.
 
-use crate::event_loop::slots::{CANCELLED, IN_TIMERS};
+use crate::event_loop::slots::{CANCELLED, IN_TIMERS, QUEUED};
 use crate::event_loop::LoopInner;
 use crate::invariant::Probe;
 use crate::time::Instant;
@@ -72,6 +72,7 @@ impl LoopInner {
         }
         slot.flags |= CANCELLED;
         let seq = slot.seq;
+        let queued = slot.is(QUEUED);
         let in_timers = slot.is(IN_TIMERS);
         #[allow(unused_mut)]
         let mut callback = slot.callback.take();
@@ -84,7 +85,10 @@ impl LoopInner {
                 .set(self.timer_cancelled_count.get() + 1);
         }
         drop(queues);
-        self.report(|| Probe::Cancelled { seq });
+        if queued {
+            // Only a queued callback can still be skipped or dropped.
+            self.report(|| Probe::Cancelled { seq });
+        }
         // Dropped here, outside any borrow of the loop's queues.
         drop(callback);
     }

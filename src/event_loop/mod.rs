@@ -52,6 +52,8 @@ pub(crate) enum Blocked {
     Yield,
     /// A future or task: the next step runs from its done callback.
     On(Rc<dyn Waitable>),
+    /// `sleep(d > 0)`: a timer at `until` wakes the task.
+    Sleep { until: i64 },
 }
 
 /// The task step in progress on a loop: what the awaitables it polls read

@@ -22,14 +22,16 @@
 use crate::error::Error;
 use crate::event_loop::callback::{self, Callback};
 use crate::event_loop::{Blocked, CallbackResult, EventLoop, Handle, StepContext};
-use crate::future::{current_step_loop, Awaitable, FutureCore, Wait, Waitable};
-use crate::time::IntoNanos;
+use crate::future::{Awaitable, FutureCore, Wait, Waitable};
 use crate::trace::EventKind;
 use crate::value::TraceValue;
 use std::cell::{Cell, RefCell};
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
 use std::task::{Context, Poll, Waker};
+
+mod sleep;
+pub use sleep::{sleep, yield_now, Sleep, YieldNow};
 
 type Coroutine<T> = Pin<Box<dyn std::future::Future<Output = Result<T, Error>>>>;
 
@@ -45,8 +47,20 @@ pub(crate) struct TaskInner<T> {
     /// An exception for the next step other than cancellation.
     throw_next: RefCell<Option<Error>>,
     /// CPython's `_fut_waiter`: what the task waits on.
-    fut_waiter: RefCell<Option<Rc<dyn Waitable>>>,
+    fut_waiter: RefCell<Waiter>,
+    /// Sleeping, and neither the timer nor a cancel has woken it yet (the
+    /// sleep's future is pending, in CPython's terms).
+    sleeping: Cell<bool>,
     this: Weak<TaskInner<T>>,
+}
+
+/// What a suspended task waits on (CPython's `_fut_waiter`).
+enum Waiter {
+    Nothing,
+    /// A future or task; its done callback wakes the task.
+    On(Rc<dyn Waitable>),
+    /// A `sleep`'s timer, which wakes the task itself.
+    Sleep(Handle),
 }
 
 /// An asyncio `Task` running a Rust `async` block that returns
@@ -76,7 +90,8 @@ impl<T: Clone + TraceValue + 'static> Task<T> {
             must_cancel: Cell::new(false),
             cancelling_waiter: Cell::new(false),
             throw_next: RefCell::new(None),
-            fut_waiter: RefCell::new(None),
+            fut_waiter: RefCell::new(Waiter::Nothing),
+            sleeping: Cell::new(false),
             this: this.clone(),
         });
         lp.schedule_detached(None, inner.step_callback())?;
@@ -140,7 +155,7 @@ impl<T: Clone + TraceValue + 'static> Task<T> {
     pub(crate) fn clear_for_teardown(&self) {
         self.0.future.clear_callbacks();
         let coro = self.0.coro.borrow_mut().take();
-        let waiter = self.0.fut_waiter.borrow_mut().take();
+        let waiter = self.0.fut_waiter.replace(Waiter::Nothing);
         drop((coro, waiter));
     }
 }
@@ -165,12 +180,19 @@ impl<T: Clone + TraceValue + 'static> TaskInner<T> {
             task: self.name.clone(),
         });
         let cancelling = self.must_cancel.replace(false);
+        // A cancel that arrived after the sleep or future woke the task
+        // replaces what that wake-up would have thrown in.
+        let thrown = self.throw_next.borrow_mut().take();
         let throw = if cancelling {
             Some(Error::Cancelled)
         } else {
-            self.throw_next.borrow_mut().take()
+            thrown
         };
-        self.fut_waiter.borrow_mut().take();
+        if let Waiter::Sleep(timer) = self.fut_waiter.replace(Waiter::Nothing) {
+            // The sleep's `finally: h.cancel()`, which runs as the step
+            // resumes the coroutine, before any of the task's own code.
+            timer.cancel();
+        }
 
         let (poll, blocked) = if cancelling && !self.started.get() {
             // Throwing into a coroutine that never ran: its body never runs.
@@ -234,16 +256,58 @@ impl<T: Clone + TraceValue + 'static> TaskInner<T> {
             }
             Some(Blocked::On(waitable)) => {
                 let _ = waitable.add_done_callback(self.step_callback());
-                *self.fut_waiter.borrow_mut() = Some(waitable.clone());
+                *self.fut_waiter.borrow_mut() = Waiter::On(waitable.clone());
                 if self.must_cancel.get() && waitable.cancel() {
                     self.must_cancel.set(false);
                 }
             }
+            Some(Blocked::Sleep { until }) => self.sleep_until(lp, until),
             None => {
                 let message = "a task awaited something that is not a loopsim future";
                 self.finish(lp, Err(Error::raised(message)));
             }
         }
+    }
+
+    /// `asyncio.sleep(d)` for `d > 0`: CPython makes a future, a timer that
+    /// completes it, and adds the task's wake-up to it. Here the timer wakes
+    /// the task itself, with the same passes: the timer runs in one pass
+    /// and `call_soon`s the step, which runs in the next.
+    fn sleep_until(self: &Rc<Self>, lp: &EventLoop, until: i64) {
+        let task = self.clone();
+        let fired = callback::internal(move |lp: &EventLoop| task.sleep_timer_fired(lp));
+        match lp.schedule(Some(until), fired) {
+            Ok(timer) => {
+                *self.fut_waiter.borrow_mut() = Waiter::Sleep(timer);
+                self.sleeping.set(true);
+                if self.must_cancel.get() && self.cancel_sleep(lp) {
+                    self.must_cancel.set(false);
+                }
+            }
+            Err(error) => self.finish(lp, Err(error)),
+        }
+    }
+
+    /// The sleep's timer: `futures._set_result_unless_cancelled`, then the
+    /// done callback, the task's wake-up.
+    fn sleep_timer_fired(self: Rc<Self>, lp: &EventLoop) {
+        if self.sleeping.replace(false) {
+            let _ = lp.schedule_detached(
+                None,
+                callback::internal(move |lp: &EventLoop| self.step(lp)),
+            );
+        }
+    }
+
+    /// Cancelling the sleep's future: the task wakes with `CancelledError`
+    /// in the next pass. `false` if the sleep was already over.
+    fn cancel_sleep(self: &Rc<Self>, lp: &EventLoop) -> bool {
+        if !self.sleeping.replace(false) {
+            return false;
+        }
+        *self.throw_next.borrow_mut() = Some(Error::Cancelled);
+        let _ = lp.schedule_detached(None, self.step_callback());
+        true
     }
 
     fn future_identity(&self) -> *const () {
@@ -261,7 +325,20 @@ impl<T: Clone + TraceValue + 'static> Waitable for TaskInner<T> {
         if self.future.is_done() {
             return false;
         }
-        let waiter = self.fut_waiter.borrow().clone();
+        if matches!(*self.fut_waiter.borrow(), Waiter::Sleep(_)) {
+            let this = self.rc();
+            if let Some(lp) = self.future.event_loop() {
+                if this.cancel_sleep(&lp) {
+                    return true;
+                }
+            }
+            self.must_cancel.set(true);
+            return true;
+        }
+        let waiter = match &*self.fut_waiter.borrow() {
+            Waiter::On(waitable) => Some(waitable.clone()),
+            Waiter::Nothing | Waiter::Sleep(_) => None,
+        };
         // In an await cycle (A awaits B, B awaits A) passing the cancel on
         // comes back here: CPython recurses until `RecursionError`; here the
         // cycle is cut and this task is marked instead.
@@ -320,106 +397,4 @@ where
     let lp =
         crate::event_loop::get_running_loop().expect("loopsim::create_task: no running event loop");
     lp.create_task(coro)
-}
-
-/// `await asyncio.sleep(0)`: gives up the rest of this pass; the task's next
-/// step runs in the next one.
-pub fn yield_now() -> YieldNow {
-    YieldNow { yielded: false }
-}
-
-/// The future [`yield_now`] returns.
-pub struct YieldNow {
-    yielded: bool,
-}
-
-impl std::future::Future for YieldNow {
-    type Output = Result<(), Error>;
-
-    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let lp = current_step_loop("yield_now() was awaited");
-        if self.yielded {
-            return Poll::Ready(lp.inner.take_thrown().map_or(Ok(()), Err));
-        }
-        self.yielded = true;
-        lp.inner.block(Blocked::Yield);
-        Poll::Pending
-    }
-}
-
-/// `await asyncio.sleep(delay)`: a future completed by a timer `delay`
-/// from now. `delay <= 0` is [`yield_now`].
-pub fn sleep(delay: impl IntoNanos) -> Sleep {
-    Sleep {
-        delay: delay.into_nanos(),
-        state: SleepState::Start,
-    }
-}
-
-/// The future [`sleep`] returns.
-pub struct Sleep {
-    delay: i64,
-    state: SleepState,
-}
-
-enum SleepState {
-    Start,
-    Yielding(YieldNow),
-    Waiting {
-        wait: Wait<(), crate::Future<()>>,
-        timer: Handle,
-    },
-    Finished,
-}
-
-impl std::future::Future for Sleep {
-    type Output = Result<(), Error>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = &mut *self;
-        if let SleepState::Start = this.state {
-            let lp = current_step_loop("sleep() was awaited");
-            if this.delay <= 0 {
-                this.state = SleepState::Yielding(yield_now());
-            } else {
-                let future = lp.create_future::<()>();
-                let fire = future.clone();
-                let timer = lp.schedule(
-                    Some(lp.inner.now().saturating_add(this.delay)),
-                    callback::internal(move |_: &EventLoop| {
-                        // `futures._set_result_unless_cancelled`
-                        if !fire.done() {
-                            let _ = fire.set_result(());
-                        }
-                    }),
-                )?;
-                this.state = SleepState::Waiting {
-                    wait: Wait::new(future),
-                    timer,
-                };
-            }
-        }
-        let poll = match &mut this.state {
-            SleepState::Yielding(y) => Pin::new(y).poll(cx),
-            SleepState::Waiting { wait, .. } => Pin::new(wait).poll(cx),
-            SleepState::Start | SleepState::Finished => Poll::Ready(Ok(())),
-        };
-        if poll.is_ready() {
-            // `finally: h.cancel()`
-            if let SleepState::Waiting { timer, .. } =
-                std::mem::replace(&mut this.state, SleepState::Finished)
-            {
-                timer.cancel();
-            }
-        }
-        poll
-    }
-}
-
-impl Drop for Sleep {
-    fn drop(&mut self) {
-        if let SleepState::Waiting { timer, .. } = &self.state {
-            timer.cancel();
-        }
-    }
 }
