@@ -48,12 +48,7 @@ pub enum Probe {
     /// The batch began with `size` ready callbacks.
     BatchStart { size: usize },
     /// A ready handle was taken: run, or skipped as cancelled.
-    Run {
-        seq: u64,
-        when: Option<i64>,
-        now: i64,
-        skipped: bool,
-    },
+    Run { seq: u64, now: i64, skipped: bool },
     /// The batch ended.
     BatchEnd,
     /// `stop()` was called.
@@ -84,6 +79,8 @@ struct LoopModel {
     /// Pending timers by total key `(when, key, seq)`.
     timers: BTreeSet<(i64, u64, u64)>,
     timer_keys: BTreeMap<u64, (i64, u64)>,
+    /// Deadlines of timers that left the queue and have not run yet.
+    due: BTreeMap<u64, i64>,
     stopping: bool,
     /// A batch ended while stopping: the next thing must be the return.
     must_return: bool,
@@ -178,6 +175,7 @@ impl Checker {
                 now,
             } => {
                 model.timer_keys.remove(&seq);
+                model.due.insert(seq, when);
                 let first = model.timers.first().copied();
                 model.timers.remove(&(when, key, seq));
                 if when > now {
@@ -212,12 +210,7 @@ impl Checker {
                     );
                 }
             }
-            Probe::Run {
-                seq,
-                when,
-                now,
-                skipped,
-            } => {
+            Probe::Run { seq, now, skipped } => {
                 if model.closed {
                     return fail("closed_loop", format!("a closed loop ran handle #{seq}"));
                 }
@@ -247,7 +240,7 @@ impl Checker {
                 if was_cancelled && !skipped {
                     return fail("cancelled_ran", format!("cancelled handle #{seq} ran"));
                 }
-                if let Some(when) = when {
+                if let Some(when) = model.due.remove(&seq) {
                     if when > now && !skipped {
                         return fail(
                             "timer_early",
@@ -284,6 +277,7 @@ impl Checker {
                 model.closed = true;
                 model.ready.clear();
                 model.timers.clear();
+                model.due.clear();
             }
         }
         None

@@ -30,7 +30,7 @@ use crate::timer_queue::{TimerEntry, TimerQueue};
 use crate::trace::{Event, EventKind};
 use crate::value::TraceValue;
 use callback::Callback;
-use slots::{Slots, IN_TIMERS, TIMER};
+use slots::{Slots, IN_TIMERS};
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::fmt;
@@ -85,18 +85,10 @@ pub(crate) struct LoopInner {
 /// The loop's queues and the slots they refer to, borrowed together.
 pub(crate) struct Queues {
     /// CPython's `_ready`: slots to run, FIFO.
-    ready: VecDeque<Ready>,
+    ready: VecDeque<u32>,
     /// CPython's `_scheduled`.
     timers: TimerQueue,
     slots: Slots,
-}
-
-/// An entry of the ready queue.
-#[derive(Clone, Copy)]
-struct Ready {
-    slot: u32,
-    /// The deadline, for a timer (the slot says whether it is one).
-    when: i64,
 }
 
 impl LoopInner {
@@ -262,9 +254,7 @@ impl EventLoop {
         let callbacks: Vec<Callback> = {
             let mut guard = self.inner.queues.borrow_mut();
             let queues = &mut *guard;
-            let ready = std::mem::take(&mut queues.ready)
-                .into_iter()
-                .map(|r| r.slot);
+            let ready = std::mem::take(&mut queues.ready).into_iter();
             let timers = queues.timers.drain().into_iter().map(|t| t.slot);
             ready
                 .chain(timers)
@@ -379,12 +369,12 @@ impl EventLoop {
         let slot = match when {
             None => {
                 let slot = queues.slots.insert(seq, cb, 0, handles);
-                queues.ready.push_back(Ready { slot, when: 0 });
+                queues.ready.push_back(slot);
                 inner.report(|| Probe::ReadyAppended { seq });
                 slot
             }
             Some(when) => {
-                let slot = queues.slots.insert(seq, cb, TIMER | IN_TIMERS, handles);
+                let slot = queues.slots.insert(seq, cb, IN_TIMERS, handles);
                 let mut key = 0;
                 if inner.world.config.tie_break == crate::TieBreak::Random {
                     key = inner.world.tie_break_key();

@@ -16,8 +16,8 @@
 //!    cancelled ones. What they schedule waits for the next pass.
 
 use super::callback::Label;
-use super::slots::{Slots, CANCELLED, IN_TIMERS, TIMER};
-use super::{EventLoop, LoopInner, Queues, Ready};
+use super::slots::{Slots, CANCELLED, IN_TIMERS};
+use super::{EventLoop, LoopInner, Queues};
 use crate::error::Error;
 use crate::future::Awaitable;
 use crate::invariant::Probe;
@@ -162,10 +162,7 @@ impl LoopInner {
     fn make_ready(&self, queues: &mut Queues, entry: TimerEntry) {
         let seq = queues.slots.get(entry.slot).seq;
         self.report(|| Probe::ReadyAppended { seq });
-        queues.ready.push_back(Ready {
-            slot: entry.slot,
-            when: entry.when,
-        });
+        queues.ready.push_back(entry.slot);
     }
 
     /// Under a tie-order script ([`LoopConfig::tie_order`]): the due timers
@@ -239,7 +236,7 @@ impl EventLoop {
             };
             #[cfg(not(feature = "mutants"))]
             let next = queues.ready.pop_front();
-            let Some(Ready { slot, when }) = next else {
+            let Some(slot) = next else {
                 break;
             };
             let handle = queues.slots.get(slot);
@@ -250,12 +247,10 @@ impl EventLoop {
                 skip = false;
             }
             let seq = handle.seq;
-            let when = handle.is(TIMER).then_some(when);
             let callback = queues.slots.dequeue(slot);
             drop(queues);
             inner.report(|| Probe::Run {
                 seq,
-                when,
                 now: inner.now(),
                 skipped: skip,
             });

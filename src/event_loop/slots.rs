@@ -19,8 +19,6 @@ pub(crate) const QUEUED: u8 = 1;
 pub(crate) const IN_TIMERS: u8 = 2;
 /// `Handle.cancel()` was called.
 pub(crate) const CANCELLED: u8 = 4;
-/// Made by `call_later`/`call_at` (it has a deadline).
-pub(crate) const TIMER: u8 = 8;
 /// On the free list.
 const FREE: u8 = 16;
 
