@@ -207,12 +207,19 @@ impl EventLoop {
             iteration: inner.iteration.get(),
             now: inner.now(),
         });
-        inner.sweep_cancelled_timers();
+        // Without timers, steps 1 and 3 have nothing to do (the common case
+        // of a pass that only runs `call_soon` callbacks).
+        let has_timers = inner.queues.borrow().timers.len() > 0;
+        if has_timers {
+            inner.sweep_cancelled_timers();
+        }
         let Some(wait) = inner.wait() else {
             return Pass::Idle;
         };
         inner.advance_clock(wait);
-        inner.collect_due_timers();
+        if has_timers {
+            inner.collect_due_timers();
+        }
         self.run_batch();
         Pass::Ran
     }

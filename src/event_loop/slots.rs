@@ -55,23 +55,28 @@ impl Slots {
     /// A new queued slot for `callback`, with `handles` handles.
     #[inline]
     pub fn insert(&mut self, seq: u64, callback: Callback, flags: u8, handles: u32) -> u32 {
-        let slot = Slot {
-            callback: Some(callback),
-            seq,
-            handles,
-            flags: flags | QUEUED,
-        };
         match self.free {
             Some(id) => {
-                let reused = &mut self.slots[id as usize];
-                self.free = (reused.seq != u64::from(NONE)).then_some(reused.seq as u32);
-                *reused = slot;
+                // Field by field, not `*slot = Slot { .. }`: building the
+                // slot on the stack first and copying it costs a
+                // store-forwarding stall on the hottest path of the loop.
+                let slot = &mut self.slots[id as usize];
+                self.free = (slot.seq != u64::from(NONE)).then_some(slot.seq as u32);
+                slot.callback = Some(callback);
+                slot.seq = seq;
+                slot.handles = handles;
+                slot.flags = flags | QUEUED;
                 id
             }
             None => {
                 let id = u32::try_from(self.slots.len()).expect("fewer than 2^32 live callbacks");
                 assert!(id != NONE, "fewer than 2^32 - 1 live callbacks");
-                self.slots.push(slot);
+                self.slots.push(Slot {
+                    callback: Some(callback),
+                    seq,
+                    handles,
+                    flags: flags | QUEUED,
+                });
                 id
             }
         }

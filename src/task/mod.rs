@@ -176,7 +176,7 @@ impl<T: Clone + TraceValue + 'static> TaskInner<T> {
         if self.future.is_done() {
             return;
         }
-        lp.inner.record(EventKind::Step {
+        lp.inner.record_with(|| EventKind::Step {
             task: self.name.clone(),
         });
         let cancelling = self.must_cancel.replace(false);
