@@ -45,13 +45,11 @@ impl LoopInner {
         // `cancelled / count > 0.5`, in integers.
         let compact =
             count > MIN_SCHEDULED_TIMER_HANDLES && 2 * self.timer_cancelled_count.get() > count;
-        let head_cancelled = || {
-            queues
-                .timers
-                .peek()
-                .is_some_and(|t| queues.slots.get(t.slot).is(CANCELLED))
-        };
-        if !compact && !head_cancelled() {
+        let head_cancelled = queues
+            .timers
+            .peek(&queues.slots)
+            .is_some_and(|t| queues.slots.get(t.slot).is(CANCELLED));
+        if !compact && !head_cancelled {
             return; // the common case: nothing to drop
         }
         let dropped = if compact {
@@ -64,7 +62,7 @@ impl LoopInner {
             let mut dropped = Vec::new();
             while let Some(head) = queues
                 .timers
-                .peek()
+                .peek(&queues.slots)
                 .filter(|t| queues.slots.get(t.slot).is(CANCELLED))
             {
                 self.timer_cancelled_count
@@ -88,11 +86,12 @@ impl LoopInner {
 
     /// Step 2: how long the pass waits, `None` for forever.
     fn wait(&self) -> Option<i64> {
-        let queues = self.queues.borrow();
+        let mut guard = self.queues.borrow_mut();
+        let queues = &mut *guard;
         if self.stopping.get() || !queues.ready.is_empty() {
             return Some(0);
         }
-        let head = queues.timers.peek()?.when;
+        let head = queues.timers.peek(&queues.slots)?.when;
         Some(
             head.saturating_sub(self.now())
                 .clamp(0, MAXIMUM_SELECT_TIMEOUT),
@@ -131,11 +130,19 @@ impl LoopInner {
         let scripted = self.world.tie_script.is_some();
         let mut guard = self.queues.borrow_mut();
         let queues = &mut *guard;
-        if queues.timers.peek().is_none_or(|t| t.when > due_until) {
+        if queues
+            .timers
+            .peek(&queues.slots)
+            .is_none_or(|t| t.when > due_until)
+        {
             return; // the common case: nothing due
         }
         let mut due = Vec::new();
-        while let Some(entry) = queues.timers.peek().filter(|t| t.when <= due_until) {
+        while let Some(entry) = queues
+            .timers
+            .peek(&queues.slots)
+            .filter(|t| t.when <= due_until)
+        {
             queues.timers.pop(&queues.slots);
             let slot = queues.slots.get_mut(entry.slot);
             slot.flags &= !IN_TIMERS;
