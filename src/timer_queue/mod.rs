@@ -36,6 +36,9 @@ pub(crate) struct TimerEntry {
 }
 
 /// The pending timers of one loop.
+// One per loop, built once and never moved on a hot path: the radix
+// queue's 64 bucket vectors are kept inline rather than behind a box.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum TimerQueue {
     /// `fifo`/`random`: a radix queue over the total order.
     Total(RadixQueue),
