@@ -60,6 +60,21 @@ impl Handle {
     }
 }
 
+impl Handle {
+    /// Takes the callback out if it has not run yet, leaving the handle
+    /// queued, to run as a no-op.
+    pub(crate) fn take_pending_callback(&self) -> Option<super::callback::Callback> {
+        let owner = self.owner.upgrade()?;
+        let mut queues = owner.queues.borrow_mut();
+        let slot = queues.slots.get_mut(self.slot);
+        if slot.is(QUEUED) {
+            slot.callback.take()
+        } else {
+            None
+        }
+    }
+}
+
 impl LoopInner {
     /// `Handle.cancel()`: marks the slot and drops its callback; a timer
     /// still in the queue counts towards the loop's cancelled-timer count,

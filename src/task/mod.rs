@@ -48,9 +48,6 @@ pub(crate) struct TaskInner<T> {
     throw_next: RefCell<Option<Error>>,
     /// CPython's `_fut_waiter`: what the task waits on.
     fut_waiter: RefCell<Waiter>,
-    /// Sleeping, and neither the timer nor a cancel has woken it yet (the
-    /// sleep's future is pending, in CPython's terms).
-    sleeping: Cell<bool>,
     this: Weak<TaskInner<T>>,
 }
 
@@ -91,7 +88,6 @@ impl<T: Clone + TraceValue + 'static> Task<T> {
             cancelling_waiter: Cell::new(false),
             throw_next: RefCell::new(None),
             fut_waiter: RefCell::new(Waiter::Nothing),
-            sleeping: Cell::new(false),
             this: this.clone(),
         });
         lp.schedule_detached(None, inner.step_callback())?;
@@ -273,13 +269,18 @@ impl<T: Clone + TraceValue + 'static> TaskInner<T> {
     /// completes it, and adds the task's wake-up to it. Here the timer wakes
     /// the task itself, with the same passes: the timer runs in one pass
     /// and `call_soon`s the step, which runs in the next.
+    ///
+    /// The timer's callback is the wake-up itself, which `call_soon`s the
+    /// step without reading the task (whose memory is cold by then).
     fn sleep_until(self: &Rc<Self>, lp: &EventLoop, until: i64) {
         let task = self.clone();
-        let fired = callback::internal(move |lp: &EventLoop| task.sleep_timer_fired(lp));
-        match lp.schedule(Some(until), fired) {
+        let wake = callback::internal(move |lp: &EventLoop| {
+            let step = callback::internal(move |lp: &EventLoop| task.step(lp));
+            let _ = lp.schedule_detached(None, step);
+        });
+        match lp.schedule(Some(until), wake) {
             Ok(timer) => {
                 *self.fut_waiter.borrow_mut() = Waiter::Sleep(timer);
-                self.sleeping.set(true);
                 if self.must_cancel.get() && self.cancel_sleep(lp) {
                     self.must_cancel.set(false);
                 }
@@ -288,23 +289,21 @@ impl<T: Clone + TraceValue + 'static> TaskInner<T> {
         }
     }
 
-    /// The sleep's timer: `futures._set_result_unless_cancelled`, then the
-    /// done callback, the task's wake-up.
-    fn sleep_timer_fired(self: Rc<Self>, lp: &EventLoop) {
-        if self.sleeping.replace(false) {
-            let _ = lp.schedule_detached(
-                None,
-                callback::internal(move |lp: &EventLoop| self.step(lp)),
-            );
-        }
-    }
-
     /// Cancelling the sleep's future: the task wakes with `CancelledError`
     /// in the next pass. `false` if the sleep was already over.
+    ///
+    /// The sleep is pending while its timer still holds the wake-up. Taking
+    /// the wake-up out leaves the timer queued, to fire as a no-op, as
+    /// `_set_result_unless_cancelled` does on a cancelled future.
     fn cancel_sleep(self: &Rc<Self>, lp: &EventLoop) -> bool {
-        if !self.sleeping.replace(false) {
+        let wake = match &*self.fut_waiter.borrow() {
+            Waiter::Sleep(timer) => timer.take_pending_callback(),
+            Waiter::Nothing | Waiter::On(_) => None,
+        };
+        let Some(wake) = wake else {
             return false;
-        }
+        };
+        drop(wake);
         *self.throw_next.borrow_mut() = Some(Error::Cancelled);
         let _ = lp.schedule_detached(None, self.step_callback());
         true
