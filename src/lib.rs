@@ -67,6 +67,7 @@ pub mod harness;
 pub mod invariant;
 #[cfg(feature = "mutants")]
 pub mod mutant;
+mod prefetch;
 pub mod rng;
 pub mod scenario;
 pub mod shrink;

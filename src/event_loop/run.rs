@@ -164,6 +164,10 @@ impl LoopInner {
                 self.make_ready(queues, entry);
             }
         }
+        // The next pass starts by reading the next timer's slot.
+        if let Some(next) = queues.timers.peek(&queues.slots) {
+            crate::prefetch::prefetch(queues.slots.get(next.slot), 1);
+        }
     }
 
     fn make_ready(&self, queues: &mut Queues, entry: TimerEntry) {

@@ -275,6 +275,8 @@ impl<T: Clone + TraceValue + 'static> TaskInner<T> {
     fn sleep_until(self: &Rc<Self>, lp: &EventLoop, until: i64) {
         let task = self.clone();
         let wake = callback::internal(move |lp: &EventLoop| {
+            // The step runs next pass: have the task in cache by then.
+            crate::prefetch::prefetch(Rc::as_ptr(&task), 4);
             let step = callback::internal(move |lp: &EventLoop| task.step(lp));
             let _ = lp.schedule_detached(None, step);
         });
