@@ -3,7 +3,7 @@
 //! A [`Future`] is pending until `set_result`, `set_exception` or `cancel`;
 //! then its done callbacks are scheduled with `call_soon`, in the order they
 //! were added. Awaiting a future from a task suspends the task until then
-//! (see `task.rs`).
+//! (see `task/mod.rs`).
 
 use crate::error::Error;
 use crate::event_loop::callback::{self, Callback};
