@@ -5,12 +5,12 @@
 //! prefetch lets those loads overlap the work in between. It changes no
 //! value anywhere, so it cannot change a trace.
 
-/// Starts loading the `lines` cache lines from `ptr` into the cache; a
-/// no-op where the target has no prefetch instruction we use.
+/// Starts loading the cache lines of `*ptr` (a `T`, as many lines as it
+/// spans); a no-op where the target has no prefetch instruction we use.
 #[inline(always)]
-pub(crate) fn prefetch<T>(ptr: *const T, lines: usize) {
+pub(crate) fn prefetch<T>(ptr: *const T) {
     #[cfg(target_arch = "x86_64")]
-    for line in 0..lines {
+    for line in 0..std::mem::size_of::<T>().div_ceil(64).max(1) {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
         let at = ptr.cast::<i8>().wrapping_add(64 * line);
         // SAFETY: a prefetch never faults and reads nothing the program can
@@ -18,5 +18,5 @@ pub(crate) fn prefetch<T>(ptr: *const T, lines: usize) {
         unsafe { _mm_prefetch::<_MM_HINT_T0>(at) };
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = (ptr, lines);
+    let _ = ptr;
 }

@@ -440,7 +440,7 @@ impl EventLoop {
             return self.fail(Error::Closed);
         }
         self.inner.tasks_made.set(self.inner.tasks_made.get() + 1);
-        Task::spawn(self, name.into(), Box::pin(coro))
+        Task::spawn(self, name.into(), coro)
     }
 
     // ----- trace ------------------------------------------------------

@@ -166,7 +166,7 @@ impl LoopInner {
         }
         // The next pass starts by reading the next timer's slot.
         if let Some(next) = queues.timers.peek(&queues.slots) {
-            crate::prefetch::prefetch(queues.slots.get(next.slot), 1);
+            crate::prefetch::prefetch(queues.slots.get(next.slot));
         }
     }
 

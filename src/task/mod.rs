@@ -33,12 +33,13 @@ use std::task::{Context, Poll, Waker};
 mod sleep;
 pub use sleep::{sleep, yield_now, Sleep, YieldNow};
 
-type Coroutine<T> = Pin<Box<dyn std::future::Future<Output = Result<T, Error>>>>;
-
-pub(crate) struct TaskInner<T> {
+/// A task and its body `F` (the `async` block), in one allocation: the
+/// step that wakes a task reads both, and the body is not a box of its own.
+pub(crate) struct TaskInner<T, F> {
     future: FutureCore<T>,
     name: Rc<str>,
-    coro: RefCell<Option<Coroutine<T>>>,
+    /// The body, pinned where it lies: see `poll_body`.
+    body: RefCell<Option<F>>,
     started: Cell<bool>,
     /// CPython's `_must_cancel`.
     must_cancel: Cell<bool>,
@@ -48,7 +49,16 @@ pub(crate) struct TaskInner<T> {
     throw_next: RefCell<Option<Error>>,
     /// CPython's `_fut_waiter`: what the task waits on.
     fut_waiter: RefCell<Waiter>,
-    this: Weak<TaskInner<T>>,
+    this: Weak<TaskInner<T, F>>,
+}
+
+/// What [`Task`] and awaiting tasks need of a task, whatever its body.
+trait TaskRef<T>: Waitable {
+    fn core(&self) -> &FutureCore<T>;
+    fn name(&self) -> &Rc<str>;
+    fn to_waitable(&self) -> Rc<dyn Waitable>;
+    /// Drops the pending done callbacks, the body and what it waits on.
+    fn teardown(&self);
 }
 
 /// What a suspended task waits on (CPython's `_fut_waiter`).
@@ -65,7 +75,7 @@ enum Waiter {
 ///
 /// Cheap to clone: clones are the same task. Await it from another task to
 /// get its result.
-pub struct Task<T>(Rc<TaskInner<T>>);
+pub struct Task<T>(Rc<dyn TaskRef<T>>);
 
 impl<T> Clone for Task<T> {
     fn clone(&self) -> Self {
@@ -74,15 +84,14 @@ impl<T> Clone for Task<T> {
 }
 
 impl<T: Clone + TraceValue + 'static> Task<T> {
-    pub(crate) fn spawn(
-        lp: &EventLoop,
-        name: Rc<str>,
-        coro: Coroutine<T>,
-    ) -> Result<Task<T>, Error> {
+    pub(crate) fn spawn<F>(lp: &EventLoop, name: Rc<str>, body: F) -> Result<Task<T>, Error>
+    where
+        F: std::future::Future<Output = Result<T, Error>> + 'static,
+    {
         let inner = Rc::new_cyclic(|this| TaskInner {
             future: FutureCore::new(lp, Some(name.clone())),
             name,
-            coro: RefCell::new(Some(coro)),
+            body: RefCell::new(Some(body)),
             started: Cell::new(false),
             must_cancel: Cell::new(false),
             cancelling_waiter: Cell::new(false),
@@ -96,7 +105,7 @@ impl<T: Clone + TraceValue + 'static> Task<T> {
 
     /// The task's name (`Task-N` unless given).
     pub fn name(&self) -> &str {
-        &self.0.name
+        self.0.name()
     }
 
     /// `task.cancel()`: asks the task to finish with `CancelledError`.
@@ -107,17 +116,17 @@ impl<T: Clone + TraceValue + 'static> Task<T> {
 
     /// `task.done()`.
     pub fn done(&self) -> bool {
-        self.0.future.is_done()
+        self.0.core().is_done()
     }
 
     /// `task.cancelled()`.
     pub fn cancelled(&self) -> bool {
-        matches!(self.0.future.result(), Err(Error::Cancelled)) && self.done()
+        matches!(self.0.core().result(), Err(Error::Cancelled)) && self.done()
     }
 
     /// `task.result()`.
     pub fn result(&self) -> Result<T, Error> {
-        self.0.future.result()
+        self.0.core().result()
     }
 
     /// `task.add_done_callback(cb)`, recorded as `call name=callback`.
@@ -140,7 +149,7 @@ impl<T: Clone + TraceValue + 'static> Task<T> {
         F: FnOnce(&EventLoop) -> R + 'static,
         R: CallbackResult,
     {
-        self.0.future.add_user_done_callback(name.into(), cb)
+        self.0.core().add_user_done_callback(name.into(), cb)
     }
 }
 
@@ -149,16 +158,49 @@ impl<T: Clone + TraceValue + 'static> Task<T> {
     /// waits on, breaking the reference cycles that tasks still waiting on
     /// each other at the end of a run leave behind.
     pub(crate) fn clear_for_teardown(&self) {
-        self.0.future.clear_callbacks();
-        let coro = self.0.coro.borrow_mut().take();
-        let waiter = self.0.fut_waiter.replace(Waiter::Nothing);
-        drop((coro, waiter));
+        self.0.teardown();
     }
 }
 
-impl<T: Clone + TraceValue + 'static> TaskInner<T> {
-    fn rc(&self) -> Rc<TaskInner<T>> {
+impl<T, F> TaskRef<T> for TaskInner<T, F>
+where
+    T: Clone + TraceValue + 'static,
+    F: std::future::Future<Output = Result<T, Error>> + 'static,
+{
+    fn core(&self) -> &FutureCore<T> {
+        &self.future
+    }
+
+    fn name(&self) -> &Rc<str> {
+        &self.name
+    }
+
+    fn to_waitable(&self) -> Rc<dyn Waitable> {
+        self.rc()
+    }
+
+    fn teardown(&self) {
+        self.future.clear_callbacks();
+        self.drop_body();
+        drop(self.fut_waiter.replace(Waiter::Nothing));
+    }
+}
+
+impl<T, F> TaskInner<T, F>
+where
+    T: Clone + TraceValue + 'static,
+    F: std::future::Future<Output = Result<T, Error>> + 'static,
+{
+    fn rc(&self) -> Rc<TaskInner<T, F>> {
         self.this.upgrade().expect("a task is alive while it runs")
+    }
+
+    /// Drops the body where it lies (never moving it: it is pinned). Not
+    /// while it is being polled: then it is about to finish anyway.
+    fn drop_body(&self) {
+        if let Ok(mut body) = self.body.try_borrow_mut() {
+            *body = None;
+        }
     }
 
     /// A callback that runs the next step.
@@ -192,7 +234,7 @@ impl<T: Clone + TraceValue + 'static> TaskInner<T> {
 
         let (poll, blocked) = if cancelling && !self.started.get() {
             // Throwing into a coroutine that never ran: its body never runs.
-            drop(self.coro.borrow_mut().take());
+            self.drop_body();
             (Poll::Ready(Err(Error::Cancelled)), None)
         } else {
             self.started.set(true);
@@ -216,20 +258,26 @@ impl<T: Clone + TraceValue + 'static> TaskInner<T> {
         lp: &EventLoop,
         throw: Option<Error>,
     ) -> (Poll<Result<T, Error>>, Option<Blocked>) {
-        let Some(mut coro) = self.coro.borrow_mut().take() else {
+        let Ok(mut body) = self.body.try_borrow_mut() else {
             return (Poll::Ready(Err(Error::Cancelled)), None);
         };
+        let Some(future) = body.as_mut() else {
+            return (Poll::Ready(Err(Error::Cancelled)), None);
+        };
+        // SAFETY: pinning. The body lives in this task's `Rc` allocation,
+        // which never moves, and it is never moved out of it: it is only
+        // dropped in place (`drop_body` and the line below assign `None`;
+        // dropping the task drops the field where it is).
+        let future = unsafe { Pin::new_unchecked(future) };
         let context = StepContext {
             throw,
             blocked: None,
         };
         let outer = lp.inner.step.replace(Some(context));
-        let poll = coro.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+        let poll = future.poll(&mut Context::from_waker(Waker::noop()));
         let context = lp.inner.step.replace(outer);
-        if poll.is_pending() {
-            *self.coro.borrow_mut() = Some(coro);
-        } else {
-            drop(coro);
+        if poll.is_ready() {
+            *body = None;
         }
         (poll, context.and_then(|c| c.blocked))
     }
@@ -276,7 +324,7 @@ impl<T: Clone + TraceValue + 'static> TaskInner<T> {
         let task = self.clone();
         let wake = callback::internal(move |lp: &EventLoop| {
             // The step runs next pass: have the task in cache by then.
-            crate::prefetch::prefetch(Rc::as_ptr(&task), 4);
+            crate::prefetch::prefetch(Rc::as_ptr(&task));
             let step = callback::internal(move |lp: &EventLoop| task.step(lp));
             let _ = lp.schedule_detached(None, step);
         });
@@ -316,7 +364,11 @@ impl<T: Clone + TraceValue + 'static> TaskInner<T> {
     }
 }
 
-impl<T: Clone + TraceValue + 'static> Waitable for TaskInner<T> {
+impl<T, F> Waitable for TaskInner<T, F>
+where
+    T: Clone + TraceValue + 'static,
+    F: std::future::Future<Output = Result<T, Error>> + 'static,
+{
     fn is_done(&self) -> bool {
         self.future.is_done()
     }
@@ -369,11 +421,11 @@ impl<T: Clone + TraceValue + 'static> Waitable for TaskInner<T> {
 
 impl<T: Clone + TraceValue + 'static> Awaitable<T> for Task<T> {
     fn waitable(&self) -> Rc<dyn Waitable> {
-        self.0.rc()
+        self.0.to_waitable()
     }
 
     fn try_result(&self) -> Result<T, Error> {
-        self.0.future.result()
+        self.0.core().result()
     }
 }
 
