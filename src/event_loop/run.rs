@@ -98,10 +98,10 @@ impl LoopInner {
         )
     }
 
-    /// Waiting on a virtual clock: time jumps.
+    /// Waiting `wait > 0` ns on a virtual clock: time jumps.
     fn advance_clock(&self, wait: i64) {
         let jitter = self.world.config.jitter_nanos;
-        let late = if wait > 0 && jitter > 0 {
+        let late = if jitter > 0 {
             self.world.jitter_rng.borrow_mut().in_range(0, jitter)
         } else {
             0
@@ -227,7 +227,10 @@ impl EventLoop {
         let Some(wait) = inner.wait() else {
             return Pass::Idle;
         };
-        inner.advance_clock(wait);
+        if wait > 0 {
+            // Waiting 0 moves nothing (jitter is only for real waits).
+            inner.advance_clock(wait);
+        }
         if has_timers {
             inner.collect_due_timers();
         }
