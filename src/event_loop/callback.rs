@@ -48,34 +48,25 @@ trait Scheduled: Sized + 'static {
     fn run(self, lp: &EventLoop) -> Result<(), Error>;
 }
 
-struct Unnamed<F>(F);
-struct Internal<F>(F);
+/// A callback without a name of its own: recorded as `call name=callback`
+/// when `RECORDED`, else loop machinery, not recorded.
+struct Anonymous<F, const RECORDED: bool>(F);
 struct Named<F> {
     name: Rc<str>,
     f: F,
 }
 
-impl<F, R> Scheduled for Unnamed<F>
+impl<F, R, const RECORDED: bool> Scheduled for Anonymous<F, RECORDED>
 where
     F: FnOnce(&EventLoop) -> R + 'static,
     R: CallbackResult,
 {
     fn label(&self) -> Label<'_> {
-        Label::Unnamed
-    }
-
-    fn run(self, lp: &EventLoop) -> Result<(), Error> {
-        (self.0)(lp).into_result()
-    }
-}
-
-impl<F, R> Scheduled for Internal<F>
-where
-    F: FnOnce(&EventLoop) -> R + 'static,
-    R: CallbackResult,
-{
-    fn label(&self) -> Label<'_> {
-        Label::Internal
+        if RECORDED {
+            Label::Unnamed
+        } else {
+            Label::Internal
+        }
     }
 
     fn run(self, lp: &EventLoop) -> Result<(), Error> {
@@ -103,7 +94,7 @@ where
     F: FnOnce(&EventLoop) -> R + 'static,
     R: CallbackResult,
 {
-    Callback::new(Unnamed(f))
+    Callback::new(Anonymous::<F, true>(f))
 }
 
 /// A user callback recorded as `call name=NAME`.
@@ -121,7 +112,7 @@ where
     F: FnOnce(&EventLoop) -> R + 'static,
     R: CallbackResult,
 {
-    Callback::new(Internal(f))
+    Callback::new(Anonymous::<F, false>(f))
 }
 
 /// The storage of a [`Callback`]: one machine word, which holds a callback
@@ -198,7 +189,7 @@ impl Drop for Callback {
 
 // A callback capturing one `Rc` (a task step, a future) is kept in place; a
 // named one is boxed; and a slot's `Option<Callback>` is two words.
-const _: () = assert!(Inline::<Internal<Rc<()>>>::FITS && !Inline::<Named<()>>::FITS);
+const _: () = assert!(Inline::<Anonymous<Rc<()>, false>>::FITS && !Inline::<Named<()>>::FITS);
 const _: () = assert!(std::mem::size_of::<Option<Callback>>() == 16);
 
 /// `T` kept in the storage itself.
