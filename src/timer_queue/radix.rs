@@ -2,28 +2,36 @@
 //!
 //! A virtual clock only moves forward, so the deadlines leaving the queue
 //! never decrease. A radix queue (Ahuja, Mehlhorn, Orlin and Tarjan, "Faster
-//! algorithms for the shortest path problem", 1990) uses that: it keeps a
-//! `base` (the last deadline that left, or the next one) and files every
-//! other deadline in bucket `i`, where `i` is the highest bit in which it
-//! differs from the base. Pushing is appending to a vector. When the
-//! deadlines equal to the base are gone, the lowest non-empty bucket is
-//! emptied: its smallest deadline becomes the base and its timers are filed
-//! again, each into a lower bucket. A timer moves down at most 64 times and
-//! usually a handful, always by sequential appends, where a heap pop takes a
-//! cache miss on every level of a large heap.
+//! algorithms for the shortest path problem", 1990) uses that. It keeps a
+//! `base` deadline and two parts:
 //!
-//! Bucket 0 holds the timers whose deadline is the base, sorted by the tie
-//! (`(key, seq)` from the slots), next to leave at the front.
+//! * `run`: the timers due at or before `base`, sorted by the whole order
+//!   `(deadline, key, seq)`, next to leave at the front;
+//! * `buckets`: every later timer, in bucket `i` where `i - 1` is the
+//!   highest bit in which its deadline differs from `base`. Pushing there
+//!   is appending to a vector.
 //!
-//! A timer pushed with a deadline below the base (`call_at` in the past, or
-//! a deadline sooner than every pending one pushed after the base moved up
-//! to that one) goes to `early`, a binary heap over the whole order. Every
-//! `early` timer is below the base, so it leaves before any bucketed one.
+//! Every timer of bucket `i` is earlier than every timer of a higher bucket.
+//! So when `run` is empty, the lowest non-empty bucket holds the next
+//! timers. If it is small, it is sorted and becomes `run`, and `base` moves
+//! up to its last deadline (the higher buckets stay valid: the new base
+//! shares the old one's bits above `i - 1`). If it is large, its smallest
+//! deadline becomes `base`, the timers at that deadline become `run`, and
+//! the rest are filed again, each into a lower bucket. A timer is moved a
+//! few times at most, by sequential appends, where a heap pop on a large
+//! heap takes a cache miss on every level.
+//!
+//! A timer pushed at or before `base` (a `call_at` in the past, say) is
+//! inserted into `run` in order. When the queue empties, `base` goes back
+//! to the earliest deadline, so `run` stays short.
 
 use super::TimerEntry;
 use crate::event_loop::slots::Slots;
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
+use std::cmp::Ordering;
+use std::collections::VecDeque;
+
+/// A bucket at most this long is sorted into `run` rather than refiled.
+const SORT_AT_MOST: usize = 32;
 
 /// A deadline as an unsigned integer in the same order.
 fn ordered(when: i64) -> u64 {
@@ -36,24 +44,22 @@ fn bucket_of(key: u64, base: u64) -> usize {
     (u64::BITS - (key ^ base).leading_zeros()) as usize
 }
 
-/// A timer in `early`, with its whole sort key.
-#[derive(PartialEq, Eq, PartialOrd, Ord)]
-struct Early {
-    when: i64,
-    tie: (u64, u64),
-    slot: u32,
+/// The whole order; the slots are read only for equal deadlines.
+fn order(a: &TimerEntry, b: &TimerEntry, ties: &Slots) -> Ordering {
+    a.when
+        .cmp(&b.when)
+        .then_with(|| ties.tie(a.slot).cmp(&ties.tie(b.slot)))
 }
 
 pub(crate) struct RadixQueue {
-    /// Every bucketed deadline is `>= base` (as [`ordered`] values).
+    /// `run` is at or before it, buckets after it (as [`ordered`] values).
     base: u64,
-    /// Deadlines equal to `base`, in tie order.
-    at_base: VecDeque<TimerEntry>,
+    /// The earliest timers, in order.
+    run: VecDeque<TimerEntry>,
     /// `buckets[i - 1]`: deadlines differing from `base` first at bit `i - 1`.
     buckets: [Vec<TimerEntry>; 64],
     /// Bit `i - 1` set when `buckets[i - 1]` is not empty.
     occupied: u64,
-    early: BinaryHeap<Reverse<Early>>,
     len: usize,
 }
 
@@ -61,10 +67,9 @@ impl Default for RadixQueue {
     fn default() -> Self {
         RadixQueue {
             base: 0,
-            at_base: VecDeque::new(),
+            run: VecDeque::new(),
             buckets: std::array::from_fn(|_| Vec::new()),
             occupied: 0,
-            early: BinaryHeap::new(),
             len: 0,
         }
     }
@@ -78,62 +83,39 @@ impl RadixQueue {
     pub fn push(&mut self, entry: TimerEntry, ties: &Slots) {
         self.len += 1;
         let key = ordered(entry.when);
-        if key < self.base {
-            self.early.push(Reverse(Early {
-                when: entry.when,
-                tie: ties.tie(entry.slot),
-                slot: entry.slot,
-            }));
-            return;
-        }
-        match bucket_of(key, self.base) {
-            0 => {
-                // After the others of its deadline that sort before it.
-                let tie = ties.tie(entry.slot);
-                let at = self
-                    .at_base
-                    .partition_point(|other| ties.tie(other.slot) < tie);
-                self.at_base.insert(at, entry);
-            }
-            i => {
-                self.buckets[i - 1].push(entry);
-                self.occupied |= 1 << (i - 1);
-            }
+        if key <= self.base {
+            let at = self
+                .run
+                .partition_point(|other| order(other, &entry, ties) == Ordering::Less);
+            self.run.insert(at, entry);
+        } else {
+            let i = bucket_of(key, self.base);
+            self.buckets[i - 1].push(entry);
+            self.occupied |= 1 << (i - 1);
         }
     }
 
     /// The timer that leaves next.
     pub fn peek(&mut self, ties: &Slots) -> Option<TimerEntry> {
-        if let Some(Reverse(early)) = self.early.peek() {
-            return Some(TimerEntry {
-                when: early.when,
-                slot: early.slot,
-            });
-        }
-        if self.at_base.is_empty() {
+        if self.run.is_empty() {
             self.refill(ties);
         }
-        self.at_base.front().copied()
+        self.run.front().copied()
     }
 
     pub fn pop(&mut self, ties: &Slots) -> Option<TimerEntry> {
-        if let Some(Reverse(early)) = self.early.pop() {
-            self.len -= 1;
-            return Some(TimerEntry {
-                when: early.when,
-                slot: early.slot,
-            });
-        }
-        if self.at_base.is_empty() {
+        if self.run.is_empty() {
             self.refill(ties);
         }
-        let entry = self.at_base.pop_front()?;
+        let entry = self.run.pop_front()?;
         self.len -= 1;
+        if self.len == 0 {
+            self.base = 0;
+        }
         Some(entry)
     }
 
-    /// Moves the base up to the smallest bucketed deadline and files the
-    /// lowest bucket again around it.
+    /// Moves the next timers from the lowest non-empty bucket into `run`.
     fn refill(&mut self, ties: &Slots) {
         if self.occupied == 0 {
             return;
@@ -141,43 +123,47 @@ impl RadixQueue {
         let lowest = self.occupied.trailing_zeros() as usize;
         self.occupied &= !(1 << lowest);
         let mut bucket = std::mem::take(&mut self.buckets[lowest]);
-        let Some(base) = bucket.iter().map(|e| ordered(e.when)).min() else {
-            return;
-        };
-        self.base = base;
-        for entry in bucket.drain(..) {
-            // Every timer of this bucket shares the base's bits above
-            // `lowest`, so it lands in a lower bucket (or at the base).
-            match bucket_of(ordered(entry.when), base) {
-                0 => self.at_base.push_back(entry),
-                i => {
-                    self.buckets[i - 1].push(entry);
-                    self.occupied |= 1 << (i - 1);
+        if bucket.len() <= SORT_AT_MOST {
+            bucket.sort_unstable_by(|a, b| order(a, b, ties));
+            if let Some(last) = bucket.last() {
+                self.base = ordered(last.when);
+            }
+            self.run.extend(bucket.drain(..));
+        } else {
+            let Some(base) = bucket.iter().map(|e| ordered(e.when)).min() else {
+                return;
+            };
+            self.base = base;
+            for entry in bucket.drain(..) {
+                // Every timer of this bucket shares the base's bits above
+                // `lowest`, so it lands in a lower bucket (or at the base).
+                match bucket_of(ordered(entry.when), base) {
+                    0 => self.run.push_back(entry),
+                    i => {
+                        self.buckets[i - 1].push(entry);
+                        self.occupied |= 1 << (i - 1);
+                    }
                 }
+            }
+            if self.run.len() > 1 {
+                self.run
+                    .make_contiguous()
+                    .sort_unstable_by(|a, b| order(a, b, ties));
             }
         }
         // Keep the emptied vector's capacity for the next timers filed here.
         self.buckets[lowest] = bucket;
-        if self.at_base.len() > 1 {
-            self.at_base
-                .make_contiguous()
-                .sort_unstable_by_key(|e| ties.tie(e.slot));
-        }
     }
 
-    /// Every timer, in no particular order, leaving the queue empty (its
-    /// base stays, so timers pushed back keep their order).
+    /// Every timer, in no particular order, leaving the queue empty.
     pub fn drain(&mut self) -> Vec<TimerEntry> {
-        let mut all: Vec<TimerEntry> = self.at_base.drain(..).collect();
+        let mut all: Vec<TimerEntry> = self.run.drain(..).collect();
         for bucket in &mut self.buckets {
             all.append(bucket);
         }
-        all.extend(self.early.drain().map(|Reverse(e)| TimerEntry {
-            when: e.when,
-            slot: e.slot,
-        }));
         self.occupied = 0;
         self.len = 0;
+        self.base = 0;
         all
     }
 }
