@@ -36,9 +36,6 @@ pub(crate) struct TimerEntry {
 }
 
 /// The pending timers of one loop.
-// One per loop, built once and never moved on a hot path: the radix
-// queue's 64 bucket vectors are kept inline rather than behind a box.
-#[allow(clippy::large_enum_variant)]
 pub(crate) enum TimerQueue {
     /// `fifo`/`random`: a radix queue over the total order.
     Total(RadixQueue),
