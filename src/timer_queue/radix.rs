@@ -234,6 +234,45 @@ mod tests {
                 }
                 assert_eq!(queue.len(), model.len());
             }
+            // What compaction does: everything out, the survivors back in.
+            let survivors: Vec<_> = queue
+                .drain()
+                .into_iter()
+                .filter(|e| e.slot % 3 != 0)
+                .collect();
+            model.retain(|e| e.2 % 3 != 0);
+            for entry in survivors {
+                queue.push(entry, &slots);
+            }
+            while let Some(expected) = model.pop_first() {
+                assert_eq!(
+                    queue.pop(&slots).map(|e| e.slot),
+                    Some(expected.2),
+                    "seed {seed}"
+                );
+            }
+            assert!(queue.pop(&slots).is_none());
+        }
+    }
+
+    /// A burst far larger than the sorted-run limit, with many equal
+    /// deadlines, leaves in order.
+    #[test]
+    fn a_burst_leaves_in_order() {
+        let mut rng = SeededRng::new(7, Stream::Program);
+        let mut slots = Slots::default();
+        let mut queue = RadixQueue::default();
+        let mut model = Vec::new();
+        for seq in 0..20_000u64 {
+            let when = rng.in_range(-1_000, 1 << 30) & !0xff;
+            let slot = slots.insert(seq, callback::internal(|_| ()), 0, 0);
+            slots.set_tie_key(slot, rng.next_u64() % 8);
+            queue.push(TimerEntry { when, slot }, &slots);
+            model.push((when, slots.tie(slot), slot));
+        }
+        model.sort();
+        for expected in model {
+            assert_eq!(queue.pop(&slots).map(|e| e.slot), Some(expected.2));
         }
     }
 }
