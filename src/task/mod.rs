@@ -13,7 +13,7 @@
 //!   next step delivers `CancelledError` at its suspension point — or, if it
 //!   never started, finishes it cancelled without running its body.
 //!
-//! Rust has no `coro.throw`, so a loopsim awaitable ([`sleep`],
+//! Rust has no `coro.throw`, so a loopsim awaitable ([`sleep()`],
 //! [`yield_now`], awaiting a [`Future`](crate::Future) or [`Task`]) checks at
 //! the start of each step for an exception sent to the task, and returns it
 //! as `Err`. The body propagates it with `?`, as Python propagates
