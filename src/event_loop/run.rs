@@ -109,7 +109,7 @@ impl LoopInner {
         #[allow(unused_mut)]
         let mut by = wait.saturating_add(late);
         #[cfg(feature = "mutants")]
-        if self.world.config.mutant == Some(crate::mutant::Mutant::TimerEarly) && wait > 0 {
+        if self.world.config.mutant == Some(crate::mutant::Mutant::TimerEarly) {
             by -= 1;
         }
         let from = self.now();

@@ -20,7 +20,7 @@ pub(crate) const IN_TIMERS: u8 = 2;
 /// `Handle.cancel()` was called.
 pub(crate) const CANCELLED: u8 = 4;
 /// On the free list.
-const FREE: u8 = 16;
+const FREE: u8 = 8;
 
 /// No slot: the end of the free list.
 const NONE: u32 = u32::MAX;
