@@ -139,16 +139,18 @@ fn w3_timers(delays: &'static [u64]) -> u64 {
     n
 }
 
-fn w4_sleeps(delays: &'static [u64]) -> u64 {
+/// W4: as loopsim's (`loopsim_work::w4_sleeps`), each task owning its delays.
+fn w4_sleeps(delays: &[u64]) -> u64 {
     reset();
     let tasks = N_TASKS as u64;
     let rt = runtime();
     rt.block_on(async {
         let done = Arc::new(Notify::new());
         for mine in delays.chunks_exact(SLEEPS_PER_TASK) {
+            let mine: [u64; SLEEPS_PER_TASK] = mine.try_into().expect("a whole chunk");
             let done = done.clone();
             tokio::spawn(async move {
-                for &d in mine {
+                for &d in &mine {
                     tokio::time::sleep(Duration::from_nanos(d)).await;
                 }
                 if bump() == tasks {

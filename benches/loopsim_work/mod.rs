@@ -105,14 +105,16 @@ pub fn w3_timers(delays: &[u64], record_trace: bool) -> u64 {
 }
 
 /// W4: one task per `SLEEPS_PER_TASK` delays (`N_TASKS` for the full
-/// list), task i sleeping `delays[i*10..i*10+10]` in turn.
-pub fn w4_sleeps(delays: &'static [u64], record_trace: bool) -> u64 {
+/// list), task i sleeping `delays[i*10..i*10+10]` in turn. Each task owns a
+/// copy of its delays, as the CPython version's task owns its tuple.
+pub fn w4_sleeps(delays: &[u64], record_trace: bool) -> u64 {
     reset();
     let tasks = (delays.len() / SLEEPS_PER_TASK) as u64;
     let lp = new_loop(record_trace);
     for mine in delays.chunks_exact(SLEEPS_PER_TASK) {
+        let mine: [u64; SLEEPS_PER_TASK] = mine.try_into().expect("a whole chunk");
         lp.create_task(async move {
-            for &d in mine {
+            for &d in &mine {
                 loopsim::sleep(Nanos(d as i64)).await?;
             }
             if bump() == tasks {

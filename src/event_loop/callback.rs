@@ -42,10 +42,14 @@ pub enum Label<'a> {
     Internal,
 }
 
-/// A scheduled closure with its label: one of the wrapper types below.
-trait Scheduled: Sized + 'static {
+/// A scheduled value with its label: one of the closure wrappers below, or
+/// loop machinery with a type of its own ([`machinery`]).
+pub(crate) trait Scheduled: Sized + 'static {
     fn label(&self) -> Label<'_>;
     fn run(self, lp: &EventLoop) -> Result<(), Error>;
+    /// Starts loading the memory `run` will touch, if it knows any: a
+    /// prefetch hint, which changes nothing (see `collect_due_timers`).
+    fn warm(&self) {}
 }
 
 /// A callback without a name of its own: recorded as `call name=callback`
@@ -115,6 +119,14 @@ where
     Callback::new(Anonymous::<F, false>(f))
 }
 
+/// Loop machinery with a type of its own (one that can [`warm`] its memory),
+/// not recorded.
+///
+/// [`warm`]: Scheduled::warm
+pub(crate) fn machinery<T: Scheduled>(value: T) -> Callback {
+    Callback::new(value)
+}
+
 /// The storage of a [`Callback`]: one machine word, which holds a callback
 /// of that size or less itself, or else the pointer to its box.
 type Storage = MaybeUninit<[usize; 1]>;
@@ -124,6 +136,7 @@ type Storage = MaybeUninit<[usize; 1]>;
 struct VTable {
     label: for<'a> unsafe fn(&'a Storage) -> Label<'a>,
     run: unsafe fn(&mut Storage, &EventLoop) -> Result<(), Error>,
+    warm: unsafe fn(&Storage),
     drop: unsafe fn(&mut Storage),
 }
 
@@ -169,6 +182,13 @@ impl Callback {
         unsafe { (self.vtable.label)(&self.storage) }
     }
 
+    /// [`Scheduled::warm`]: a prefetch of what running it will touch.
+    #[inline]
+    pub(crate) fn warm(&self) {
+        // SAFETY: as in `label`.
+        unsafe { (self.vtable.warm)(&self.storage) }
+    }
+
     /// Runs the callback, consuming it.
     pub(crate) fn run(self, lp: &EventLoop) -> Result<(), Error> {
         let mut this = ManuallyDrop::new(self);
@@ -204,6 +224,7 @@ impl<T: Scheduled> Inline<T> {
     const VTABLE: VTable = VTable {
         label: Self::label,
         run: Self::run,
+        warm: Self::warm,
         drop: Self::drop,
     };
 
@@ -220,6 +241,12 @@ impl<T: Scheduled> Inline<T> {
     }
 
     /// # Safety
+    /// As `label`.
+    unsafe fn warm(storage: &Storage) {
+        (*storage.as_ptr().cast::<T>()).warm()
+    }
+
+    /// # Safety
     /// The storage holds a `T`, which is dropped: it must not be used again.
     unsafe fn drop(storage: &mut Storage) {
         storage.as_mut_ptr().cast::<T>().drop_in_place()
@@ -233,6 +260,7 @@ impl<T: Scheduled> Boxed<T> {
     const VTABLE: VTable = VTable {
         label: Self::label,
         run: Self::run,
+        warm: Self::warm,
         drop: Self::drop,
     };
 
@@ -240,6 +268,12 @@ impl<T: Scheduled> Boxed<T> {
     /// The storage holds a pointer from `Box::into_raw(Box<T>)`.
     unsafe fn label(storage: &Storage) -> Label<'_> {
         (**storage.as_ptr().cast::<*const T>()).label()
+    }
+
+    /// # Safety
+    /// As `label`.
+    unsafe fn warm(storage: &Storage) {
+        (**storage.as_ptr().cast::<*const T>()).warm()
     }
 
     /// # Safety

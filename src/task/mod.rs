@@ -20,7 +20,7 @@
 //! `CancelledError`; a body that swallows it goes on, as in Python.
 
 use crate::error::Error;
-use crate::event_loop::callback::{self, Callback};
+use crate::event_loop::callback::{self, Callback, Label, Scheduled};
 use crate::event_loop::{Blocked, CallbackResult, EventLoop, Handle, StepContext};
 use crate::future::{Awaitable, FutureCore, Wait, Waitable};
 use crate::trace::EventKind;
@@ -318,16 +318,9 @@ where
     /// the task itself, with the same passes: the timer runs in one pass
     /// and `call_soon`s the step, which runs in the next.
     ///
-    /// The timer's callback is the wake-up itself, which `call_soon`s the
-    /// step without reading the task (whose memory is cold by then).
+    /// The timer's callback is the wake-up itself ([`WakeUp`]).
     fn sleep_until(self: &Rc<Self>, lp: &EventLoop, until: i64) {
-        let task = self.clone();
-        let wake = callback::internal(move |lp: &EventLoop| {
-            // The step runs next pass: have the task in cache by then.
-            crate::prefetch::prefetch(Rc::as_ptr(&task));
-            let step = callback::internal(move |lp: &EventLoop| task.step(lp));
-            let _ = lp.schedule_detached(None, step);
-        });
+        let wake = callback::machinery(WakeUp(self.clone()));
         match lp.schedule(Some(until), wake) {
             Ok(timer) => {
                 *self.fut_waiter.borrow_mut() = Waiter::Sleep(timer);
@@ -361,6 +354,35 @@ where
 
     fn future_identity(&self) -> *const () {
         self as *const Self as *const ()
+    }
+}
+
+/// A sleep's timer callback: `call_soon`s its task's step, without reading
+/// the task, whose memory is cold until the step runs.
+struct WakeUp<T, F>(Rc<TaskInner<T, F>>);
+
+impl<T, F> Scheduled for WakeUp<T, F>
+where
+    T: Clone + TraceValue + 'static,
+    F: std::future::Future<Output = Result<T, Error>> + 'static,
+{
+    fn label(&self) -> Label<'_> {
+        Label::Internal
+    }
+
+    fn run(self, lp: &EventLoop) -> Result<(), Error> {
+        // The step runs next pass: have the task close by then (`warm` asked
+        // for it a timer earlier, but that may have left the nearest cache).
+        self.warm();
+        let task = self.0;
+        let step = callback::internal(move |lp: &EventLoop| task.step(lp));
+        let _ = lp.schedule_detached(None, step);
+        Ok(())
+    }
+
+    /// The task, which the step reads two passes from now.
+    fn warm(&self) {
+        crate::prefetch::prefetch(Rc::as_ptr(&self.0));
     }
 }
 

@@ -66,6 +66,18 @@ impl TimerQueue {
         }
     }
 
+    /// A hint for prefetching: the timer after the next, or under `heapq`
+    /// one with the second-earliest deadline (a heap knows its second
+    /// element only up to ties).
+    pub fn peek_second(&mut self, ties: &Slots) -> Option<TimerEntry> {
+        match self {
+            TimerQueue::Total(queue) => queue.peek_second(ties),
+            TimerQueue::Heapq(list) => list
+                .get(1..)
+                .and_then(|children| children.iter().take(2).min_by_key(|e| e.when).copied()),
+        }
+    }
+
     /// Adds a timer; `ties` orders equal deadlines under `fifo`/`random`.
     pub fn push(&mut self, entry: TimerEntry, ties: &Slots) {
         match self {
