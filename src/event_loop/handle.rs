@@ -1,5 +1,6 @@
 //! [`Handle`]: the user's reference to one scheduled callback.
 
+use crate::event_loop::callback::Callback;
 use crate::event_loop::slots::{CANCELLED, IN_TIMERS, QUEUED};
 use crate::event_loop::LoopInner;
 use crate::invariant::Probe;
@@ -60,22 +61,51 @@ impl Handle {
     }
 }
 
-impl Handle {
-    /// Takes the callback out if it has not run yet, leaving the handle
-    /// queued, to run as a no-op.
-    pub(crate) fn take_pending_callback(&self) -> Option<super::callback::Callback> {
-        let owner = self.owner.upgrade()?;
-        let mut queues = owner.queues.borrow_mut();
-        let slot = queues.slots.get_mut(self.slot);
+/// The loop's own reference to a callback it scheduled (a sleep's timer),
+/// for a task that already has the loop at hand.
+///
+/// Unlike a [`Handle`] it holds neither the loop nor a count in the slot,
+/// so making and dropping one costs nothing; instead it names the slot's
+/// sequence number, so once the callback has run and its slot was freed
+/// (or reused), the reference is recognised as stale.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SlotRef {
+    slot: u32,
+    seq: u64,
+}
+
+impl SlotRef {
+    pub(crate) fn new(slot: u32, seq: u64) -> SlotRef {
+        SlotRef { slot, seq }
+    }
+}
+
+impl LoopInner {
+    /// `Handle.cancel()` through a [`SlotRef`]. Once the callback has run
+    /// there is nothing left to cancel (CPython only sets a flag no one
+    /// reads then).
+    pub(crate) fn cancel_ref(&self, timer: SlotRef) {
+        let scheduled = self.queues.borrow().slots.holds(timer.slot, timer.seq);
+        if scheduled {
+            self.cancel_slot(timer.slot);
+        }
+    }
+
+    /// Takes the callback out if it has not run yet, leaving it queued, to
+    /// run as a no-op.
+    pub(crate) fn take_pending_callback(&self, timer: SlotRef) -> Option<Callback> {
+        let mut queues = self.queues.borrow_mut();
+        if !queues.slots.holds(timer.slot, timer.seq) {
+            return None;
+        }
+        let slot = queues.slots.get_mut(timer.slot);
         if slot.is(QUEUED) {
             slot.callback.take()
         } else {
             None
         }
     }
-}
 
-impl LoopInner {
     /// `Handle.cancel()`: marks the slot and drops its callback; a timer
     /// still in the queue counts towards the loop's cancelled-timer count,
     /// which decides compaction.

@@ -2,7 +2,8 @@
 //!
 //! * `callback.rs`: callbacks as the loop stores them, with their labels;
 //! * `slots.rs`: the slab where scheduled callbacks live;
-//! * `handle.rs`: [`Handle`], the user's reference to one of them;
+//! * `handle.rs`: [`Handle`], the user's reference to one of them, and
+//!   `SlotRef`, the loop's own (for a sleep's timer);
 //! * `run.rs`: `_run_once` and the drivers (`run_forever`, `run_until_complete`);
 //! * `world.rs`: what sibling loops share (clock, trace, seeded streams);
 //! * `registry.rs`: `get_event_loop`/`set_event_loop` and the running loop;
@@ -19,6 +20,7 @@ mod world;
 pub use callback::CallbackResult;
 pub use config::{LoopConfig, DEFAULT_MAX_ITERATIONS};
 pub use handle::Handle;
+pub(crate) use handle::SlotRef;
 pub use registry::{get_event_loop, get_running_loop, new_event_loop, set_event_loop};
 
 use crate::error::Error;
@@ -346,6 +348,12 @@ impl EventLoop {
     pub(crate) fn schedule(&self, when: Option<i64>, cb: Callback) -> Result<Handle, Error> {
         let (slot, seq) = self.enqueue(when, cb, 1)?;
         Ok(Handle::new(Rc::downgrade(&self.inner), slot, seq, when))
+    }
+
+    /// Schedules `cb` for the loop's own use: see [`SlotRef`].
+    pub(crate) fn schedule_ref(&self, when: Option<i64>, cb: Callback) -> Result<SlotRef, Error> {
+        let (slot, seq) = self.enqueue(when, cb, 0)?;
+        Ok(SlotRef::new(slot, seq))
     }
 
     /// Schedules `cb` with no handle to it: nothing can cancel it.

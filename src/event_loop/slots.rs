@@ -125,6 +125,14 @@ impl Slots {
         callback
     }
 
+    /// Whether slot `id` still holds the callback scheduled as `seq`: not
+    /// freed since, and not reused for another.
+    #[inline]
+    pub fn holds(&self, id: u32, seq: u64) -> bool {
+        let slot = &self.slots[id as usize];
+        !slot.is(FREE) && slot.seq == seq
+    }
+
     /// Another handle refers to the slot.
     #[inline]
     pub fn retain(&mut self, id: u32) {

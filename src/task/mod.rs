@@ -21,7 +21,7 @@
 
 use crate::error::Error;
 use crate::event_loop::callback::{self, Callback, Label, Scheduled};
-use crate::event_loop::{Blocked, CallbackResult, EventLoop, Handle, StepContext};
+use crate::event_loop::{Blocked, CallbackResult, EventLoop, SlotRef, StepContext};
 use crate::future::{Awaitable, FutureCore, Wait, Waitable};
 use crate::trace::EventKind;
 use crate::value::TraceValue;
@@ -67,7 +67,7 @@ enum Waiter {
     /// A future or task; its done callback wakes the task.
     On(Rc<dyn Waitable>),
     /// A `sleep`'s timer, which wakes the task itself.
-    Sleep(Handle),
+    Sleep(SlotRef),
 }
 
 /// An asyncio `Task` running a Rust `async` block that returns
@@ -229,7 +229,7 @@ where
         if let Waiter::Sleep(timer) = self.fut_waiter.replace(Waiter::Nothing) {
             // The sleep's `finally: h.cancel()`, which runs as the step
             // resumes the coroutine, before any of the task's own code.
-            timer.cancel();
+            lp.inner.cancel_ref(timer);
         }
 
         let (poll, blocked) = if cancelling && !self.started.get() {
@@ -321,7 +321,7 @@ where
     /// The timer's callback is the wake-up itself ([`WakeUp`]).
     fn sleep_until(self: &Rc<Self>, lp: &EventLoop, until: i64) {
         let wake = callback::machinery(WakeUp(self.clone()));
-        match lp.schedule(Some(until), wake) {
+        match lp.schedule_ref(Some(until), wake) {
             Ok(timer) => {
                 *self.fut_waiter.borrow_mut() = Waiter::Sleep(timer);
                 if self.must_cancel.get() && self.cancel_sleep(lp) {
@@ -340,7 +340,7 @@ where
     /// `_set_result_unless_cancelled` does on a cancelled future.
     fn cancel_sleep(self: &Rc<Self>, lp: &EventLoop) -> bool {
         let wake = match &*self.fut_waiter.borrow() {
-            Waiter::Sleep(timer) => timer.take_pending_callback(),
+            Waiter::Sleep(timer) => lp.inner.take_pending_callback(*timer),
             Waiter::Nothing | Waiter::On(_) => None,
         };
         let Some(wake) = wake else {
