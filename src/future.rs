@@ -10,7 +10,7 @@ use crate::event_loop::callback::{self, Callback};
 use crate::event_loop::{Blocked, CallbackResult, EventLoop, LoopInner};
 use crate::trace::{DoneState, EventKind};
 use crate::value::TraceValue;
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
 use std::task::{Context, Poll};
@@ -38,17 +38,45 @@ pub trait Awaitable<T> {
     fn try_result(&self) -> Result<T, Error>;
 }
 
+/// A future's or task's name, as the trace records it.
+pub(crate) enum Name {
+    Given(Rc<str>),
+    /// A task's default `Task-N`, written out the first time it is asked
+    /// for: a loop with its trace off never asks, so a task costs no
+    /// formatting and no allocation for it.
+    Task {
+        number: u64,
+        text: OnceCell<Rc<str>>,
+    },
+}
+
+impl Name {
+    pub fn task(number: u64) -> Name {
+        Name::Task {
+            number,
+            text: OnceCell::new(),
+        }
+    }
+
+    pub fn text(&self) -> &Rc<str> {
+        match self {
+            Name::Given(text) => text,
+            Name::Task { number, text } => text.get_or_init(|| format!("Task-{number}").into()),
+        }
+    }
+}
+
 /// The state every future and task has: CPython's `Future` minus the task.
 pub(crate) struct FutureCore<T> {
     lp: Weak<LoopInner>,
-    name: Option<Rc<str>>,
+    name: Option<Name>,
     state: RefCell<Option<Result<T, Error>>>,
     callbacks: RefCell<Vec<(u64, Callback)>>,
     next_callback_id: Cell<u64>,
 }
 
 impl<T: Clone + TraceValue + 'static> FutureCore<T> {
-    pub fn new(lp: &EventLoop, name: Option<Rc<str>>) -> FutureCore<T> {
+    pub fn new(lp: &EventLoop, name: Option<Name>) -> FutureCore<T> {
         FutureCore {
             lp: Rc::downgrade(&lp.inner),
             name,
@@ -56,6 +84,11 @@ impl<T: Clone + TraceValue + 'static> FutureCore<T> {
             callbacks: RefCell::new(Vec::new()),
             next_callback_id: Cell::new(0),
         }
+    }
+
+    /// The name, if the trace records this future's `done`.
+    pub fn name(&self) -> Option<&Rc<str>> {
+        self.name.as_ref().map(Name::text)
     }
 
     pub fn event_loop(&self) -> Option<EventLoop> {
@@ -81,15 +114,17 @@ impl<T: Clone + TraceValue + 'static> FutureCore<T> {
         }
         let lp = self.event_loop();
         if let (Some(lp), Some(name)) = (&lp, &self.name) {
-            let (state, value) = match &outcome {
-                Ok(v) => (DoneState::Result, Some(v.trace_value())),
-                Err(Error::Cancelled) => (DoneState::Cancelled, None),
-                Err(_) => (DoneState::Exception, None),
-            };
-            lp.inner.record(EventKind::Done {
-                name: name.clone(),
-                state,
-                value,
+            lp.inner.record_with(|| {
+                let (state, value) = match &outcome {
+                    Ok(v) => (DoneState::Result, Some(v.trace_value())),
+                    Err(Error::Cancelled) => (DoneState::Cancelled, None),
+                    Err(_) => (DoneState::Exception, None),
+                };
+                EventKind::Done {
+                    name: name.text().clone(),
+                    state,
+                    value,
+                }
             });
         }
         *self.state.borrow_mut() = Some(outcome);
@@ -157,7 +192,7 @@ impl<T> Clone for Future<T> {
 
 impl<T: Clone + TraceValue + 'static> Future<T> {
     pub(crate) fn new(lp: &EventLoop, name: Option<Rc<str>>) -> Future<T> {
-        Future(Rc::new(FutureCore::new(lp, name)))
+        Future(Rc::new(FutureCore::new(lp, name.map(Name::Given))))
     }
 
     /// `fut.set_result(value)`; `Err(InvalidState)` (recorded as `error`)

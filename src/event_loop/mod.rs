@@ -24,7 +24,7 @@ pub(crate) use handle::SlotRef;
 pub use registry::{get_event_loop, get_running_loop, new_event_loop, set_event_loop};
 
 use crate::error::Error;
-use crate::future::{Future, Waitable};
+use crate::future::{Future, Name, Waitable};
 use crate::invariant::Probe;
 use crate::task::Task;
 use crate::time::{Instant, IntoNanos};
@@ -431,7 +431,7 @@ impl EventLoop {
         F: std::future::Future<Output = Result<T, Error>> + 'static,
     {
         let n = self.inner.tasks_made.get() + 1;
-        self.create_task_named(format!("Task-{n}"), coro)
+        self.spawn(Name::task(n), coro)
     }
 
     /// [`create_task`](EventLoop::create_task) with the name the trace records.
@@ -444,11 +444,19 @@ impl EventLoop {
         T: Clone + TraceValue + 'static,
         F: std::future::Future<Output = Result<T, Error>> + 'static,
     {
+        self.spawn(Name::Given(name.into()), coro)
+    }
+
+    fn spawn<T, F>(&self, name: Name, coro: F) -> Result<Task<T>, Error>
+    where
+        T: Clone + TraceValue + 'static,
+        F: std::future::Future<Output = Result<T, Error>> + 'static,
+    {
         if self.is_closed() {
             return self.fail(Error::Closed);
         }
         self.inner.tasks_made.set(self.inner.tasks_made.get() + 1);
-        Task::spawn(self, name.into(), coro)
+        Task::spawn(self, name, coro)
     }
 
     // ----- trace ------------------------------------------------------

@@ -22,7 +22,7 @@
 use crate::error::Error;
 use crate::event_loop::callback::{self, Callback, Label, Scheduled};
 use crate::event_loop::{Blocked, CallbackResult, EventLoop, SlotRef, StepContext};
-use crate::future::{Awaitable, FutureCore, Wait, Waitable};
+use crate::future::{Awaitable, FutureCore, Name, Wait, Waitable};
 use crate::trace::EventKind;
 use crate::value::TraceValue;
 use std::cell::{Cell, RefCell};
@@ -36,8 +36,8 @@ pub use sleep::{sleep, yield_now, Sleep, YieldNow};
 /// A task and its body `F` (the `async` block), in one allocation: the
 /// step that wakes a task reads both, and the body is not a box of its own.
 pub(crate) struct TaskInner<T, F> {
+    /// Also holds the task's name.
     future: FutureCore<T>,
-    name: Rc<str>,
     /// The body, pinned where it lies: see `poll_body`.
     body: RefCell<Option<F>>,
     started: Cell<bool>,
@@ -84,13 +84,12 @@ impl<T> Clone for Task<T> {
 }
 
 impl<T: Clone + TraceValue + 'static> Task<T> {
-    pub(crate) fn spawn<F>(lp: &EventLoop, name: Rc<str>, body: F) -> Result<Task<T>, Error>
+    pub(crate) fn spawn<F>(lp: &EventLoop, name: Name, body: F) -> Result<Task<T>, Error>
     where
         F: std::future::Future<Output = Result<T, Error>> + 'static,
     {
         let inner = Rc::new_cyclic(|this| TaskInner {
-            future: FutureCore::new(lp, Some(name.clone())),
-            name,
+            future: FutureCore::new(lp, Some(name)),
             body: RefCell::new(Some(body)),
             started: Cell::new(false),
             must_cancel: Cell::new(false),
@@ -172,7 +171,7 @@ where
     }
 
     fn name(&self) -> &Rc<str> {
-        &self.name
+        self.future.name().expect("a task has a name")
     }
 
     fn to_waitable(&self) -> Rc<dyn Waitable> {
@@ -215,7 +214,7 @@ where
             return;
         }
         lp.inner.record_with(|| EventKind::Step {
-            task: self.name.clone(),
+            task: TaskRef::name(&**self).clone(),
         });
         let cancelling = self.must_cancel.replace(false);
         // A cancel that arrived after the sleep or future woke the task
