@@ -47,7 +47,7 @@ impl LoopInner {
             count > MIN_SCHEDULED_TIMER_HANDLES && 2 * self.timer_cancelled_count.get() > count;
         let head_cancelled = queues
             .timers
-            .peek(&queues.slots)
+            .peek()
             .is_some_and(|t| queues.slots.get(t.slot).is(CANCELLED));
         if !compact && !head_cancelled {
             return; // the common case: nothing to drop
@@ -62,7 +62,7 @@ impl LoopInner {
             let mut dropped = Vec::new();
             while let Some(head) = queues
                 .timers
-                .peek(&queues.slots)
+                .peek()
                 .filter(|t| queues.slots.get(t.slot).is(CANCELLED))
             {
                 self.timer_cancelled_count
@@ -91,7 +91,7 @@ impl LoopInner {
         if self.stopping.get() || !queues.ready.is_empty() {
             return Some(0);
         }
-        let head = queues.timers.peek(&queues.slots)?.when;
+        let head = queues.timers.peek()?.when;
         Some(
             head.saturating_sub(self.now())
                 .clamp(0, MAXIMUM_SELECT_TIMEOUT),
@@ -130,19 +130,11 @@ impl LoopInner {
         let scripted = self.world.tie_script.is_some();
         let mut guard = self.queues.borrow_mut();
         let queues = &mut *guard;
-        if queues
-            .timers
-            .peek(&queues.slots)
-            .is_none_or(|t| t.when > due_until)
-        {
+        if queues.timers.peek().is_none_or(|t| t.when > due_until) {
             return; // the common case: nothing due
         }
         let mut due = Vec::new();
-        while let Some(entry) = queues
-            .timers
-            .peek(&queues.slots)
-            .filter(|t| t.when <= due_until)
-        {
+        while let Some(entry) = queues.timers.peek().filter(|t| t.when <= due_until) {
             queues.timers.pop(&queues.slots);
             let slot = queues.slots.get_mut(entry.slot);
             slot.flags &= !IN_TIMERS;
@@ -174,7 +166,7 @@ impl LoopInner {
     /// timers each of those is otherwise a cache miss, or a TLB miss. Only
     /// the hardware sees this: nothing observable changes.
     fn warm_next_timers(&self, queues: &mut Queues) {
-        if let Some(next) = queues.timers.peek(&queues.slots) {
+        if let Some(next) = queues.timers.peek() {
             if let Some(callback) = &queues.slots.get(next.slot).callback {
                 callback.warm();
             }

@@ -36,43 +36,59 @@ pub(crate) struct TimerEntry {
 }
 
 /// The pending timers of one loop.
-pub(crate) enum TimerQueue {
+pub(crate) struct TimerQueue {
+    /// The timer that leaves next, kept up to date by every change: a pass
+    /// looks at it several times (sweep, wait, collect), and each look is
+    /// then a read.
+    head: Option<TimerEntry>,
+    shape: Shape,
+}
+
+enum Shape {
     /// `fifo`/`random`: a radix queue over the total order.
     Total(RadixQueue),
     /// `heapq`: CPython's list-based heap, deadlines compared alone.
     Heapq(Vec<TimerEntry>),
 }
 
+impl Shape {
+    fn peek(&mut self, ties: &Slots) -> Option<TimerEntry> {
+        match self {
+            Shape::Total(queue) => queue.peek(ties),
+            Shape::Heapq(list) => list.first().copied(),
+        }
+    }
+}
+
 impl TimerQueue {
     pub fn new(policy: TieBreak) -> TimerQueue {
-        match policy {
-            TieBreak::Fifo | TieBreak::Random => TimerQueue::Total(RadixQueue::default()),
-            TieBreak::Heapq => TimerQueue::Heapq(Vec::new()),
-        }
+        let shape = match policy {
+            TieBreak::Fifo | TieBreak::Random => Shape::Total(RadixQueue::default()),
+            TieBreak::Heapq => Shape::Heapq(Vec::new()),
+        };
+        TimerQueue { head: None, shape }
     }
 
     pub fn len(&self) -> usize {
-        match self {
-            TimerQueue::Total(queue) => queue.len(),
-            TimerQueue::Heapq(list) => list.len(),
+        match &self.shape {
+            Shape::Total(queue) => queue.len(),
+            Shape::Heapq(list) => list.len(),
         }
     }
 
     /// The timer that would leave next.
-    pub fn peek(&mut self, ties: &Slots) -> Option<TimerEntry> {
-        match self {
-            TimerQueue::Total(queue) => queue.peek(ties),
-            TimerQueue::Heapq(list) => list.first().copied(),
-        }
+    #[inline]
+    pub fn peek(&self) -> Option<TimerEntry> {
+        self.head
     }
 
     /// A hint for prefetching: the timer after the next, or under `heapq`
     /// one with the second-earliest deadline (a heap knows its second
     /// element only up to ties).
     pub fn peek_second(&mut self, ties: &Slots) -> Option<TimerEntry> {
-        match self {
-            TimerQueue::Total(queue) => queue.peek_second(ties),
-            TimerQueue::Heapq(list) => list
+        match &mut self.shape {
+            Shape::Total(queue) => queue.peek_second(ties),
+            Shape::Heapq(list) => list
                 .get(1..)
                 .and_then(|children| children.iter().take(2).min_by_key(|e| e.when).copied()),
         }
@@ -80,17 +96,30 @@ impl TimerQueue {
 
     /// Adds a timer; `ties` orders equal deadlines under `fifo`/`random`.
     pub fn push(&mut self, entry: TimerEntry, ties: &Slots) {
-        match self {
-            TimerQueue::Total(queue) => queue.push(entry, ties),
-            TimerQueue::Heapq(list) => heapq::push(list, entry),
+        match &mut self.shape {
+            Shape::Total(queue) => {
+                queue.push(entry, ties);
+                if self
+                    .head
+                    .is_none_or(|head| radix::order(&entry, &head, ties).is_lt())
+                {
+                    self.head = Some(entry);
+                }
+            }
+            Shape::Heapq(list) => {
+                heapq::push(list, entry);
+                self.head = list.first().copied();
+            }
         }
     }
 
     pub fn pop(&mut self, ties: &Slots) -> Option<TimerEntry> {
-        match self {
-            TimerQueue::Total(queue) => queue.pop(ties),
-            TimerQueue::Heapq(list) => heapq::pop(list),
-        }
+        let popped = match &mut self.shape {
+            Shape::Total(queue) => queue.pop(ties),
+            Shape::Heapq(list) => heapq::pop(list),
+        };
+        self.head = self.shape.peek(ties);
+        popped
     }
 
     /// Drops every timer `is_cancelled` says is cancelled, returning them.
@@ -101,8 +130,8 @@ impl TimerQueue {
         slots: &Slots,
         is_cancelled: impl Fn(u32) -> bool,
     ) -> Vec<TimerEntry> {
-        match self {
-            TimerQueue::Total(queue) => {
+        let dead = match &mut self.shape {
+            Shape::Total(queue) => {
                 let (dead, live): (Vec<_>, Vec<_>) = queue
                     .drain()
                     .into_iter()
@@ -112,7 +141,7 @@ impl TimerQueue {
                 }
                 dead
             }
-            TimerQueue::Heapq(list) => {
+            Shape::Heapq(list) => {
                 let (dead, mut live): (Vec<_>, Vec<_>) = std::mem::take(list)
                     .into_iter()
                     .partition(|e| is_cancelled(e.slot));
@@ -120,14 +149,67 @@ impl TimerQueue {
                 *list = live;
                 dead
             }
-        }
+        };
+        self.head = self.shape.peek(slots);
+        dead
     }
 
     /// Every pending timer, in no particular order, leaving the queue empty.
     pub fn drain(&mut self) -> Vec<TimerEntry> {
-        match self {
-            TimerQueue::Total(queue) => queue.drain(),
-            TimerQueue::Heapq(list) => std::mem::take(list),
+        self.head = None;
+        match &mut self.shape {
+            Shape::Total(queue) => queue.drain(),
+            Shape::Heapq(list) => std::mem::take(list),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event_loop::callback;
+    use crate::rng::{SeededRng, Stream};
+
+    /// The cached head is always what the next pop returns, under every
+    /// policy, through pushes, pops and compaction.
+    #[test]
+    fn peek_is_always_the_next_pop() {
+        for (seed, policy) in [TieBreak::Fifo, TieBreak::Random, TieBreak::Heapq]
+            .into_iter()
+            .enumerate()
+        {
+            let mut rng = SeededRng::new(seed as u64, Stream::Program);
+            let mut slots = Slots::default();
+            let mut queue = TimerQueue::new(policy);
+            let mut now = 0i64;
+            for seq in 0..4000u64 {
+                match rng.below(8) {
+                    0..=3 => {
+                        let when = now + rng.in_range(-5, 200);
+                        let slot = slots.insert(seq, callback::internal(|_| ()), 0, 0);
+                        if policy == TieBreak::Random {
+                            slots.set_tie_key(slot, rng.next_u64() % 4);
+                        }
+                        queue.push(TimerEntry { when, slot }, &slots);
+                    }
+                    4..=6 => {
+                        let peeked = queue.peek().map(|e| e.slot);
+                        let popped = queue.pop(&slots);
+                        assert_eq!(peeked, popped.map(|e| e.slot), "{policy:?} seed {seed}");
+                        if let Some(e) = popped {
+                            now = now.max(e.when);
+                            drop(slots.dequeue(e.slot));
+                        }
+                    }
+                    _ => {
+                        let dead = queue.remove_cancelled(&slots, |slot| slot % 5 == 0);
+                        for e in dead {
+                            drop(slots.dequeue(e.slot));
+                        }
+                    }
+                }
+                assert_eq!(queue.peek().is_some(), queue.len() > 0);
+            }
         }
     }
 }

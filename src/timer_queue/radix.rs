@@ -61,7 +61,7 @@ fn bucket_of(key: u64, base: u64) -> usize {
 }
 
 /// The whole order; the slots are read only for equal deadlines.
-fn order(a: &TimerEntry, b: &TimerEntry, ties: &Slots) -> Ordering {
+pub(super) fn order(a: &TimerEntry, b: &TimerEntry, ties: &Slots) -> Ordering {
     a.when
         .cmp(&b.when)
         .then_with(|| ties.tie(a.slot).cmp(&ties.tie(b.slot)))
