@@ -8,7 +8,6 @@
 use crate::event_loop::EventLoop;
 use std::cell::RefCell;
 
-#[derive(Default)]
 struct Registry {
     /// What `set_event_loop` set (the policy's loop in asyncio).
     current: Option<EventLoop>,
@@ -17,7 +16,14 @@ struct Registry {
 }
 
 thread_local! {
-    static REGISTRY: RefCell<Registry> = RefCell::new(Registry::default());
+    // `const`: no lazy initialisation to check on every access (a task's
+    // every `sleep` looks up the running loop here).
+    static REGISTRY: RefCell<Registry> = const {
+        RefCell::new(Registry {
+            current: None,
+            running: None,
+        })
+    };
 }
 
 /// `asyncio.get_event_loop()`: the running loop if there is one, else the
