@@ -331,3 +331,36 @@ fn recording_can_be_turned_off() {
     let _ = lp.run_forever();
     assert!(lp.trace().is_empty());
 }
+
+/// `Task-N` numbers the tasks made without a name, in order, as CPython
+/// does (`Task-1 named Task-2`), whether or not the trace is on (with it off
+/// the name is only written out when asked for). Loops sharing a world share
+/// the count; a new world starts again at 1.
+#[test]
+fn default_task_names_count_every_task() {
+    for record_trace in [true, false] {
+        let lp = LoopConfig {
+            record_trace,
+            ..LoopConfig::default()
+        }
+        .build();
+        let first = lp.create_task(async { Ok::<_, Error>(()) }).unwrap();
+        let named = lp
+            .create_task_named("named", async { Ok::<_, Error>(()) })
+            .unwrap();
+        let third = lp.create_task(async { Ok::<_, Error>(()) }).unwrap();
+        lp.run_until_complete(&third).unwrap();
+        let names = [first.name(), named.name(), third.name()];
+        assert_eq!(
+            names,
+            ["Task-1", "named", "Task-2"],
+            "trace on: {record_trace}"
+        );
+        let sibling = lp.new_event_loop();
+        let fourth = sibling.create_task(async { Ok::<_, Error>(()) }).unwrap();
+        assert_eq!(fourth.name(), "Task-3");
+    }
+    let fresh = EventLoop::new();
+    let task = fresh.create_task(async { Ok::<_, Error>(()) }).unwrap();
+    assert_eq!(task.name(), "Task-1");
+}

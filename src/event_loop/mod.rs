@@ -79,8 +79,6 @@ pub(crate) struct LoopInner {
     running: Cell<bool>,
     closed: Cell<bool>,
     iteration: Cell<u64>,
-    /// Tasks made so far, for default names `Task-N`.
-    tasks_made: Cell<u64>,
     pub(crate) step: RefCell<Option<StepContext>>,
 }
 
@@ -187,7 +185,6 @@ impl EventLoop {
                 running: Cell::new(false),
                 closed: Cell::new(false),
                 iteration: Cell::new(0),
-                tasks_made: Cell::new(0),
                 step: RefCell::new(None),
             }),
         }
@@ -421,7 +418,10 @@ impl EventLoop {
     }
 
     /// `loop.create_task(coro)`: wraps a Rust `async` block in a task named
-    /// `Task-N` and schedules its first step with `call_soon`.
+    /// `Task-N` and schedules its first step with `call_soon`. As in CPython,
+    /// only tasks without a name of their own take a number, in the order
+    /// they are made; the count is per world (the loops sharing a clock and
+    /// a trace), where CPython's is per process.
     ///
     /// The block returns `Result<T, Error>`: `Err(Error::Cancelled)` cancels
     /// the task, any other `Err` is its exception.
@@ -430,8 +430,7 @@ impl EventLoop {
         T: Clone + TraceValue + 'static,
         F: std::future::Future<Output = Result<T, Error>> + 'static,
     {
-        let n = self.inner.tasks_made.get() + 1;
-        self.spawn(Name::task(n), coro)
+        self.spawn(None, coro)
     }
 
     /// [`create_task`](EventLoop::create_task) with the name the trace records.
@@ -444,10 +443,10 @@ impl EventLoop {
         T: Clone + TraceValue + 'static,
         F: std::future::Future<Output = Result<T, Error>> + 'static,
     {
-        self.spawn(Name::Given(name.into()), coro)
+        self.spawn(Some(name.into()), coro)
     }
 
-    fn spawn<T, F>(&self, name: Name, coro: F) -> Result<Task<T>, Error>
+    fn spawn<T, F>(&self, name: Option<Rc<str>>, coro: F) -> Result<Task<T>, Error>
     where
         T: Clone + TraceValue + 'static,
         F: std::future::Future<Output = Result<T, Error>> + 'static,
@@ -455,7 +454,10 @@ impl EventLoop {
         if self.is_closed() {
             return self.fail(Error::Closed);
         }
-        self.inner.tasks_made.set(self.inner.tasks_made.get() + 1);
+        let name = match name {
+            Some(name) => Name::Given(name),
+            None => Name::task(self.inner.world.next_task_number()),
+        };
         Task::spawn(self, name, coro)
     }
 

@@ -27,6 +27,10 @@ pub(crate) struct World {
     /// The name the trace gives unnamed callbacks, shared, not allocated
     /// per event.
     pub unnamed_callback: std::rc::Rc<str>,
+    /// Default task names handed out (`Task-N`): CPython's
+    /// `_task_name_counter`, per world instead of per process, so that a
+    /// trace never depends on what else ran in the process.
+    task_numbers: Cell<u64>,
     /// How many loops of this world exist (loop ids).
     pub loops_made: Cell<u32>,
     /// The tie-order script and the decisions made so far, if scripted.
@@ -77,6 +81,7 @@ impl World {
             }),
             config,
             unnamed_callback: "callback".into(),
+            task_numbers: Cell::new(0),
             loops_made: Cell::new(0),
         }
     }
@@ -90,6 +95,13 @@ impl World {
             return n.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(17);
         }
         self.tie_rng.borrow_mut().next_u64()
+    }
+
+    /// The `N` of the next `Task-N`, from 1.
+    pub fn next_task_number(&self) -> u64 {
+        let n = self.task_numbers.get() + 1;
+        self.task_numbers.set(n);
+        n
     }
 
     #[inline]
