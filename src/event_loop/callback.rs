@@ -48,7 +48,8 @@ pub(crate) trait Scheduled: Sized + 'static {
     fn label(&self) -> Label<'_>;
     fn run(self, lp: &EventLoop) -> Result<(), Error>;
     /// Starts loading the memory `run` will touch, if it knows any: a
-    /// prefetch hint, which changes nothing (see `collect_due_timers`).
+    /// prefetch hint, which changes nothing (see `warm_next_timers` in
+    /// `run.rs`).
     fn warm(&self) {}
 }
 
