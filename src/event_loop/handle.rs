@@ -156,7 +156,13 @@ impl Clone for Handle {
 impl Drop for Handle {
     #[inline]
     fn drop(&mut self) {
-        if let Some(owner) = self.owner.upgrade() {
+        // The loop is reached without `upgrade` (a count up and down again):
+        // `release` runs no user code and drops nothing, so the loop cannot
+        // go away while it is borrowed here.
+        if self.owner.strong_count() > 0 {
+            // SAFETY: a strong count above zero keeps the `LoopInner` alive,
+            // and nothing below can drop it (see above).
+            let owner = unsafe { &*self.owner.as_ptr() };
             owner.queues.borrow_mut().slots.release(self.slot);
         }
     }

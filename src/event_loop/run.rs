@@ -86,8 +86,7 @@ impl LoopInner {
 
     /// Step 2: how long the pass waits, `None` for forever.
     fn wait(&self) -> Option<i64> {
-        let mut guard = self.queues.borrow_mut();
-        let queues = &mut *guard;
+        let queues = self.queues.borrow();
         if self.stopping.get() || !queues.ready.is_empty() {
             return Some(0);
         }
@@ -224,22 +223,23 @@ impl EventLoop {
             iteration: inner.iteration.get(),
             now: inner.now(),
         });
-        // Without timers, steps 1 and 3 have nothing to do (the common case
-        // of a pass that only runs `call_soon` callbacks).
         let has_timers = inner.queues.borrow().timers.len() > 0;
         if has_timers {
             inner.sweep_cancelled_timers();
-        }
-        let Some(wait) = inner.wait() else {
-            return Pass::Idle;
-        };
-        if wait > 0 {
-            // Waiting 0 moves nothing (jitter is only for real waits).
-            inner.advance_clock(wait);
-        }
-        if has_timers {
+            let Some(wait) = inner.wait() else {
+                return Pass::Idle;
+            };
+            if wait > 0 {
+                // Waiting 0 moves nothing (jitter is only for real waits).
+                inner.advance_clock(wait);
+            }
             inner.collect_due_timers();
+        } else if !inner.stopping.get() && inner.queues.borrow().ready.is_empty() {
+            // No timer and nothing ready: a real loop would block forever.
+            return Pass::Idle;
         }
+        // Without timers there was nothing to sweep, wait for or collect
+        // (the common case of a pass that only runs `call_soon` callbacks).
         self.run_batch();
         Pass::Ran
     }
@@ -300,6 +300,11 @@ impl EventLoop {
     /// error it returns is recorded as `exception`.
     fn run_callback(&self, callback: super::callback::Callback) {
         let inner = &self.inner;
+        if !inner.world.config.record_trace {
+            // Neither `call` nor `exception` would be recorded: no label to read.
+            let _ = callback.run(self);
+            return;
+        }
         let (recorded, user_name) = match callback.label() {
             Label::User(name) => (true, Some(name.clone())),
             Label::Unnamed => (true, None),
