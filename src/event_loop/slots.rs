@@ -121,7 +121,9 @@ impl Slots {
         let slot = &mut self.slots[id as usize];
         slot.flags &= !(QUEUED | IN_TIMERS);
         let callback = slot.callback.take();
-        self.free_if_unused(id);
+        if slot.handles == 0 {
+            free_slot(slot, &mut self.free, id);
+        }
         callback
     }
 
@@ -148,17 +150,8 @@ impl Slots {
     pub fn release(&mut self, id: u32) {
         let slot = &mut self.slots[id as usize];
         slot.handles -= 1;
-        self.free_if_unused(id);
-    }
-
-    #[inline]
-    fn free_if_unused(&mut self, id: u32) {
-        let slot = &mut self.slots[id as usize];
         if slot.handles == 0 && !slot.is(QUEUED) {
-            debug_assert!(slot.callback.is_none() && !slot.is(FREE));
-            slot.flags = FREE;
-            slot.seq = u64::from(self.free.unwrap_or(NONE));
-            self.free = Some(id);
+            free_slot(slot, &mut self.free, id);
         }
     }
 
@@ -167,6 +160,15 @@ impl Slots {
     pub fn live(&self) -> usize {
         self.slots.iter().filter(|s| !s.is(FREE)).count()
     }
+}
+
+/// Puts slot `id`, which nothing refers to any more, on the free list.
+#[inline]
+fn free_slot(slot: &mut Slot, free: &mut Option<u32>, id: u32) {
+    debug_assert!(slot.callback.is_none() && !slot.is(FREE) && !slot.is(QUEUED));
+    slot.flags = FREE;
+    slot.seq = u64::from(free.unwrap_or(NONE));
+    *free = Some(id);
 }
 
 #[cfg(test)]
