@@ -1,7 +1,7 @@
 //! The `loopsim` command: arguments → library calls → exit code.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use loopsim::explore::{ExploreOptions, SeedRange, Shard};
+use loopsim::explore::{ExploreOptions, Listing, SeedRange, Shard};
 use loopsim::scenario::{self, Outcome, Overrides, RunOptions};
 use loopsim::trace::{first_divergence, render, Format};
 use loopsim::TieBreak;
@@ -118,6 +118,9 @@ struct ExploreFlags {
     /// With --exhaustive: at most this many runs per seed.
     #[arg(long, default_value_t = loopsim::explore::DEFAULT_MAX_EXHAUSTIVE)]
     max_exhaustive: usize,
+    /// How many failing seeds to list with their replay commands: a number, or `all`.
+    #[arg(long, default_value = "20")]
+    list: Listing,
 }
 
 /// The flags that override a scenario's header, shared by every command
@@ -368,7 +371,7 @@ fn explore(file: &Path, flags: &ExploreFlags) -> u8 {
     }
     let _ = std::io::stdout()
         .lock()
-        .write_all(report.render().as_bytes());
+        .write_all(report.render_listing(flags.list).as_bytes());
     if report.failures.is_empty() {
         0
     } else {

@@ -132,6 +132,25 @@ impl EventKind {
         )
     }
 
+    /// The text form without iteration and time: `check_failed cond="x"`.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        let _ = self.write_text(&mut out);
+        out
+    }
+
+    fn write_text(&self, out: &mut impl Write) -> fmt::Result {
+        out.write_str(self.name())?;
+        for (key, field) in self.fields() {
+            match field {
+                Field::Name(s) => write!(out, " {key}={s}")?,
+                Field::Text(s) => write!(out, " {key}={}", quote(s))?,
+                Field::Val(v) => write!(out, " {key}={v}")?,
+            }
+        }
+        Ok(())
+    }
+
     /// The extra fields in contract order.
     pub fn fields(&self) -> Vec<(&'static str, Field<'_>)> {
         use Field::{Name, Text, Val};
@@ -189,15 +208,8 @@ impl Event {
     pub fn write_text(&self, out: &mut impl Write) -> fmt::Result {
         write!(out, "#{} t=", self.iteration)?;
         write_secs(out, self.time)?;
-        write!(out, " {}", self.kind.name())?;
-        for (key, field) in self.kind.fields() {
-            match field {
-                Field::Name(s) => write!(out, " {key}={s}")?,
-                Field::Text(s) => write!(out, " {key}={}", quote(s))?,
-                Field::Val(v) => write!(out, " {key}={v}")?,
-            }
-        }
-        Ok(())
+        out.write_char(' ')?;
+        self.kind.write_text(out)
     }
 
     /// The JSON-lines form: `{"iteration":3,"time":1.5,"event":"call","name":"tick"}`.

@@ -108,6 +108,85 @@ fn explore_finds_the_failing_seeds_and_each_replay_reproduces_its_failure() {
 }
 
 #[test]
+fn many_failing_seeds_are_grouped_by_failure_and_listed_up_to_a_bound() {
+    // Under a budget of 6 passes, half the seeds run out of it and the
+    // other half fail the check first: two distinct failures, 40 seeds.
+    let args = ["explore", BIG, "--seeds", "40", "--max-iterations", "6"];
+    let out = loopsim(&args);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    let replay = |seed: u32| {
+        format!("loopsim replay {BIG} --seed {seed} --tie-break random --max-iterations 6")
+    };
+    let head = format!(
+        "explored 40 seeds: 2 distinct traces, 40 failing\n\
+         2 distinct failures:\n  \
+         20 seeds: budget\n    first, seed 0: {}\n  \
+         20 seeds: check_failed cond=\"done first_ran\"\n    first, seed 2: {}\n",
+        replay(0),
+        replay(2)
+    );
+    assert!(stdout.starts_with(&head), "{stdout}");
+    // The first 20 failing seeds, in seed order, then what was left out.
+    let listed = reported_failures(&stdout);
+    assert_eq!(listed.len(), 20);
+    assert_eq!(listed[0], ("#6 t=1.0 budget".to_string(), replay(0)));
+    assert_eq!(
+        listed[2],
+        (
+            "#6 t=1.0 check_failed cond=\"done first_ran\"".to_string(),
+            replay(2)
+        )
+    );
+    assert!(stdout.ends_with("\n... and 20 more failing seeds (`--list all` lists every one)\n"));
+    // Each group's first seed replays its failure.
+    for (problem, command) in [&listed[0], &listed[2]] {
+        assert_replays(problem, command);
+    }
+    // `--list all` lists all 40; `--list 0` keeps only the groups.
+    let all = text(&loopsim(&[&args[..], &["--list", "all"]].concat()).stdout);
+    assert_eq!(reported_failures(&all).len(), 40);
+    assert!(
+        all.starts_with(&head) && !all.contains("more failing"),
+        "{all}"
+    );
+    let none = text(&loopsim(&[&args[..], &["--list", "0"]].concat()).stdout);
+    assert!(none.starts_with(&head) && reported_failures(&none).is_empty());
+    assert!(none.ends_with("\n... and 40 more failing seeds (`--list all` lists every one)\n"));
+    // The library gives the same groups.
+    let report = explore(
+        &load(BIG),
+        BIG,
+        &ExploreOptions {
+            seeds: SeedRange::new(0, 40),
+            overrides: Overrides {
+                max_iterations: Some(6),
+                ..Overrides::default()
+            },
+            ..ExploreOptions::default()
+        },
+        |_, _| {},
+    );
+    let groups: Vec<_> = report
+        .distinct_failures()
+        .into_iter()
+        .map(|g| (g.signature, g.seeds, g.first_seed))
+        .collect();
+    assert_eq!(
+        groups,
+        [
+            ("budget".to_string(), 20, 0),
+            ("check_failed cond=\"done first_ran\"".to_string(), 20, 2)
+        ]
+    );
+    assert_eq!(report.render(), stdout);
+    // A bad bound is a usage error.
+    let bad = loopsim(&[&args[..], &["--list", "some"]].concat());
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad.stderr).contains("expected a number of seeds or `all`, found `some`"));
+}
+
+#[test]
 fn replay_commands_carry_every_option() {
     for flags in [
         &["--jitter", "1ms", "--max-iterations", "50"][..],

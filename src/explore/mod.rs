@@ -9,7 +9,9 @@
 //!   FNV-1a 64-bit hash of each rendered text trace, computed here, so the
 //!   count never depends on a hasher's seed or a map's iteration order);
 //! * every failing seed, with its first failure and a `loopsim replay`
-//!   command that reproduces that failure byte for byte.
+//!   command that reproduces that failure byte for byte; the rendered
+//!   report groups them into distinct failures and lists a bounded number
+//!   (`report.rs`).
 //!
 //! A seed fails when its run records `check_failed`, `invariant_violated`
 //! or `budget`, or when the run is not deterministic: every seed is run
@@ -54,21 +56,22 @@
 //! [`LoopConfig::tie_order`]: crate::LoopConfig::tie_order
 //!
 //! The pieces: `seeds.rs` (ranges and shards), `hash.rs` (the trace hash),
-//! `worker.rs` (what one thread does with the seeds it takes).
+//! `worker.rs` (what one thread does with the seeds it takes), `report.rs`
+//! (what was found, and its text).
 
 mod hash;
+mod report;
 mod seeds;
 mod worker;
 
 pub use hash::{trace_hash, Fnv1a};
+pub use report::{Failure, FailureGroup, Listing, Nondeterminism, Problem, Report};
 pub use seeds::{SeedRange, Shard};
 pub use worker::next_order;
 
-use crate::scenario::{self, print, Overrides, Scenario, Settings};
-use crate::trace::{Divergence, Event};
+use crate::scenario::{self, print, Overrides, Scenario};
 use seeds::Seeds;
 use std::collections::BTreeSet;
-use std::fmt::{self, Write as _};
 use std::sync::atomic::AtomicU64;
 use std::sync::Mutex;
 use worker::{Partial, Work};
@@ -105,124 +108,6 @@ impl Default for ExploreOptions {
             exhaustive: false,
             max_exhaustive: DEFAULT_MAX_EXHAUSTIVE,
         }
-    }
-}
-
-/// Why a seed failed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Problem {
-    /// The run's first failure event: `check_failed`, `invariant_violated`
-    /// or `budget`.
-    Failed(Event),
-    /// Two runs with the same settings gave different traces.
-    Nondeterministic(Nondeterminism),
-}
-
-/// Where two runs with the same settings first differed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Nondeterminism {
-    /// Index of the first differing event.
-    pub index: usize,
-    /// The iteration of the first run's event there (or the second's).
-    pub iteration: u64,
-    /// Its virtual time in nanoseconds.
-    pub time: i64,
-    /// The two events, as [`Divergence`] shows them.
-    pub detail: String,
-}
-
-impl Nondeterminism {
-    fn new(d: &Divergence) -> Nondeterminism {
-        let at = d.left.as_ref().or(d.right.as_ref());
-        let (iteration, time) = at.map_or((0, 0), |e| (e.iteration, e.time));
-        Nondeterminism {
-            index: d.index,
-            iteration,
-            time,
-            detail: d.to_string(),
-        }
-    }
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Problem::Failed(event) => write!(f, "{event}"),
-            Problem::Nondeterministic(Nondeterminism {
-                index,
-                iteration,
-                time,
-                detail,
-            }) => {
-                let t = crate::time::format_secs(*time);
-                write!(
-                    f,
-                    "nondeterminism at event {index} (iteration {iteration}, t={t}): {detail}"
-                )
-            }
-        }
-    }
-}
-
-/// A failing seed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Failure {
-    /// The seed.
-    pub seed: u64,
-    /// The settings of the failing run (with the tie order, in exhaustive mode).
-    pub settings: Settings,
-    /// What went wrong.
-    pub problem: Problem,
-    /// `loopsim replay FILE --seed S [flags]`: reproduces the failure.
-    pub replay: String,
-}
-
-/// What an exploration found. Equal inputs give equal reports, whatever
-/// the number of jobs.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Report {
-    /// Seeds run.
-    pub seeds_run: u64,
-    /// Scenario runs (each also run a second time to check determinism).
-    pub runs: u64,
-    /// Distinct traces among all runs.
-    pub distinct_traces: usize,
-    /// Failing seeds, by seed (exhaustive mode: the first failing order of each).
-    pub failures: Vec<Failure>,
-    /// Exhaustive mode: seeds whose orders were not all run because the
-    /// bound was reached. Always empty otherwise.
-    pub incomplete: Vec<u64>,
-    /// Whether this was an exhaustive exploration.
-    pub exhaustive: bool,
-}
-
-impl Report {
-    /// The summary the CLI prints: `explored N seeds: D distinct traces, F
-    /// failing`, then for each failure `seed S: PROBLEM` and `reproduce: …`.
-    pub fn render(&self) -> String {
-        let mut out = format!(
-            "explored {} seeds: {} distinct traces, {} failing\n",
-            self.seeds_run,
-            self.distinct_traces,
-            self.failures.len()
-        );
-        if self.exhaustive {
-            let _ = match self.incomplete.as_slice() {
-                [] => writeln!(out, "exhaustive: {} runs, every tie order explored", self.runs),
-                seeds => writeln!(
-                    out,
-                    "exhaustive: {} runs; stopped at the bound before every tie order was explored for {} seed(s), the first {}",
-                    self.runs,
-                    seeds.len(),
-                    seeds[0]
-                ),
-            };
-        }
-        for failure in &self.failures {
-            let _ = writeln!(out, "seed {}: {}", failure.seed, failure.problem);
-            let _ = writeln!(out, "reproduce: {}", failure.replay);
-        }
-        out
     }
 }
 
