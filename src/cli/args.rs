@@ -1,0 +1,188 @@
+//! The command line: what each command takes, as clap parses it.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use loopsim::explore::{Listing, SeedRange, Shard};
+use loopsim::scenario::{Overrides, RunOptions};
+use loopsim::trace::Format;
+use loopsim::TieBreak;
+use std::path::PathBuf;
+
+/// asyncio's event loop on a virtual, seedable clock.
+#[derive(Parser)]
+#[command(name = "loopsim", version, about)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum Command {
+    /// Run a scenario and print its trace.
+    Run {
+        /// The scenario file.
+        file: PathBuf,
+        #[command(flatten)]
+        options: RunFlags,
+    },
+    /// Run a scenario with an explicit seed, as a failure report says.
+    Replay {
+        /// The scenario file.
+        file: PathBuf,
+        #[command(flatten)]
+        options: RunFlags,
+    },
+    /// Run many scenarios and print a summary.
+    Check {
+        /// Files, or folders whose `*.scn` files are run (default: `scenarios`).
+        paths: Vec<PathBuf>,
+        #[command(flatten)]
+        options: RunFlags,
+    },
+    /// Run a scenario under many seeds; list the failing ones with the
+    /// command that replays each.
+    Explore {
+        /// The scenario file.
+        file: PathBuf,
+        #[command(flatten)]
+        options: ExploreFlags,
+    },
+    /// Remove what a failure does not need: blocks and statements.
+    Shrink {
+        /// The scenario file.
+        file: PathBuf,
+        #[command(flatten)]
+        options: RunFlags,
+        /// Where to write the shrunk scenario.
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+    },
+    /// Turn a crash file of the `schedule` fuzz target into a scenario and
+    /// the command that replays it.
+    Decode {
+        /// The fuzz artifact (e.g. `fuzz/artifacts/schedule/crash-…`).
+        artifact: PathBuf,
+        /// Where to write the scenario (default: standard output).
+        #[arg(short = 'o', long = "output")]
+        output: Option<PathBuf>,
+    },
+    /// Print a scenario in canonical form.
+    Fmt {
+        /// The scenario file.
+        file: PathBuf,
+        /// Print nothing; exit 1 if the file is not in canonical form.
+        #[arg(long)]
+        check: bool,
+    },
+}
+
+#[derive(Args, Clone)]
+pub(crate) struct RunFlags {
+    /// The seed (overrides the file's `seed`).
+    #[arg(long)]
+    pub(crate) seed: Option<u64>,
+    #[command(flatten)]
+    pub(crate) loop_flags: LoopFlags,
+    /// The trace's form.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub(crate) format: OutputFormat,
+    /// Run twice and report the first event where the runs differ.
+    #[arg(long)]
+    pub(crate) check_determinism: bool,
+    /// Order tied timers by these choices, e.g. `1,0` (as `explore
+    /// --exhaustive` reports them; overrides the policy for ties).
+    #[arg(long, value_parser = loopsim::tie_break::parse_tie_order)]
+    pub(crate) tie_order: Option<Choices>,
+}
+
+/// Tie-order choices (an alias, so that clap takes one comma-separated value).
+pub(crate) type Choices = Vec<u32>;
+
+#[derive(Args, Clone)]
+pub(crate) struct ExploreFlags {
+    /// Seeds to run: `N` for 0..N or `A..B` (default 1000; 1 with --exhaustive).
+    #[arg(long)]
+    pub(crate) seeds: Option<SeedRange>,
+    #[command(flatten)]
+    pub(crate) loop_flags: LoopFlags,
+    /// Worker threads (0: one per core).
+    #[arg(long, default_value_t = 1)]
+    pub(crate) jobs: usize,
+    /// Run only shard K of N: the seeds with `seed % N == K - 1`.
+    #[arg(long)]
+    pub(crate) shard: Option<Shard>,
+    /// Run every order of tied timers for each seed.
+    #[arg(long)]
+    pub(crate) exhaustive: bool,
+    /// With --exhaustive: at most this many runs per seed.
+    #[arg(long, default_value_t = loopsim::explore::DEFAULT_MAX_EXHAUSTIVE)]
+    pub(crate) max_exhaustive: usize,
+    /// How many failing seeds to list with their replay commands: a number, or `all`.
+    #[arg(long, default_value = "20")]
+    pub(crate) list: Listing,
+}
+
+/// The flags that override a scenario's header, shared by every command
+/// that runs one.
+#[derive(Args, Clone)]
+pub(crate) struct LoopFlags {
+    /// How equal deadlines are ordered (overrides `tie_break`).
+    #[arg(long, value_parser = parse_tie_break)]
+    pub(crate) tie_break: Option<TieBreak>,
+    /// Each wake-up is late by up to this much, e.g. `2ms` (overrides `jitter`).
+    #[arg(long, value_parser = parse_jitter)]
+    pub(crate) jitter: Option<i64>,
+    /// The iteration budget per loop (overrides `max_iterations`).
+    #[arg(long)]
+    pub(crate) max_iterations: Option<u64>,
+}
+
+impl LoopFlags {
+    /// These flags as header overrides (the seed and tie order are the
+    /// caller's).
+    pub(crate) fn overrides(&self) -> Overrides {
+        Overrides {
+            tie_break: self.tie_break,
+            jitter_nanos: self.jitter,
+            max_iterations: self.max_iterations,
+            ..Overrides::default()
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub(crate) enum OutputFormat {
+    Text,
+    Json,
+}
+
+fn parse_tie_break(s: &str) -> Result<TieBreak, String> {
+    s.parse()
+}
+
+fn parse_jitter(s: &str) -> Result<i64, String> {
+    match loopsim::time::parse_duration(s) {
+        Ok(n) if n >= 0 => Ok(n),
+        Ok(_) => Err("jitter cannot be negative".into()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+impl RunFlags {
+    pub(crate) fn run_options(&self) -> RunOptions {
+        RunOptions {
+            overrides: Overrides {
+                seed: self.seed,
+                tie_order: self.tie_order.clone(),
+                ..self.loop_flags.overrides()
+            },
+            ..RunOptions::default()
+        }
+    }
+
+    pub(crate) fn format(&self) -> Format {
+        match self.format {
+            OutputFormat::Text => Format::Text,
+            OutputFormat::Json => Format::Json,
+        }
+    }
+}

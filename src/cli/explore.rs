@@ -1,0 +1,86 @@
+//! `explore` and `shrink`: searching seeds for failures, and cutting a
+//! failing scenario down.
+
+use super::args::{ExploreFlags, RunFlags};
+use super::{load, EXIT_FAILED, EXIT_INVALID};
+use loopsim::explore::{ExploreOptions, SeedRange};
+use loopsim::scenario;
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+/// `explore`: runs the seeds, prints the report (with a progress bar on a
+/// terminal); exits 1 if any seed failed.
+pub(crate) fn explore(file: &Path, flags: &ExploreFlags) -> u8 {
+    let scenario = match load(file) {
+        Ok(scenario) => scenario,
+        Err(code) => return code,
+    };
+    let default_seeds = if flags.exhaustive {
+        SeedRange::new(0, 1)
+    } else {
+        SeedRange::default()
+    };
+    let options = ExploreOptions {
+        seeds: flags.seeds.unwrap_or(default_seeds),
+        overrides: flags.loop_flags.overrides(),
+        jobs: flags.jobs,
+        shard: flags.shard,
+        exhaustive: flags.exhaustive,
+        max_exhaustive: flags.max_exhaustive,
+    };
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let style = indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} seeds, {per_sec}, eta {eta}",
+        );
+        indicatif::ProgressBar::new(0)
+            .with_style(style.unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()))
+    });
+    let report = loopsim::explore::explore(
+        &scenario,
+        &file.display().to_string(),
+        &options,
+        |done, total| {
+            if let Some(bar) = &bar {
+                bar.set_length(total);
+                bar.set_position(done);
+            }
+        },
+    );
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let _ = std::io::stdout()
+        .lock()
+        .write_all(report.render_listing(flags.list).as_bytes());
+    if report.failures.is_empty() {
+        0
+    } else {
+        EXIT_FAILED
+    }
+}
+
+/// `shrink`: writes the smallest scenario that fails as this one does.
+pub(crate) fn shrink(file: &Path, flags: &RunFlags, output: &Path) -> u8 {
+    let scenario = match load(file) {
+        Ok(scenario) => scenario,
+        Err(code) => return code,
+    };
+    let shrunk = match loopsim::shrink::shrink_failure(&scenario, &flags.run_options()) {
+        Ok(shrunk) => shrunk,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return EXIT_INVALID;
+        }
+    };
+    if let Err(e) = std::fs::write(output, scenario::print(&shrunk.scenario)) {
+        eprintln!("error: cannot write `{}`: {e}", output.display());
+        return EXIT_INVALID;
+    }
+    println!(
+        "shrunk {} from {} to {} statements",
+        file.display(),
+        shrunk.before,
+        shrunk.after
+    );
+    0
+}
