@@ -334,26 +334,18 @@ impl<T, A: Awaitable<T>> Wait<T, A> {
 impl<T, A: Awaitable<T> + Unpin> std::future::Future for Wait<T, A> {
     type Output = Result<T, Error>;
 
-    fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let lp = current_step_loop("awaited a future");
-        if let Some(thrown) = lp.inner.take_thrown() {
-            return Poll::Ready(Err(thrown));
-        }
-        let waitable = self.target.waitable();
-        if waitable.is_done() {
-            return Poll::Ready(self.target.try_result());
-        }
-        lp.inner.block(Blocked::On(waitable));
-        Poll::Pending
-    }
-}
-
-/// The loop whose task is being stepped; awaiting outside a loopsim task is
-/// a programming error.
-pub(crate) fn current_step_loop(what: &str) -> EventLoop {
-    match crate::event_loop::get_running_loop() {
-        Some(lp) if lp.inner.step.borrow().is_some() => lp,
-        _ => panic!("loopsim: {what} outside a loopsim task (use loop.create_task)"),
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        crate::task::with_stepping_loop(cx, "awaited a future", |lp| {
+            if let Some(thrown) = lp.take_thrown() {
+                return Poll::Ready(Err(thrown));
+            }
+            let waitable = self.target.waitable();
+            if waitable.is_done() {
+                return Poll::Ready(self.target.try_result());
+            }
+            lp.block(Blocked::On(waitable));
+            Poll::Pending
+        })
     }
 }
 

@@ -28,10 +28,12 @@ use crate::value::TraceValue;
 use std::cell::{Cell, RefCell};
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
-use std::task::{Context, Poll, Waker};
+use std::task::Poll;
 
 mod sleep;
+mod waker;
 pub use sleep::{sleep, yield_now, Sleep, YieldNow};
+pub(crate) use waker::with_stepping_loop;
 
 /// A task and its body `F` (the `async` block), in one allocation: the
 /// step that wakes a task reads both, and the body is not a box of its own.
@@ -273,7 +275,7 @@ where
             blocked: None,
         };
         let outer = lp.inner.step.replace(Some(context));
-        let poll = future.poll(&mut Context::from_waker(Waker::noop()));
+        let poll = waker::with_step_context(lp, |cx| future.poll(cx));
         let context = lp.inner.step.replace(outer);
         if poll.is_ready() {
             *body = None;

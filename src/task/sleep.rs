@@ -1,8 +1,8 @@
 //! `asyncio.sleep`: [`yield_now`] for `sleep(0)`, [`sleep`] for a delay.
 
+use super::with_stepping_loop;
 use crate::error::Error;
 use crate::event_loop::Blocked;
-use crate::future::current_step_loop;
 use crate::time::IntoNanos;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -21,14 +21,15 @@ pub struct YieldNow {
 impl std::future::Future for YieldNow {
     type Output = Result<(), Error>;
 
-    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let lp = current_step_loop("yield_now() was awaited");
-        if self.yielded {
-            return Poll::Ready(lp.inner.take_thrown().map_or(Ok(()), Err));
-        }
-        self.yielded = true;
-        lp.inner.block(Blocked::Yield);
-        Poll::Pending
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        with_stepping_loop(cx, "yield_now() was awaited", |lp| {
+            if self.yielded {
+                return Poll::Ready(lp.take_thrown().map_or(Ok(()), Err));
+            }
+            self.yielded = true;
+            lp.block(Blocked::Yield);
+            Poll::Pending
+        })
     }
 }
 
@@ -66,18 +67,19 @@ impl std::future::Future for Sleep {
                 self.poll(cx)
             }
             SleepState::Start => {
-                let lp = current_step_loop("sleep() was awaited");
-                let until = lp.inner.now().saturating_add(this.delay);
-                lp.inner.block(Blocked::Sleep { until });
+                with_stepping_loop(cx, "sleep() was awaited", |lp| {
+                    let until = lp.now().saturating_add(this.delay);
+                    lp.block(Blocked::Sleep { until });
+                });
                 this.state = SleepState::Waiting;
                 Poll::Pending
             }
             SleepState::Yielding(y) => Pin::new(y).poll(cx),
             SleepState::Waiting => {
                 // Woken by the timer, or by a cancel (thrown in).
-                let lp = current_step_loop("sleep() was awaited");
                 this.state = SleepState::Finished;
-                Poll::Ready(lp.inner.take_thrown().map_or(Ok(()), Err))
+                let thrown = with_stepping_loop(cx, "sleep() was awaited", |lp| lp.take_thrown());
+                Poll::Ready(thrown.map_or(Ok(()), Err))
             }
             SleepState::Finished => Poll::Ready(Ok(())),
         }
