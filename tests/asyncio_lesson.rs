@@ -364,3 +364,37 @@ fn default_task_names_count_every_task() {
     let task = fresh.create_task(async { Ok::<_, Error>(()) }).unwrap();
     assert_eq!(task.name(), "Task-1");
 }
+
+/// A handle names its callback, not the slot the loop stored it in: once
+/// the callback has run, its slot is reused, and cancelling the old handle
+/// then only marks that handle (as asyncio's `h.cancel()` after the run
+/// does), never the callback now in the slot. Clones share the mark, which
+/// outlives the loop.
+#[test]
+fn a_handle_cancelled_after_its_callback_ran_touches_nothing_else() {
+    let lp = EventLoop::new();
+    let first = lp
+        .call_soon_named("first", |lp: &EventLoop| lp.stop())
+        .unwrap();
+    lp.run_forever().unwrap();
+    // `first` has run; `second` takes the slot it left.
+    let second = lp.call_soon_named("second", |_: &EventLoop| ()).unwrap();
+    let alias = first.clone();
+    assert!(!first.cancelled());
+    alias.cancel();
+    assert!(first.cancelled() && alias.cancelled() && !second.cancelled());
+    let _ = lp.run_forever();
+    insta::assert_snapshot!(text(&lp), @r"
+    #1 t=0.0 call name=first
+    #1 t=0.0 stop
+    #1 t=0.0 returned driver=run_forever
+    #2 t=0.0 call name=second
+    #3 t=0.0 idle
+    ");
+    let timer = lp.call_later(1.0, |_: &EventLoop| ()).unwrap();
+    timer.cancel();
+    let copy = timer.clone();
+    drop(lp);
+    assert!(timer.cancelled() && copy.cancelled());
+    timer.cancel(); // the loop is gone: nothing to do
+}

@@ -1,28 +1,35 @@
 //! [`Handle`]: the user's reference to one scheduled callback.
 
 use crate::event_loop::callback::Callback;
-use crate::event_loop::slots::{CANCELLED, IN_TIMERS, QUEUED};
+use crate::event_loop::slots::{CANCELLED, IN_TIMERS};
 use crate::event_loop::LoopInner;
 use crate::invariant::Probe;
 use crate::time::Instant;
+use std::cell::{Cell, OnceCell};
 use std::fmt;
-use std::rc::Weak;
+use std::rc::{Rc, Weak};
 
 /// A scheduled callback, as `call_soon`, `call_later` and `call_at` return.
 ///
-/// Cloning gives another handle to the same callback. A handle keeps its
-/// slot in the loop alive (not the loop itself); once the loop is dropped,
-/// [`cancel`](Handle::cancel) does nothing and
-/// [`cancelled`](Handle::cancelled) answers `false`.
+/// Cloning gives another handle to the same callback: cancelling through
+/// one shows in all. A handle holds neither the loop nor the callback's
+/// slot (which is reused once the callback has run); it names the slot and
+/// the callback's sequence number, so once the callback has run, or the
+/// loop is gone, [`cancel`](Handle::cancel) only marks the handle, as in
+/// asyncio.
 pub struct Handle {
     owner: Weak<LoopInner>,
     slot: u32,
     seq: u64,
     when: Option<i64>,
+    /// Whether `cancel` was called on this handle, until it is first cloned.
+    cancelled: Cell<bool>,
+    /// From the first clone on, the flag this handle and its clones share.
+    shared: OnceCell<Rc<Cell<bool>>>,
 }
 
 impl Handle {
-    /// A handle to `slot`, whose count of handles already includes it.
+    /// A handle to the callback scheduled as `seq` in `slot`.
     #[inline]
     pub(crate) fn new(owner: Weak<LoopInner>, slot: u32, seq: u64, when: Option<i64>) -> Handle {
         Handle {
@@ -30,6 +37,8 @@ impl Handle {
             slot,
             seq,
             when,
+            cancelled: Cell::new(false),
+            shared: OnceCell::new(),
         }
     }
 
@@ -37,16 +46,21 @@ impl Handle {
     /// ran, does nothing more (but [`cancelled`](Handle::cancelled) turns true,
     /// as in asyncio).
     pub fn cancel(&self) {
+        match self.shared.get() {
+            Some(flag) => flag.set(true),
+            None => self.cancelled.set(true),
+        }
         if let Some(owner) = self.owner.upgrade() {
-            owner.cancel_slot(self.slot);
+            owner.cancel_ref(SlotRef::new(self.slot, self.seq));
         }
     }
 
-    /// Whether [`cancel`](Handle::cancel) was called.
+    /// Whether [`cancel`](Handle::cancel) was called (on this handle or a
+    /// clone of it).
     pub fn cancelled(&self) -> bool {
-        self.owner
-            .upgrade()
-            .is_some_and(|owner| owner.queues.borrow().slots.get(self.slot).is(CANCELLED))
+        self.shared
+            .get()
+            .map_or_else(|| self.cancelled.get(), |flag| flag.get())
     }
 
     /// A timer's deadline in seconds (`TimerHandle.when()`); `None` for
@@ -64,10 +78,10 @@ impl Handle {
 /// The loop's own reference to a callback it scheduled (a sleep's timer),
 /// for a task that already has the loop at hand.
 ///
-/// Unlike a [`Handle`] it holds neither the loop nor a count in the slot,
-/// so making and dropping one costs nothing; instead it names the slot's
-/// sequence number, so once the callback has run and its slot was freed
-/// (or reused), the reference is recognised as stale.
+/// Unlike a [`Handle`] it does not hold the loop, so making and dropping
+/// one costs nothing. Like a handle it names the slot's sequence number, so
+/// once the callback has run and its slot was freed (or reused), the
+/// reference is recognised as stale.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct SlotRef {
     slot: u32,
@@ -81,43 +95,22 @@ impl SlotRef {
 }
 
 impl LoopInner {
-    /// `Handle.cancel()` through a [`SlotRef`]. Once the callback has run
-    /// there is nothing left to cancel (CPython only sets a flag no one
-    /// reads then).
-    pub(crate) fn cancel_ref(&self, timer: SlotRef) {
-        let scheduled = self.queues.borrow().slots.holds(timer.slot, timer.seq);
-        if scheduled {
-            self.cancel_slot(timer.slot);
-        }
-    }
-
-    /// Takes the callback out if it has not run yet, leaving it queued, to
-    /// run as a no-op.
-    pub(crate) fn take_pending_callback(&self, timer: SlotRef) -> Option<Callback> {
+    /// `Handle.cancel()`, for a [`Handle`] or the loop's own [`SlotRef`]:
+    /// marks the slot cancelled and drops its callback; a timer counts
+    /// towards the loop's cancelled-timer count, which decides compaction.
+    /// Once the callback has run (its slot freed, or reused) there is
+    /// nothing left to cancel: CPython only sets a flag then, which a
+    /// `Handle` keeps itself.
+    pub(crate) fn cancel_ref(&self, target: SlotRef) {
         let mut queues = self.queues.borrow_mut();
-        if !queues.slots.holds(timer.slot, timer.seq) {
-            return None;
+        if !queues.slots.holds(target.slot, target.seq) {
+            return;
         }
-        let slot = queues.slots.get_mut(timer.slot);
-        if slot.is(QUEUED) {
-            slot.callback.take()
-        } else {
-            None
-        }
-    }
-
-    /// `Handle.cancel()`: marks the slot and drops its callback; a timer
-    /// still in the queue counts towards the loop's cancelled-timer count,
-    /// which decides compaction.
-    pub(crate) fn cancel_slot(&self, id: u32) {
-        let mut queues = self.queues.borrow_mut();
-        let slot = queues.slots.get_mut(id);
+        let slot = queues.slots.get_mut(target.slot);
         if slot.is(CANCELLED) {
             return;
         }
         slot.flags |= CANCELLED;
-        let seq = slot.seq;
-        let queued = slot.is(QUEUED);
         let in_timers = slot.is(IN_TIMERS);
         #[allow(unused_mut)]
         let mut callback = slot.callback.take();
@@ -130,40 +123,34 @@ impl LoopInner {
                 .set(self.timer_cancelled_count.get() + 1);
         }
         drop(queues);
-        if queued {
-            // Only a queued callback can still be skipped or dropped.
-            self.report(|| Probe::Cancelled { seq });
-        }
+        self.report(|| Probe::Cancelled { seq: target.seq });
         // Dropped here, outside any borrow of the loop's queues.
         drop(callback);
+    }
+
+    /// Takes the callback out if it has not run yet, leaving it queued, to
+    /// run as a no-op.
+    pub(crate) fn take_pending_callback(&self, timer: SlotRef) -> Option<Callback> {
+        let mut queues = self.queues.borrow_mut();
+        if !queues.slots.holds(timer.slot, timer.seq) {
+            return None;
+        }
+        queues.slots.get_mut(timer.slot).callback.take()
     }
 }
 
 impl Clone for Handle {
     fn clone(&self) -> Self {
-        if let Some(owner) = self.owner.upgrade() {
-            owner.queues.borrow_mut().slots.retain(self.slot);
-        }
+        let flag = self
+            .shared
+            .get_or_init(|| Rc::new(Cell::new(self.cancelled.get())));
         Handle {
             owner: self.owner.clone(),
             slot: self.slot,
             seq: self.seq,
             when: self.when,
-        }
-    }
-}
-
-impl Drop for Handle {
-    #[inline]
-    fn drop(&mut self) {
-        // The loop is reached without `upgrade` (a count up and down again):
-        // `release` runs no user code and drops nothing, so the loop cannot
-        // go away while it is borrowed here.
-        if self.owner.strong_count() > 0 {
-            // SAFETY: a strong count above zero keeps the `LoopInner` alive,
-            // and nothing below can drop it (see above).
-            let owner = unsafe { &*self.owner.as_ptr() };
-            owner.queues.borrow_mut().slots.release(self.slot);
+            cancelled: Cell::new(false),
+            shared: OnceCell::from(flag.clone()),
         }
     }
 }

@@ -343,26 +343,25 @@ impl EventLoop {
     /// Schedules `cb` (at `when`, or soon) and returns its handle.
     #[inline]
     pub(crate) fn schedule(&self, when: Option<i64>, cb: Callback) -> Result<Handle, Error> {
-        let (slot, seq) = self.enqueue(when, cb, 1)?;
+        let (slot, seq) = self.enqueue(when, cb)?;
         Ok(Handle::new(Rc::downgrade(&self.inner), slot, seq, when))
     }
 
     /// Schedules `cb` for the loop's own use: see [`SlotRef`].
     pub(crate) fn schedule_ref(&self, when: Option<i64>, cb: Callback) -> Result<SlotRef, Error> {
-        let (slot, seq) = self.enqueue(when, cb, 0)?;
+        let (slot, seq) = self.enqueue(when, cb)?;
         Ok(SlotRef::new(slot, seq))
     }
 
     /// Schedules `cb` with no handle to it: nothing can cancel it.
     pub(crate) fn schedule_detached(&self, when: Option<i64>, cb: Callback) -> Result<(), Error> {
-        self.enqueue(when, cb, 0).map(drop)
+        self.enqueue(when, cb).map(drop)
     }
 
-    /// Puts `cb` in a new slot with `handles` handles, and the slot in the
-    /// ready queue or the timer queue. Returns the slot and its sequence
-    /// number.
+    /// Puts `cb` in a new slot, and the slot in the ready queue or the
+    /// timer queue. Returns the slot and its sequence number.
     #[inline]
-    fn enqueue(&self, when: Option<i64>, cb: Callback, handles: u32) -> Result<(u32, u64), Error> {
+    fn enqueue(&self, when: Option<i64>, cb: Callback) -> Result<(u32, u64), Error> {
         if self.is_closed() {
             drop(cb);
             return self.fail(Error::Closed);
@@ -373,13 +372,13 @@ impl EventLoop {
         let queues = &mut *queues;
         let slot = match when {
             None => {
-                let slot = queues.slots.insert(seq, cb, 0, handles);
+                let slot = queues.slots.insert(seq, cb, 0);
                 queues.ready.push_back(slot);
                 inner.report(|| Probe::ReadyAppended { seq });
                 slot
             }
             Some(when) => {
-                let slot = queues.slots.insert(seq, cb, IN_TIMERS, handles);
+                let slot = queues.slots.insert(seq, cb, IN_TIMERS);
                 let mut key = 0;
                 if inner.world.config.tie_break == crate::TieBreak::Random {
                     key = inner.world.tie_break_key();

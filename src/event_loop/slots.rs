@@ -6,10 +6,11 @@
 //! owns, and a million pending timers cost a million slots rather than a
 //! million allocations.
 //!
-//! A slot is alive while something refers to it: a queue (it is `QUEUED`)
-//! or user [`Handle`](crate::Handle)s (counted in `handles`). When both are
-//! gone it goes on the free list and is reused; nothing outside this file
-//! ever sees a slot number whose slot was freed.
+//! A slot is alive while its callback is queued (ready or a timer). Once it
+//! leaves its queue it goes on the free list and is reused. What refers to
+//! it from outside ([`Handle`](crate::Handle)s, the loop's own `SlotRef`s)
+//! names its sequence number too, so a slot freed or reused since is
+//! recognised ([`Slots::holds`]) and left alone.
 
 use super::callback::Callback;
 
@@ -31,8 +32,6 @@ pub(crate) struct Slot {
     /// Scheduling order within the loop's world; on the free list, the
     /// next free slot.
     pub seq: u64,
-    /// Live [`Handle`](crate::Handle)s for this slot.
-    handles: u32,
     pub flags: u8,
 }
 
@@ -52,9 +51,9 @@ pub(crate) struct Slots {
 }
 
 impl Slots {
-    /// A new queued slot for `callback`, with `handles` handles.
+    /// A new queued slot for `callback`.
     #[inline]
-    pub fn insert(&mut self, seq: u64, callback: Callback, flags: u8, handles: u32) -> u32 {
+    pub fn insert(&mut self, seq: u64, callback: Callback, flags: u8) -> u32 {
         match self.free {
             Some(id) => {
                 // Field by field, not `*slot = Slot { .. }`: building the
@@ -64,7 +63,6 @@ impl Slots {
                 self.free = (slot.seq != u64::from(NONE)).then_some(slot.seq as u32);
                 slot.callback = Some(callback);
                 slot.seq = seq;
-                slot.handles = handles;
                 slot.flags = flags | QUEUED;
                 id
             }
@@ -74,7 +72,6 @@ impl Slots {
                 self.slots.push(Slot {
                     callback: Some(callback),
                     seq,
-                    handles,
                     flags: flags | QUEUED,
                 });
                 id
@@ -113,17 +110,16 @@ impl Slots {
         (self.tie_key(id), self.get(id).seq)
     }
 
-    /// The slot left its queue; it is freed if no handle refers to it.
-    /// Returns its callback, if it still has one, for the caller to run or
-    /// drop outside any borrow.
+    /// The slot left its queue and is freed. Returns its callback, if it
+    /// still has one, for the caller to run or drop outside any borrow.
     #[inline]
     pub fn dequeue(&mut self, id: u32) -> Option<Callback> {
         let slot = &mut self.slots[id as usize];
-        slot.flags &= !(QUEUED | IN_TIMERS);
+        debug_assert!(slot.is(QUEUED));
         let callback = slot.callback.take();
-        if slot.handles == 0 {
-            free_slot(slot, &mut self.free, id);
-        }
+        slot.flags = FREE;
+        slot.seq = u64::from(self.free.unwrap_or(NONE));
+        self.free = Some(id);
         callback
     }
 
@@ -135,40 +131,11 @@ impl Slots {
         !slot.is(FREE) && slot.seq == seq
     }
 
-    /// Another handle refers to the slot.
-    #[inline]
-    pub fn retain(&mut self, id: u32) {
-        let slot = &mut self.slots[id as usize];
-        slot.handles = slot
-            .handles
-            .checked_add(1)
-            .expect("fewer than 2^32 handle clones");
-    }
-
-    /// A handle was dropped.
-    #[inline]
-    pub fn release(&mut self, id: u32) {
-        let slot = &mut self.slots[id as usize];
-        slot.handles -= 1;
-        if slot.handles == 0 && !slot.is(QUEUED) {
-            free_slot(slot, &mut self.free, id);
-        }
-    }
-
     /// Live slots (for tests).
     #[cfg(test)]
     pub fn live(&self) -> usize {
         self.slots.iter().filter(|s| !s.is(FREE)).count()
     }
-}
-
-/// Puts slot `id`, which nothing refers to any more, on the free list.
-#[inline]
-fn free_slot(slot: &mut Slot, free: &mut Option<u32>, id: u32) {
-    debug_assert!(slot.callback.is_none() && !slot.is(FREE) && !slot.is(QUEUED));
-    slot.flags = FREE;
-    slot.seq = u64::from(free.unwrap_or(NONE));
-    *free = Some(id);
 }
 
 #[cfg(test)]
@@ -180,23 +147,26 @@ mod tests {
     }
 
     #[test]
-    fn a_slot_lives_while_queued_or_handled() {
+    fn a_slot_lives_while_queued_and_is_then_reused() {
         let mut slots = Slots::default();
-        let a = slots.insert(0, cb(), 0, 1);
+        let a = slots.insert(0, cb(), 0);
+        assert!(slots.holds(a, 0));
         assert!(slots.dequeue(a).is_some());
-        assert_eq!(slots.live(), 1, "a handle still refers to it");
-        slots.release(a);
         assert_eq!(slots.live(), 0);
-        let b = slots.insert(1, cb(), 0, 0);
+        assert!(!slots.holds(a, 0), "freed");
+        let b = slots.insert(1, cb(), 0);
         assert_eq!(b, a, "freed slots are reused");
-        assert_eq!(slots.get(b).seq, 1);
-        let c = slots.insert(2, cb(), 0, 0);
+        assert!(
+            slots.holds(b, 1) && !slots.holds(b, 0),
+            "reused: the old sequence number is stale"
+        );
+        let c = slots.insert(2, cb(), 0);
         assert_ne!(c, b);
         drop(slots.dequeue(b));
         drop(slots.dequeue(c));
         assert_eq!(slots.live(), 0);
-        let d = slots.insert(3, cb(), 0, 0);
-        let e = slots.insert(4, cb(), 0, 0);
+        let d = slots.insert(3, cb(), 0);
+        let e = slots.insert(4, cb(), 0);
         assert_eq!((d, e), (c, b), "the free list is last in, first out");
     }
 }

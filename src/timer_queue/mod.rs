@@ -186,7 +186,7 @@ mod tests {
                 match rng.below(8) {
                     0..=3 => {
                         let when = now + rng.in_range(-5, 200);
-                        let slot = slots.insert(seq, callback::internal(|_| ()), 0, 0);
+                        let slot = slots.insert(seq, callback::internal(|_| ()), 0);
                         if policy == TieBreak::Random {
                             slots.set_tie_key(slot, rng.next_u64() % 4);
                         }

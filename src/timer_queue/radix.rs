@@ -236,7 +236,7 @@ mod tests {
                         1 => now,
                         _ => now + rng.in_range(0, if seed % 2 == 0 { 40 } else { 1 << 40 }),
                     };
-                    let slot = slots.insert(seq, callback::internal(|_| ()), 0, 0);
+                    let slot = slots.insert(seq, callback::internal(|_| ()), 0);
                     if seed % 3 == 0 {
                         slots.set_tie_key(slot, rng.next_u64() % 4);
                     }
@@ -288,7 +288,7 @@ mod tests {
         let mut model = Vec::new();
         for seq in 0..20_000u64 {
             let when = rng.in_range(-1_000, 1 << 30) & !0xff;
-            let slot = slots.insert(seq, callback::internal(|_| ()), 0, 0);
+            let slot = slots.insert(seq, callback::internal(|_| ()), 0);
             slots.set_tie_key(slot, rng.next_u64() % 8);
             queue.push(TimerEntry { when, slot }, &slots);
             model.push((when, slots.tie(slot), slot));
