@@ -101,11 +101,18 @@ impl LoopInner {
     /// Once the callback has run (its slot freed, or reused) there is
     /// nothing left to cancel: CPython only sets a flag then, which a
     /// `Handle` keeps itself.
+    #[inline]
     pub(crate) fn cancel_ref(&self, target: SlotRef) {
-        let mut queues = self.queues.borrow_mut();
-        if !queues.slots.holds(target.slot, target.seq) {
-            return;
+        // Most often (a sleep's timer, cancelled as the sleep returns) the
+        // callback has run: that check is all, and is kept inline.
+        let scheduled = self.queues.borrow().slots.holds(target.slot, target.seq);
+        if scheduled {
+            self.cancel_scheduled(target);
         }
+    }
+
+    fn cancel_scheduled(&self, target: SlotRef) {
+        let mut queues = self.queues.borrow_mut();
         let slot = queues.slots.get_mut(target.slot);
         if slot.is(CANCELLED) {
             return;

@@ -52,7 +52,7 @@ pub(crate) struct Slots {
 
 impl Slots {
     /// A new queued slot for `callback`.
-    #[inline]
+    #[inline(always)]
     pub fn insert(&mut self, seq: u64, callback: Callback, flags: u8) -> u32 {
         match self.free {
             Some(id) => {
