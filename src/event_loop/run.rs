@@ -175,6 +175,7 @@ impl LoopInner {
         }
     }
 
+    #[inline(always)]
     fn make_ready(&self, queues: &mut Queues, entry: TimerEntry) {
         let seq = queues.slots.get(entry.slot).seq;
         self.report(|| Probe::ReadyAppended { seq });
