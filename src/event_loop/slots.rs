@@ -14,14 +14,12 @@
 
 use super::callback::Callback;
 
-/// In the ready queue or the timer queue.
-pub(crate) const QUEUED: u8 = 1;
 /// In the timer queue (CPython's `TimerHandle._scheduled`).
-pub(crate) const IN_TIMERS: u8 = 2;
+pub(crate) const IN_TIMERS: u8 = 1;
 /// `Handle.cancel()` was called.
-pub(crate) const CANCELLED: u8 = 4;
-/// On the free list.
-const FREE: u8 = 8;
+pub(crate) const CANCELLED: u8 = 2;
+/// On the free list; any other slot is queued (ready or a timer).
+const FREE: u8 = 4;
 
 /// No slot: the end of the free list.
 const NONE: u32 = u32::MAX;
@@ -63,7 +61,7 @@ impl Slots {
                 self.free = (slot.seq != u64::from(NONE)).then_some(slot.seq as u32);
                 slot.callback = Some(callback);
                 slot.seq = seq;
-                slot.flags = flags | QUEUED;
+                slot.flags = flags;
                 id
             }
             None => {
@@ -72,7 +70,7 @@ impl Slots {
                 self.slots.push(Slot {
                     callback: Some(callback),
                     seq,
-                    flags: flags | QUEUED,
+                    flags,
                 });
                 id
             }
@@ -115,7 +113,7 @@ impl Slots {
     #[inline]
     pub fn dequeue(&mut self, id: u32) -> Option<Callback> {
         let slot = &mut self.slots[id as usize];
-        debug_assert!(slot.is(QUEUED));
+        debug_assert!(!slot.is(FREE));
         let callback = slot.callback.take();
         slot.flags = FREE;
         slot.seq = u64::from(self.free.unwrap_or(NONE));
