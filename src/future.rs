@@ -352,13 +352,13 @@ impl<T, A: Awaitable<T> + Unpin> std::future::Future for Wait<T, A> {
 impl LoopInner {
     /// Takes the exception to deliver where the stepping task is suspended.
     pub(crate) fn take_thrown(&self) -> Option<Error> {
-        self.step.borrow_mut().as_mut().and_then(|s| s.throw.take())
+        self.step.throw.take()
     }
 
     /// Tells the stepping task what it now waits for.
     pub(crate) fn block(&self, on: Blocked) {
-        if let Some(step) = self.step.borrow_mut().as_mut() {
-            step.blocked = Some(on);
+        if self.step.active.get() {
+            self.step.blocked.set(Some(on));
         }
     }
 }

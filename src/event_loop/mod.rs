@@ -58,14 +58,43 @@ pub(crate) enum Blocked {
     Sleep { until: i64 },
 }
 
-/// The task step in progress on a loop: what the awaitables it polls read
-/// and write.
+/// The task step in progress on a loop, if any: what the awaitables it
+/// polls read and write. Three cells rather than one `RefCell` of a
+/// struct: a step sets and clears them around every poll.
+#[derive(Default)]
 pub(crate) struct StepContext {
+    /// A step is in progress.
+    pub active: Cell<bool>,
     /// An exception to deliver at the point where the task is suspended
     /// (CPython's `coro.throw(exc)`).
-    pub throw: Option<Error>,
+    pub throw: Cell<Option<Error>>,
     /// Set by the awaitable that suspended the step.
-    pub blocked: Option<Blocked>,
+    pub blocked: Cell<Option<Blocked>>,
+}
+
+/// What a step in progress had set when another began inside it; see
+/// [`StepContext::enter`].
+pub(crate) struct OuterStep(bool, Option<Error>, Option<Blocked>);
+
+impl StepContext {
+    /// A step begins, with `throw` to deliver; returns what was there.
+    #[inline]
+    pub(crate) fn enter(&self, throw: Option<Error>) -> OuterStep {
+        OuterStep(
+            self.active.replace(true),
+            self.throw.replace(throw),
+            self.blocked.take(),
+        )
+    }
+
+    /// The step ends: returns what it blocked on and puts `outer` back (an
+    /// exception the step did not take is dropped).
+    #[inline]
+    pub(crate) fn leave(&self, outer: OuterStep) -> Option<Blocked> {
+        self.active.set(outer.0);
+        self.throw.set(outer.1);
+        self.blocked.replace(outer.2)
+    }
 }
 
 pub(crate) struct LoopInner {
@@ -79,7 +108,7 @@ pub(crate) struct LoopInner {
     running: Cell<bool>,
     closed: Cell<bool>,
     iteration: Cell<u64>,
-    pub(crate) step: RefCell<Option<StepContext>>,
+    pub(crate) step: StepContext,
 }
 
 /// The loop's queues and the slots they refer to, borrowed together.
@@ -185,7 +214,7 @@ impl EventLoop {
                 running: Cell::new(false),
                 closed: Cell::new(false),
                 iteration: Cell::new(0),
-                step: RefCell::new(None),
+                step: StepContext::default(),
             }),
         }
     }

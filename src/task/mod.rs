@@ -21,7 +21,7 @@
 
 use crate::error::Error;
 use crate::event_loop::callback::{self, Callback, Label, Scheduled};
-use crate::event_loop::{Blocked, CallbackResult, EventLoop, SlotRef, StepContext};
+use crate::event_loop::{Blocked, CallbackResult, EventLoop, SlotRef};
 use crate::future::{Awaitable, FutureCore, Name, Wait, Waitable};
 use crate::trace::EventKind;
 use crate::value::TraceValue;
@@ -270,17 +270,13 @@ where
         // dropped in place (`drop_body` and the line below assign `None`;
         // dropping the task drops the field where it is).
         let future = unsafe { Pin::new_unchecked(future) };
-        let context = StepContext {
-            throw,
-            blocked: None,
-        };
-        let outer = lp.inner.step.replace(Some(context));
+        let outer = lp.inner.step.enter(throw);
         let poll = waker::with_step_context(lp, |cx| future.poll(cx));
-        let context = lp.inner.step.replace(outer);
+        let blocked = lp.inner.step.leave(outer);
         if poll.is_ready() {
             *body = None;
         }
-        (poll, context.and_then(|c| c.blocked))
+        (poll, blocked)
     }
 
     fn finish(&self, lp: &EventLoop, outcome: Result<T, Error>) {

@@ -71,7 +71,7 @@ pub(crate) fn with_stepping_loop<R>(
         // borrows a loop alive for the step (`with_step_context`) or holds a
         // count of it (`clone_waker`); `cx` borrows that waker meanwhile.
         let inner = unsafe { &*waker.data().cast::<LoopInner>() };
-        if inner.step.borrow().is_some() {
+        if inner.step.active.get() {
             return f(inner);
         }
     }
@@ -83,7 +83,7 @@ pub(crate) fn with_stepping_loop<R>(
 #[inline(never)]
 fn with_running_loop<R>(what: &str, f: impl FnOnce(&LoopInner) -> R) -> R {
     match get_running_loop() {
-        Some(lp) if lp.inner.step.borrow().is_some() => f(&lp.inner),
+        Some(lp) if lp.inner.step.active.get() => f(&lp.inner),
         _ => panic!("loopsim: {what} outside a loopsim task (use loop.create_task)"),
     }
 }
