@@ -117,7 +117,7 @@ impl LoopInner {
         if slot.is(CANCELLED) {
             return;
         }
-        slot.flags |= CANCELLED;
+        slot.set(CANCELLED);
         let in_timers = slot.is(IN_TIMERS);
         #[allow(unused_mut)]
         let mut callback = slot.callback.take();

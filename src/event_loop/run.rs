@@ -76,7 +76,7 @@ impl LoopInner {
         // `RunCancelled` mutant: whatever is left is dropped after the borrow.
         let mut leftovers = Vec::new();
         for entry in &dropped {
-            let seq = queues.slots.get(entry.slot).seq;
+            let seq = queues.slots.get(entry.slot).seq();
             leftovers.extend(queues.slots.dequeue(entry.slot));
             self.report(|| Probe::TimerDropped { seq });
         }
@@ -136,8 +136,8 @@ impl LoopInner {
         while let Some(entry) = queues.timers.peek().filter(|t| t.when <= due_until) {
             queues.timers.pop(&queues.slots);
             let slot = queues.slots.get_mut(entry.slot);
-            slot.flags &= !IN_TIMERS;
-            let seq = slot.seq;
+            slot.clear(IN_TIMERS);
+            let seq = slot.seq();
             self.report(|| Probe::TimerDue {
                 seq,
                 when: entry.when,
@@ -177,7 +177,7 @@ impl LoopInner {
 
     #[inline(always)]
     fn make_ready(&self, queues: &mut Queues, entry: TimerEntry) {
-        let seq = queues.slots.get(entry.slot).seq;
+        let seq = queues.slots.get(entry.slot).seq();
         self.report(|| Probe::ReadyAppended { seq });
         queues.ready.push_back(entry.slot);
     }
@@ -200,7 +200,7 @@ impl LoopInner {
             while let Some(next) = rest.next_if(|e| e.when == when) {
                 group.push(next);
             }
-            group.sort_by_key(|e| slots.get(e.slot).seq);
+            group.sort_by_key(|e| slots.get(e.slot).seq());
             let (cancelled, mut live): (Vec<_>, Vec<_>) = group
                 .into_iter()
                 .partition(|e| slots.get(e.slot).is(CANCELLED));
@@ -274,7 +274,7 @@ impl EventLoop {
             if mutant == Some(crate::mutant::Mutant::RunCancelled) {
                 skip = false;
             }
-            let seq = handle.seq;
+            let seq = handle.seq();
             let callback = queues.slots.dequeue(slot);
             drop(queues);
             inner.report(|| Probe::Run {

@@ -1,7 +1,7 @@
 //! Where scheduled callbacks live: one slab of slots per loop.
 //!
 //! CPython allocates a `Handle` object per callback. Here a callback is a
-//! 32-byte slot in one vector, and the ready queue and the timer queue hold
+//! 24-byte slot in one vector, and the ready queue and the timer queue hold
 //! slot numbers, so scheduling and running touch memory the loop already
 //! owns, and a million pending timers cost a million slots rather than a
 //! million allocations.
@@ -24,19 +24,51 @@ const FREE: u8 = 4;
 /// No slot: the end of the free list.
 const NONE: u32 = u32::MAX;
 
+/// The flags take the low byte of [`Slot::tag`], the sequence number the rest.
+const SEQ_SHIFT: u32 = 8;
+
 pub(crate) struct Slot {
     /// Taken when the callback runs or is cancelled.
     pub callback: Option<Callback>,
-    /// Scheduling order within the loop's world; on the free list, the
-    /// next free slot.
-    pub seq: u64,
-    pub flags: u8,
+    /// The flags in the low byte, the sequence number (scheduling order
+    /// within the loop's world; on the free list, the next free slot) in
+    /// the 56 bits above: one word, so a slot is 24 bytes, and testing or
+    /// setting a flag is one byte operation. 2^56 callbacks would take a
+    /// loop running one per nanosecond two years.
+    tag: u64,
 }
+
+const _: () = assert!(std::mem::size_of::<Slot>() == 24);
 
 impl Slot {
     #[inline]
+    fn tag(seq: u64, flags: u8) -> u64 {
+        assert!(
+            seq >> (64 - SEQ_SHIFT) == 0,
+            "fewer than 2^56 callbacks per world"
+        );
+        seq << SEQ_SHIFT | u64::from(flags)
+    }
+
+    /// The sequence number (see [`tag`](Slot::tag)).
+    #[inline]
+    pub fn seq(&self) -> u64 {
+        self.tag >> SEQ_SHIFT
+    }
+
+    #[inline]
     pub fn is(&self, flag: u8) -> bool {
-        self.flags & flag != 0
+        self.tag as u8 & flag != 0
+    }
+
+    #[inline]
+    pub fn set(&mut self, flag: u8) {
+        self.tag |= u64::from(flag);
+    }
+
+    #[inline]
+    pub fn clear(&mut self, flag: u8) {
+        self.tag &= !u64::from(flag);
     }
 }
 
@@ -58,10 +90,10 @@ impl Slots {
                 // slot on the stack first and copying it costs a
                 // store-forwarding stall on the hottest path of the loop.
                 let slot = &mut self.slots[id as usize];
-                self.free = (slot.seq != u64::from(NONE)).then_some(slot.seq as u32);
+                let next = slot.seq();
+                self.free = (next != u64::from(NONE)).then_some(next as u32);
                 slot.callback = Some(callback);
-                slot.seq = seq;
-                slot.flags = flags;
+                slot.tag = Slot::tag(seq, flags);
                 id
             }
             None => {
@@ -69,8 +101,7 @@ impl Slots {
                 assert!(id != NONE, "fewer than 2^32 - 1 live callbacks");
                 self.slots.push(Slot {
                     callback: Some(callback),
-                    seq,
-                    flags,
+                    tag: Slot::tag(seq, flags),
                 });
                 id
             }
@@ -105,7 +136,7 @@ impl Slots {
     /// and `random`.
     #[inline]
     pub fn tie(&self, id: u32) -> (u64, u64) {
-        (self.tie_key(id), self.get(id).seq)
+        (self.tie_key(id), self.get(id).seq())
     }
 
     /// The slot left its queue and is freed. Returns its callback, if it
@@ -115,8 +146,7 @@ impl Slots {
         let slot = &mut self.slots[id as usize];
         debug_assert!(!slot.is(FREE));
         let callback = slot.callback.take();
-        slot.flags = FREE;
-        slot.seq = u64::from(self.free.unwrap_or(NONE));
+        slot.tag = Slot::tag(u64::from(self.free.unwrap_or(NONE)), FREE);
         self.free = Some(id);
         callback
     }
@@ -126,7 +156,7 @@ impl Slots {
     #[inline]
     pub fn holds(&self, id: u32, seq: u64) -> bool {
         let slot = &self.slots[id as usize];
-        !slot.is(FREE) && slot.seq == seq
+        !slot.is(FREE) && slot.seq() == seq
     }
 
     /// Live slots (for tests).
