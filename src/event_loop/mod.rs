@@ -72,28 +72,24 @@ pub(crate) struct StepContext {
     pub blocked: Cell<Option<Blocked>>,
 }
 
-/// What a step in progress had set when another began inside it; see
-/// [`StepContext::enter`].
-pub(crate) struct OuterStep(bool, Option<Error>, Option<Blocked>);
-
 impl StepContext {
-    /// A step begins, with `throw` to deliver; returns what was there.
+    /// A step begins, with `throw` to deliver. Steps never nest: a step
+    /// cannot run a loop (the loop is running, or another one is), and
+    /// nothing else polls a task's body.
     #[inline]
-    pub(crate) fn enter(&self, throw: Option<Error>) -> OuterStep {
-        OuterStep(
-            self.active.replace(true),
-            self.throw.replace(throw),
-            self.blocked.take(),
-        )
+    pub(crate) fn enter(&self, throw: Option<Error>) {
+        debug_assert!(!self.active.get(), "task steps never nest");
+        self.active.set(true);
+        self.throw.set(throw);
     }
 
-    /// The step ends: returns what it blocked on and puts `outer` back (an
-    /// exception the step did not take is dropped).
+    /// The step ends: returns what it blocked on (an exception it did not
+    /// take is dropped).
     #[inline]
-    pub(crate) fn leave(&self, outer: OuterStep) -> Option<Blocked> {
-        self.active.set(outer.0);
-        self.throw.set(outer.1);
-        self.blocked.replace(outer.2)
+    pub(crate) fn leave(&self) -> Option<Blocked> {
+        self.active.set(false);
+        drop(self.throw.take());
+        self.blocked.take()
     }
 }
 

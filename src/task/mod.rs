@@ -270,9 +270,9 @@ where
         // dropped in place (`drop_body` and the line below assign `None`;
         // dropping the task drops the field where it is).
         let future = unsafe { Pin::new_unchecked(future) };
-        let outer = lp.inner.step.enter(throw);
+        lp.inner.step.enter(throw);
         let poll = waker::with_step_context(lp, |cx| future.poll(cx));
-        let blocked = lp.inner.step.leave(outer);
+        let blocked = lp.inner.step.leave();
         if poll.is_ready() {
             *body = None;
         }
