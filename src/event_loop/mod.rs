@@ -118,13 +118,17 @@ pub(crate) struct Queues {
 
 impl LoopInner {
     /// Feeds the invariant checker, if on; a violation goes in the trace.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn report(&self, probe: impl FnOnce() -> Probe) {
-        if !self.world.config.check_invariants {
-            return;
+        if self.world.config.check_invariants {
+            self.check(probe());
         }
+    }
+
+    /// [`report`](LoopInner::report) with the checker on.
+    fn check(&self, probe: Probe) {
         let violation = match self.world.checker.borrow_mut().as_mut() {
-            Some(checker) => checker.observe(self.id, &probe()),
+            Some(checker) => checker.observe(self.id, &probe),
             None => None,
         };
         if let Some(v) = violation {
