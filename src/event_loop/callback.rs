@@ -136,7 +136,7 @@ type Storage = MaybeUninit<[usize; 1]>;
 /// stored one way (inline or boxed).
 struct VTable {
     label: for<'a> unsafe fn(&'a Storage) -> Label<'a>,
-    run: unsafe fn(&mut Storage, &EventLoop) -> Result<(), Error>,
+    run: unsafe fn(Storage, &EventLoop) -> Result<(), Error>,
     warm: unsafe fn(&Storage),
     drop: unsafe fn(&mut Storage),
 }
@@ -191,12 +191,13 @@ impl Callback {
     }
 
     /// Runs the callback, consuming it.
+    #[inline]
     pub(crate) fn run(self, lp: &EventLoop) -> Result<(), Error> {
-        let mut this = ManuallyDrop::new(self);
-        // SAFETY: as in `label`; `run` moves the value out of the storage
-        // and `this` is never dropped, so it is not dropped twice (even if
-        // the closure panics).
-        unsafe { (this.vtable.run)(&mut this.storage, lp) }
+        let this = ManuallyDrop::new(self);
+        // SAFETY: as in `label`; `run` takes the value over (the storage is
+        // passed by value, in a register) and `this` is never dropped, so
+        // it is not dropped twice (even if the closure panics).
+        unsafe { (this.vtable.run)(this.storage, lp) }
     }
 }
 
@@ -236,9 +237,10 @@ impl<T: Scheduled> Inline<T> {
     }
 
     /// # Safety
-    /// The storage holds a `T`, which is moved out: it must not be used again.
-    unsafe fn run(storage: &mut Storage, lp: &EventLoop) -> Result<(), Error> {
-        storage.as_mut_ptr().cast::<T>().read().run(lp)
+    /// The storage holds a `T`, which is moved out: no copy of the storage
+    /// may be used again.
+    unsafe fn run(storage: Storage, lp: &EventLoop) -> Result<(), Error> {
+        storage.as_ptr().cast::<T>().read().run(lp)
     }
 
     /// # Safety
@@ -279,8 +281,8 @@ impl<T: Scheduled> Boxed<T> {
 
     /// # Safety
     /// As `label`; the box is taken back: the storage must not be used again.
-    unsafe fn run(storage: &mut Storage, lp: &EventLoop) -> Result<(), Error> {
-        let boxed = Box::from_raw(storage.as_mut_ptr().cast::<*mut T>().read());
+    unsafe fn run(storage: Storage, lp: &EventLoop) -> Result<(), Error> {
+        let boxed = Box::from_raw(storage.as_ptr().cast::<*mut T>().read());
         (*boxed).run(lp)
     }
 

@@ -2,6 +2,7 @@
 //!
 //! * `callback.rs`: callbacks as the loop stores them, with their labels;
 //! * `slots.rs`: the slab where scheduled callbacks live;
+//! * `ready.rs`: the ready queue;
 //! * `handle.rs`: [`Handle`], the user's reference to one of them, and
 //!   `SlotRef`, the loop's own (for a sleep's timer);
 //! * `run.rs`: `_run_once` and the drivers (`run_forever`, `run_until_complete`);
@@ -12,6 +13,7 @@
 pub(crate) mod callback;
 mod config;
 mod handle;
+mod ready;
 mod registry;
 mod run;
 pub(crate) mod slots;
@@ -32,9 +34,9 @@ use crate::timer_queue::{TimerEntry, TimerQueue};
 use crate::trace::{Event, EventKind};
 use crate::value::TraceValue;
 use callback::Callback;
+use ready::ReadyQueue;
 use slots::{Slots, IN_TIMERS};
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::fmt;
 use std::rc::Rc;
 use world::World;
@@ -110,7 +112,7 @@ pub(crate) struct LoopInner {
 /// The loop's queues and the slots they refer to, borrowed together.
 pub(crate) struct Queues {
     /// CPython's `_ready`: slots to run, FIFO.
-    ready: VecDeque<u32>,
+    ready: ReadyQueue,
     /// CPython's `_scheduled`.
     timers: TimerQueue,
     slots: Slots,
@@ -160,6 +162,34 @@ impl LoopInner {
     pub(crate) fn now(&self) -> i64 {
         self.world.clock.get()
     }
+
+    /// `cb` in a new slot at the tail of the ready queue: its slot and
+    /// sequence number.
+    fn enqueue_ready(&self, cb: Callback) -> (u32, u64) {
+        let seq = self.world.next_seq();
+        let mut queues = self.queues.borrow_mut();
+        let slot = queues.slots.insert(seq, cb, 0);
+        queues.ready.push_back(slot);
+        self.report(|| Probe::ReadyAppended { seq });
+        (slot, seq)
+    }
+
+    /// `cb` in a new slot, as a timer due at `when`: its slot and sequence
+    /// number.
+    fn enqueue_timer(&self, when: i64, cb: Callback) -> (u32, u64) {
+        let seq = self.world.next_seq();
+        let mut queues = self.queues.borrow_mut();
+        let queues = &mut *queues;
+        let slot = queues.slots.insert(seq, cb, IN_TIMERS);
+        let mut key = 0;
+        if self.world.config.tie_break == crate::TieBreak::Random {
+            key = self.world.tie_break_key();
+            queues.slots.set_tie_key(slot, key);
+        }
+        queues.timers.push(TimerEntry { when, slot }, &queues.slots);
+        self.report(|| Probe::TimerPushed { seq, when, key });
+        (slot, seq)
+    }
 }
 
 impl Default for EventLoop {
@@ -205,7 +235,7 @@ impl EventLoop {
                 world,
                 id,
                 queues: RefCell::new(Queues {
-                    ready: VecDeque::new(),
+                    ready: ReadyQueue::default(),
                     timers: TimerQueue::new(policy),
                     slots: Slots::default(),
                 }),
@@ -282,7 +312,7 @@ impl EventLoop {
         let callbacks: Vec<Callback> = {
             let mut guard = self.inner.queues.borrow_mut();
             let queues = &mut *guard;
-            let ready = std::mem::take(&mut queues.ready).into_iter();
+            let ready = queues.ready.take_all().into_iter();
             let timers = queues.timers.drain().into_iter().map(|t| t.slot);
             ready
                 .chain(timers)
@@ -369,8 +399,10 @@ impl EventLoop {
         self.schedule(Some(when.into_nanos()), callback::named(name.into(), cb))
     }
 
-    /// Schedules `cb` (at `when`, or soon) and returns its handle.
-    #[inline]
+    /// Schedules `cb` (at `when`, or soon) and returns its handle. Inlined
+    /// into `call_soon` and friends, so a handle the caller drops at once
+    /// is never copied, and `when` picks the queue at compile time.
+    #[inline(always)]
     pub(crate) fn schedule(&self, when: Option<i64>, cb: Callback) -> Result<Handle, Error> {
         let (slot, seq) = self.enqueue(when, cb)?;
         Ok(Handle::new(Rc::downgrade(&self.inner), slot, seq, when))
@@ -389,36 +421,22 @@ impl EventLoop {
 
     /// Puts `cb` in a new slot, and the slot in the ready queue or the
     /// timer queue. Returns the slot and its sequence number.
-    #[inline]
+    #[inline(always)]
     fn enqueue(&self, when: Option<i64>, cb: Callback) -> Result<(u32, u64), Error> {
         if self.is_closed() {
-            drop(cb);
-            return self.fail(Error::Closed);
+            return self.refuse(cb);
         }
-        let inner = &self.inner;
-        let seq = inner.world.next_seq();
-        let mut queues = inner.queues.borrow_mut();
-        let queues = &mut *queues;
-        let slot = match when {
-            None => {
-                let slot = queues.slots.insert(seq, cb, 0);
-                queues.ready.push_back(slot);
-                inner.report(|| Probe::ReadyAppended { seq });
-                slot
-            }
-            Some(when) => {
-                let slot = queues.slots.insert(seq, cb, IN_TIMERS);
-                let mut key = 0;
-                if inner.world.config.tie_break == crate::TieBreak::Random {
-                    key = inner.world.tie_break_key();
-                    queues.slots.set_tie_key(slot, key);
-                }
-                queues.timers.push(TimerEntry { when, slot }, &queues.slots);
-                inner.report(|| Probe::TimerPushed { seq, when, key });
-                slot
-            }
-        };
-        Ok((slot, seq))
+        Ok(match when {
+            None => self.inner.enqueue_ready(cb),
+            Some(when) => self.inner.enqueue_timer(when, cb),
+        })
+    }
+
+    /// Scheduling on a closed loop: `cb` is dropped, and the call fails.
+    #[cold]
+    fn refuse<T>(&self, cb: Callback) -> Result<T, Error> {
+        drop(cb);
+        self.fail(Error::Closed)
     }
 
     /// Records a failed loop call as an `error` event and returns it.

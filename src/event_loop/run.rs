@@ -267,22 +267,18 @@ impl EventLoop {
             let Some(slot) = next else {
                 break;
             };
-            let handle = queues.slots.get(slot);
-            #[allow(unused_mut)]
-            let mut skip = handle.is(CANCELLED);
-            #[cfg(feature = "mutants")]
-            if mutant == Some(crate::mutant::Mutant::RunCancelled) {
-                skip = false;
-            }
-            let seq = handle.seq();
+            let tag = queues.slots.get(slot);
+            let (seq, skipped) = (tag.seq(), tag.is(CANCELLED));
+            // A cancelled slot has no callback left (`cancel_ref` took it;
+            // the `RunCancelled` mutant keeps it, so that it runs).
             let callback = queues.slots.dequeue(slot);
             drop(queues);
             inner.report(|| Probe::Run {
                 seq,
                 now: inner.now(),
-                skipped: skip,
+                skipped: skipped && callback.is_none(),
             });
-            if let Some(callback) = callback.filter(|_| !skip) {
+            if let Some(callback) = callback {
                 self.run_callback(callback);
             }
             #[cfg(feature = "mutants")]
@@ -299,13 +295,21 @@ impl EventLoop {
 
     /// Runs one callback: `call` first (unless internal), then the body; an
     /// error it returns is recorded as `exception`.
+    #[inline(always)]
     fn run_callback(&self, callback: super::callback::Callback) {
-        let inner = &self.inner;
-        if !inner.world.config.record_trace {
+        if self.inner.world.config.record_trace {
+            self.run_recorded(callback);
+        } else {
             // Neither `call` nor `exception` would be recorded: no label to read.
             let _ = callback.run(self);
-            return;
         }
+    }
+
+    /// [`run_callback`](EventLoop::run_callback) with the trace on: out of
+    /// line, so the batch loop stays small.
+    #[inline(never)]
+    fn run_recorded(&self, callback: super::callback::Callback) {
+        let inner = &self.inner;
         let (recorded, user_name) = match callback.label() {
             Label::User(name) => (true, Some(name.clone())),
             Label::Unnamed => (true, None),

@@ -72,12 +72,22 @@ impl Slot {
     }
 }
 
-#[derive(Default)]
 pub(crate) struct Slots {
     slots: Vec<Slot>,
-    free: Option<u32>,
+    /// The first free slot, or [`NONE`].
+    free: u32,
     /// The seeded tie-break key of each slot's timer, under `random` only.
     tie_keys: Vec<u64>,
+}
+
+impl Default for Slots {
+    fn default() -> Slots {
+        Slots {
+            slots: Vec::new(),
+            free: NONE,
+            tie_keys: Vec::new(),
+        }
+    }
 }
 
 impl Slots {
@@ -85,24 +95,27 @@ impl Slots {
     #[inline(always)]
     pub fn insert(&mut self, seq: u64, callback: Callback, flags: u8) -> u32 {
         match self.free {
-            Some(id) => {
-                // Field by field, not `*slot = Slot { .. }`: building the
-                // slot on the stack first and copying it costs a
-                // store-forwarding stall on the hottest path of the loop.
-                let slot = &mut self.slots[id as usize];
-                let next = slot.seq();
-                self.free = (next != u64::from(NONE)).then_some(next as u32);
-                slot.callback = Some(callback);
-                slot.tag = Slot::tag(seq, flags);
-                id
-            }
-            None => {
+            NONE => {
                 let id = u32::try_from(self.slots.len()).expect("fewer than 2^32 live callbacks");
                 assert!(id != NONE, "fewer than 2^32 - 1 live callbacks");
                 self.slots.push(Slot {
                     callback: Some(callback),
                     tag: Slot::tag(seq, flags),
                 });
+                id
+            }
+            id => {
+                // Field by field, not `*slot = Slot { .. }`: building the
+                // slot on the stack first and copying it costs a
+                // store-forwarding stall on the hottest path of the loop.
+                let slot = &mut self.slots[id as usize];
+                // A free slot's sequence number is the next free slot.
+                self.free = slot.seq() as u32;
+                // A free slot has no callback (`dequeue` took it): nothing
+                // to drop.
+                debug_assert!(slot.callback.is_none());
+                std::mem::forget(slot.callback.replace(callback));
+                slot.tag = Slot::tag(seq, flags);
                 id
             }
         }
@@ -146,8 +159,8 @@ impl Slots {
         let slot = &mut self.slots[id as usize];
         debug_assert!(!slot.is(FREE));
         let callback = slot.callback.take();
-        slot.tag = Slot::tag(u64::from(self.free.unwrap_or(NONE)), FREE);
-        self.free = Some(id);
+        slot.tag = Slot::tag(u64::from(self.free), FREE);
+        self.free = id;
         callback
     }
 
