@@ -33,20 +33,22 @@ impl ReadyQueue {
     /// Appends `slot` at the tail.
     #[inline]
     pub fn push_back(&mut self, slot: u32) {
-        if self.head > 0 && self.slots.len() == self.slots.capacity() {
-            self.reclaim();
+        if self.slots.len() == self.slots.capacity() {
+            self.make_room();
         }
         self.slots.push(slot);
     }
 
-    /// Makes room before growing: drops the slots that already ran, if they
-    /// are at least half the vector (so each move is paid for by as many
-    /// pops).
+    /// Makes room in a full vector: drops the slots that already ran, if
+    /// they are at least half of it (so each move is paid for by as many
+    /// pops); else grows it.
     #[cold]
-    fn reclaim(&mut self) {
-        if self.head >= self.slots.len() / 2 {
+    fn make_room(&mut self) {
+        if self.head > 0 && self.head >= self.slots.len() / 2 {
             self.slots.drain(..self.head);
             self.head = 0;
+        } else {
+            self.slots.reserve(1);
         }
     }
 
