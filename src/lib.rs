@@ -61,6 +61,7 @@
 pub mod error;
 pub mod event_loop;
 pub mod explore;
+mod fifo_vec;
 pub mod future;
 pub mod fuzz_support;
 pub mod harness;

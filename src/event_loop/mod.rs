@@ -2,7 +2,6 @@
 //!
 //! * `callback.rs`: callbacks as the loop stores them, with their labels;
 //! * `slots.rs`: the slab where scheduled callbacks live;
-//! * `ready.rs`: the ready queue;
 //! * `handle.rs`: [`Handle`], the user's reference to one of them, and
 //!   `SlotRef`, the loop's own (for a sleep's timer);
 //! * `run.rs`: `_run_once` and the drivers (`run_forever`, `run_until_complete`);
@@ -13,7 +12,6 @@
 pub(crate) mod callback;
 mod config;
 mod handle;
-mod ready;
 mod registry;
 mod run;
 pub(crate) mod slots;
@@ -26,6 +24,7 @@ pub(crate) use handle::SlotRef;
 pub use registry::{get_event_loop, get_running_loop, new_event_loop, set_event_loop};
 
 use crate::error::Error;
+use crate::fifo_vec::FifoVec;
 use crate::future::{Future, Name, Waitable};
 use crate::invariant::Probe;
 use crate::task::Task;
@@ -34,7 +33,6 @@ use crate::timer_queue::{TimerEntry, TimerQueue};
 use crate::trace::{Event, EventKind};
 use crate::value::TraceValue;
 use callback::Callback;
-use ready::ReadyQueue;
 use slots::{Slots, IN_TIMERS};
 use std::cell::{Cell, RefCell};
 use std::fmt;
@@ -112,7 +110,7 @@ pub(crate) struct LoopInner {
 /// The loop's queues and the slots they refer to, borrowed together.
 pub(crate) struct Queues {
     /// CPython's `_ready`: slots to run, FIFO.
-    ready: ReadyQueue,
+    ready: FifoVec<u32>,
     /// CPython's `_scheduled`.
     timers: TimerQueue,
     slots: Slots,
@@ -235,7 +233,7 @@ impl EventLoop {
                 world,
                 id,
                 queues: RefCell::new(Queues {
-                    ready: ReadyQueue::default(),
+                    ready: FifoVec::default(),
                     timers: TimerQueue::new(policy),
                     slots: Slots::default(),
                 }),

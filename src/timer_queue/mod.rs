@@ -113,6 +113,7 @@ impl TimerQueue {
         }
     }
 
+    #[inline]
     pub fn pop(&mut self, ties: &Slots) -> Option<TimerEntry> {
         let popped = match &mut self.shape {
             Shape::Total(queue) => queue.pop(ties),

@@ -35,8 +35,8 @@
 
 use super::TimerEntry;
 use crate::event_loop::slots::Slots;
+use crate::fifo_vec::FifoVec;
 use std::cmp::Ordering;
-use std::collections::VecDeque;
 
 /// A bucket at most this long is sorted into `run` rather than refiled.
 const SORT_AT_MOST: usize = 32;
@@ -71,7 +71,7 @@ pub(crate) struct RadixQueue {
     /// `run` is at or before it, buckets after it (as [`ordered`] values).
     base: u64,
     /// The earliest timers, in order.
-    run: VecDeque<TimerEntry>,
+    run: FifoVec<TimerEntry>,
     /// See [`bucket_of`]; made on the first push.
     buckets: Vec<Vec<TimerEntry>>,
     /// Bit `i` set when `buckets[i]` is not empty.
@@ -83,7 +83,7 @@ impl Default for RadixQueue {
     fn default() -> Self {
         RadixQueue {
             base: 0,
-            run: VecDeque::new(),
+            run: FifoVec::default(),
             buckets: Vec::new(),
             occupied: [0; BUCKETS / 64],
             len: 0,
@@ -102,6 +102,7 @@ impl RadixQueue {
         if key <= self.base {
             let at = self
                 .run
+                .as_mut_slice()
                 .partition_point(|other| order(other, &entry, ties) == Ordering::Less);
             self.run.insert(at, entry);
         } else {
@@ -134,7 +135,7 @@ impl RadixQueue {
         if self.run.is_empty() {
             self.refill(ties);
         }
-        self.run.front().copied()
+        self.run.front()
     }
 
     /// The timer that leaves after the next. Refilling `run` early for it
@@ -144,7 +145,7 @@ impl RadixQueue {
         if self.run.len() < 2 {
             self.refill(ties);
         }
-        self.run.get(1).copied()
+        self.run.get(1)
     }
 
     pub fn pop(&mut self, ties: &Slots) -> Option<TimerEntry> {
@@ -191,7 +192,7 @@ impl RadixQueue {
             }
             if self.run.len() > 1 {
                 self.run
-                    .make_contiguous()
+                    .as_mut_slice()
                     .sort_unstable_by(|a, b| order(a, b, ties));
             }
         }
@@ -201,7 +202,7 @@ impl RadixQueue {
 
     /// Every timer, in no particular order, leaving the queue empty.
     pub fn drain(&mut self) -> Vec<TimerEntry> {
-        let mut all: Vec<TimerEntry> = self.run.drain(..).collect();
+        let mut all = self.run.take_all();
         for bucket in &mut self.buckets {
             all.append(bucket);
         }
