@@ -74,10 +74,7 @@ impl<T: Copy> FifoVec<T> {
     pub fn pop_front(&mut self) -> Option<T> {
         let item = *self.items.get(self.head)?;
         self.head += 1;
-        if self.head == self.items.len() {
-            self.items.clear();
-            self.head = 0;
-        }
+        self.start_over_if_empty();
         Some(item)
     }
 
@@ -88,11 +85,17 @@ impl<T: Copy> FifoVec<T> {
             return None;
         }
         let item = self.items.pop();
-        if self.head == self.items.len() {
+        self.start_over_if_empty();
+        item
+    }
+
+    /// An empty queue starts over at the front of its vector.
+    #[inline]
+    fn start_over_if_empty(&mut self) {
+        if self.is_empty() {
             self.items.clear();
             self.head = 0;
         }
-        item
     }
 
     /// The item at the head.
@@ -108,6 +111,11 @@ impl<T: Copy> FifoVec<T> {
     }
 
     /// The queued items, head first.
+    pub fn as_slice(&self) -> &[T] {
+        &self.items[self.head..]
+    }
+
+    /// The queued items, head first, to reorder.
     pub fn as_mut_slice(&mut self) -> &mut [T] {
         &mut self.items[self.head..]
     }

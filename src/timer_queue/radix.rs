@@ -102,7 +102,7 @@ impl RadixQueue {
         if key <= self.base {
             let at = self
                 .run
-                .as_mut_slice()
+                .as_slice()
                 .partition_point(|other| order(other, &entry, ties) == Ordering::Less);
             self.run.insert(at, entry);
         } else {
