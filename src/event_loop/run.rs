@@ -224,8 +224,11 @@ impl EventLoop {
             iteration: inner.iteration.get(),
             now: inner.now(),
         });
-        let has_timers = inner.queues.borrow().timers.len() > 0;
-        if has_timers {
+        let (has_timers, ready) = {
+            let queues = inner.queues.borrow();
+            (queues.timers.peek().is_some(), queues.ready.len())
+        };
+        let batch = if has_timers {
             inner.sweep_cancelled_timers();
             let Some(wait) = inner.wait() else {
                 return Pass::Idle;
@@ -235,21 +238,24 @@ impl EventLoop {
                 inner.advance_clock(wait);
             }
             inner.collect_due_timers();
-        } else if !inner.stopping.get() && inner.queues.borrow().ready.is_empty() {
+            inner.queues.borrow().ready.len()
+        } else if ready == 0 && !inner.stopping.get() {
             // No timer and nothing ready: a real loop would block forever.
             return Pass::Idle;
-        }
-        // Without timers there was nothing to sweep, wait for or collect
-        // (the common case of a pass that only runs `call_soon` callbacks).
-        self.run_batch();
+        } else {
+            // Without timers there was nothing to sweep, wait for or collect
+            // (the common case of a pass that only runs `call_soon` callbacks).
+            ready
+        };
+        self.run_batch(batch);
         Pass::Ran
     }
 
-    /// Step 4: the callbacks ready when the batch began, in order.
-    fn run_batch(&self) {
+    /// Step 4: the `batch` callbacks ready when it began, in order.
+    fn run_batch(&self, batch: usize) {
         let inner = &self.inner;
         #[allow(unused_mut)]
-        let mut batch = inner.queues.borrow().ready.len();
+        let mut batch = batch;
         #[cfg(feature = "mutants")]
         let mutant = inner.world.config.mutant;
         inner.report(|| Probe::BatchStart { size: batch });
