@@ -8,7 +8,7 @@
 //! Field order is fixed in both, so equal traces are equal byte for byte.
 
 use crate::time::write_secs;
-use crate::value::{quote, Value};
+use crate::value::{write_quoted, Value};
 use std::fmt::{self, Write};
 use std::rc::Rc;
 
@@ -141,11 +141,14 @@ impl EventKind {
 
     fn write_text(&self, out: &mut impl Write) -> fmt::Result {
         out.write_str(self.name())?;
-        for (key, field) in self.fields() {
+        for (key, field) in self.each_field() {
+            out.write_char(' ')?;
+            out.write_str(key)?;
+            out.write_char('=')?;
             match field {
-                Field::Name(s) => write!(out, " {key}={s}")?,
-                Field::Text(s) => write!(out, " {key}={}", quote(s))?,
-                Field::Val(v) => write!(out, " {key}={v}")?,
+                Field::Name(s) => out.write_str(s)?,
+                Field::Text(s) => write_quoted(out, s)?,
+                Field::Val(v) => write!(out, "{v}")?,
             }
         }
         Ok(())
@@ -153,35 +156,45 @@ impl EventKind {
 
     /// The extra fields in contract order.
     pub fn fields(&self) -> Vec<(&'static str, Field<'_>)> {
+        self.each_field().collect()
+    }
+
+    /// [`fields`](EventKind::fields) without collecting them: at most three,
+    /// so writing or hashing an event allocates nothing.
+    fn each_field(&self) -> impl Iterator<Item = (&'static str, Field<'_>)> {
         use Field::{Name, Text, Val};
-        match self {
-            EventKind::Call { name } => vec![("name", Name(name))],
-            EventKind::Step { task } => vec![("task", Name(task))],
-            EventKind::Log { text } => vec![("text", Text(text))],
-            EventKind::Done { name, state, value } => {
-                let mut f = vec![("name", Name(name)), ("state", Name(state.as_str()))];
-                if let Some(v) = value {
-                    f.push(("value", Val(v)));
-                }
-                f
+        let fields = match self {
+            EventKind::Call { name } => [Some(("name", Name(name))), None, None],
+            EventKind::Step { task } => [Some(("task", Name(task))), None, None],
+            EventKind::Log { text } => [Some(("text", Text(text))), None, None],
+            EventKind::Done {
+                name,
+                state,
+                value: v,
+            } => [
+                Some(("name", Name(name))),
+                Some(("state", Name(state.as_str()))),
+                v.as_ref().map(|v| ("value", Val(v))),
+            ],
+            EventKind::Error { message } => [Some(("message", Text(message))), None, None],
+            EventKind::Exception { name, message } => [
+                Some(("name", Name(name))),
+                Some(("message", Text(message))),
+                None,
+            ],
+            EventKind::Stop | EventKind::Idle | EventKind::Budget => [None, None, None],
+            EventKind::Returned { driver, value: v } => {
+                let value = v.as_ref().map(|v| ("value", Val(v)));
+                [Some(("driver", Name(driver.as_str()))), value, None]
             }
-            EventKind::Error { message } => vec![("message", Text(message))],
-            EventKind::Exception { name, message } => {
-                vec![("name", Name(name)), ("message", Text(message))]
-            }
-            EventKind::Stop | EventKind::Idle | EventKind::Budget => vec![],
-            EventKind::Returned { driver, value } => {
-                let mut f = vec![("driver", Name(driver.as_str()))];
-                if let Some(v) = value {
-                    f.push(("value", Val(v)));
-                }
-                f
-            }
-            EventKind::CheckFailed { cond } => vec![("cond", Text(cond))],
-            EventKind::InvariantViolated { invariant, message } => {
-                vec![("invariant", Name(invariant)), ("message", Text(message))]
-            }
-        }
+            EventKind::CheckFailed { cond } => [Some(("cond", Text(cond))), None, None],
+            EventKind::InvariantViolated { invariant, message } => [
+                Some(("invariant", Name(invariant))),
+                Some(("message", Text(message))),
+                None,
+            ],
+        };
+        fields.into_iter().flatten()
     }
 }
 
@@ -222,7 +235,7 @@ impl Event {
             time,
             self.kind.name()
         );
-        for (key, field) in self.kind.fields() {
+        for (key, field) in self.kind.each_field() {
             let _ = match field {
                 Field::Name(s) | Field::Text(s) => write!(out, ",\"{key}\":{}", json_string(s)),
                 Field::Val(Value::None) => write!(out, ",\"{key}\":null"),

@@ -24,7 +24,7 @@ impl fmt::Display for Value {
         match self {
             Value::None => f.write_str("none"),
             Value::Int(i) => write!(f, "{i}"),
-            Value::Str(s) => f.write_str(&quote(s)),
+            Value::Str(s) => write_quoted(f, s),
         }
     }
 }
@@ -32,17 +32,26 @@ impl fmt::Display for Value {
 /// `text` in double quotes with the scenario escapes `\"`, `\\` and `\n`.
 pub fn quote(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    let _ = write_quoted(&mut out, text);
     out
+}
+
+/// [`quote`] into `out`, without allocating.
+pub fn write_quoted(out: &mut impl fmt::Write, text: &str) -> fmt::Result {
+    out.write_char('"')?;
+    // Runs without an escape are written whole.
+    let mut rest = text;
+    while let Some(at) = rest.find(['"', '\\', '\n']) {
+        out.write_str(&rest[..at])?;
+        out.write_str(match rest.as_bytes()[at] {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            _ => "\\n",
+        })?;
+        rest = &rest[at + 1..];
+    }
+    out.write_str(rest)?;
+    out.write_char('"')
 }
 
 /// How a Rust value appears in the trace when a task or future finishes
@@ -104,3 +113,25 @@ macro_rules! int_trace_value {
     )*};
 }
 int_trace_value!(i8, i16, i32, i64, u8, u16, u32, u64, usize, isize);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_escapes_quotes_backslashes_and_newlines_only() {
+        let cases = [
+            ("", r#""""#),
+            ("plain", r#""plain""#),
+            ("\"", r#""\"""#),
+            ("a\\b", r#""a\\b""#),
+            ("\n\n", r#""\n\n""#),
+            ("\"é\"\\\nx ✓", r#""\"é\"\\\nx ✓""#),
+            ("tab\tstays", "\"tab\tstays\""),
+        ];
+        for (text, quoted) in cases {
+            assert_eq!(quote(text), quoted, "{text:?}");
+            assert_eq!(Value::Str(text.into()).to_string(), quoted);
+        }
+    }
+}
