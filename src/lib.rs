@@ -58,6 +58,7 @@
 //! `LOOPSIM_SEED=S cargo test NAME` to rerun exactly that seed.
 #![warn(missing_docs)]
 
+mod decimal;
 pub mod error;
 pub mod event_loop;
 pub mod explore;

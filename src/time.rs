@@ -13,6 +13,7 @@
 //! API (`call_later(0.1, ..)`) is rounded the same way from its exact binary
 //! value.
 
+use crate::decimal::Backwards;
 use std::fmt;
 
 /// Nanoseconds in one second.
@@ -211,19 +212,27 @@ pub fn format_secs(nanos: i64) -> String {
 
 /// [`format_secs`] into `out`, without allocating.
 pub fn write_secs(out: &mut impl std::fmt::Write, nanos: i64) -> std::fmt::Result {
-    let sign = if nanos < 0 { "-" } else { "" };
     let abs = nanos.unsigned_abs();
     let whole = abs / NANOS_PER_SEC as u64;
     let mut frac = abs % NANOS_PER_SEC as u64;
+    let mut text = Backwards::new();
     if frac == 0 {
-        return write!(out, "{sign}{whole}.0");
+        text.push(b'0');
+    } else {
+        // The nine digits of the fraction without its trailing zeros.
+        let mut digits = 9;
+        while frac % 10 == 0 {
+            frac /= 10;
+            digits -= 1;
+        }
+        text.push_digits(frac, digits);
     }
-    let mut width = 9;
-    while frac % 10 == 0 {
-        frac /= 10;
-        width -= 1;
+    text.push(b'.');
+    text.push_decimal(whole);
+    if nanos < 0 {
+        text.push(b'-');
     }
-    write!(out, "{sign}{whole}.{frac:0width$}")
+    text.write_to(out)
 }
 
 /// Nanoseconds as the shortest exact literal with a unit: `2s`, `1500ms`,
@@ -286,6 +295,10 @@ mod tests {
         assert_eq!(format_secs(0), "0.0");
         assert_eq!(format_secs(1_500_000_000), "1.5");
         assert_eq!(format_secs(-1), "-0.000000001");
+        assert_eq!(format_secs(-2_000_000_000), "-2.0");
+        assert_eq!(format_secs(10_000_000_010), "10.00000001");
+        assert_eq!(format_secs(i64::MIN), "-9223372036.854775808");
+        assert_eq!(format_secs(i64::MAX), "9223372036.854775807");
         for ns in [
             0,
             7,

@@ -7,6 +7,7 @@
 //!
 //! Field order is fixed in both, so equal traces are equal byte for byte.
 
+use crate::decimal::Backwards;
 use crate::time::write_secs;
 use crate::value::{write_quoted, Value};
 use std::fmt::{self, Write};
@@ -219,7 +220,11 @@ impl Event {
 
     /// Writes the text form to `out` (for hashing a trace without building it).
     pub fn write_text(&self, out: &mut impl Write) -> fmt::Result {
-        write!(out, "#{} t=", self.iteration)?;
+        let mut iteration = Backwards::new();
+        iteration.push_decimal(self.iteration);
+        iteration.push(b'#');
+        iteration.write_to(out)?;
+        out.write_str(" t=")?;
         write_secs(out, self.time)?;
         out.write_char(' ')?;
         self.kind.write_text(out)
