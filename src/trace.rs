@@ -168,14 +168,10 @@ impl EventKind {
             EventKind::Call { name } => [Some(("name", Name(name))), None, None],
             EventKind::Step { task } => [Some(("task", Name(task))), None, None],
             EventKind::Log { text } => [Some(("text", Text(text))), None, None],
-            EventKind::Done {
-                name,
-                state,
-                value: v,
-            } => [
+            EventKind::Done { name, state, value } => [
                 Some(("name", Name(name))),
                 Some(("state", Name(state.as_str()))),
-                v.as_ref().map(|v| ("value", Val(v))),
+                value.as_ref().map(|v| ("value", Val(v))),
             ],
             EventKind::Error { message } => [Some(("message", Text(message))), None, None],
             EventKind::Exception { name, message } => [
@@ -184,10 +180,11 @@ impl EventKind {
                 None,
             ],
             EventKind::Stop | EventKind::Idle | EventKind::Budget => [None, None, None],
-            EventKind::Returned { driver, value: v } => {
-                let value = v.as_ref().map(|v| ("value", Val(v)));
-                [Some(("driver", Name(driver.as_str()))), value, None]
-            }
+            EventKind::Returned { driver, value } => [
+                Some(("driver", Name(driver.as_str()))),
+                value.as_ref().map(|v| ("value", Val(v))),
+                None,
+            ],
             EventKind::CheckFailed { cond } => [Some(("cond", Text(cond))), None, None],
             EventKind::InvariantViolated { invariant, message } => [
                 Some(("invariant", Name(invariant))),
