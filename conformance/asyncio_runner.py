@@ -851,8 +851,8 @@ class Runner:
     def exception_handler(self, loop, context):
         handle = context.get("handle")
         cb = getattr(handle, "_callback", None) if handle is not None else None
-        name = getattr(cb, "_scn_name", None)
         exc = context.get("exception")
+        name = getattr(cb, "_scn_name", None) or getattr(exc, "_scn_callback", None)
         if name is None or exc is None:
             return  # GC-time reports ("Task exception was never retrieved"...): not scenario events
         if not isinstance(exc, ScenarioError):
@@ -875,7 +875,15 @@ class Runner:
 
             def f(*_ignored):
                 self.emit(self.acting(), "call", name=name)
-                self.exec_block(stmts)
+                try:
+                    self.exec_block(stmts)
+                except ScenarioError as exc:
+                    # The handler finds the callback's name here: a callback
+                    # that cancelled its own handle left `handle._callback`
+                    # None (Handle.cancel clears it), yet CPython still calls
+                    # the exception handler for it.
+                    exc._scn_callback = name
+                    raise
             f._scn_name = name
             f.__qualname__ = f.__name__ = name
             self.cb_funcs[name] = f

@@ -396,6 +396,12 @@ impl Interp {
         if let Some(task) = self.task(name) {
             return self.driven(lp.run_until_complete(&task));
         }
+        // A name no block has: Python's `NameError`, raised while the
+        // arguments are evaluated, before the loop is looked at.
+        if !self.task_bodies.contains_key(&name.text) {
+            unbound(lp, name);
+            return Flow::Next;
+        }
         // A task block never created: asyncio checks the loop, then wraps
         // the coroutine in a task.
         if lp.check_can_run().is_err() {
