@@ -171,7 +171,7 @@ INT_RE = re.compile(r"-?[0-9]+")
 ACTIONS = {"log", "call_soon", "call_later", "call_at", "create_task", "cancel",
            "set_result", "set_exception", "add_done_callback", "stop", "close",
            "raise", "check"}
-TASK_STMTS = {"sleep", "yield", "await", "return"}
+TASK_STMTS = {"sleep", "yield", "await", "wait_for", "return"}
 DRIVERS = {"run_forever", "run_until_complete", "new_event_loop", "set_event_loop"}
 HEADER_KEYS = {"seed", "tie_break", "jitter", "start_time", "max_iterations"}
 
@@ -370,7 +370,7 @@ def parse_stmt(cur, ctx, sc):
     if kw not in ACTIONS and kw not in TASK_STMTS and kw not in DRIVERS:
         raise cur.err("expected a statement (log, call_soon, call_later, call_at, create_task, "
                       "cancel, set_result, set_exception, add_done_callback, stop, close, raise, "
-                      "check, sleep, yield, await, return, run_forever, run_until_complete, "
+                      "check, sleep, yield, await, wait_for, return, run_forever, run_until_complete, "
                       "new_event_loop, set_event_loop)", kw_start)
 
     def opt_as():
@@ -429,6 +429,11 @@ def parse_stmt(cur, ctx, sc):
         d = dur()
         cur.end()
         return Stmt("sleep", line, dur=d)
+    if kw == "wait_for":
+        x = cur.name("a name")
+        d = dur()
+        cur.end()
+        return Stmt("wait_for", line, x=x, dur=d)
     if kw == "return":
         v = None if cur.at_end() else cur.value()
         cur.end()
@@ -610,6 +615,7 @@ def resolve(sc):
         "set_result": [("x", {"future"})], "set_exception": [("x", {"future"})],
         "add_done_callback": [("x", {"task", "future"}), ("cb", {"callback"})],
         "await": [("x", {"task", "future"})],
+        "wait_for": [("x", {"task", "future"})],
         "run_until_complete": [("x", {"task", "future", "task_body"})],
         "set_event_loop": [("x", {"loop"})],
     }
@@ -907,6 +913,12 @@ class Runner:
                     self.emit(self.acting(), "error", message=f"name '{st.x}' is not defined")
                     continue
                 await obj
+            elif k == "wait_for":
+                obj = self.env.get(st.x)
+                if obj is None:
+                    self.emit(self.acting(), "error", message=f"name '{st.x}' is not defined")
+                    continue
+                await asyncio.wait_for(obj, NsDur(st.dur))
             elif k == "return":
                 return st.value
             elif k == "raise":
@@ -1011,6 +1023,10 @@ class Runner:
             return      # `idle` was recorded; the driver ends, the script goes on
         except asyncio.CancelledError:
             self.emit(loop, "error", message="CancelledError")
+            return
+        except asyncio.TimeoutError:
+            # str(TimeoutError()) is empty: named like CancelledError.
+            self.emit(loop, "error", message="TimeoutError")
             return
         except ScenarioError as e:
             self.emit(loop, "error", message=str(e))

@@ -26,6 +26,8 @@ pub enum Error {
     ResultNotSet,
     /// The future or task was cancelled (`asyncio.CancelledError`).
     Cancelled,
+    /// [`wait_for`](crate::wait_for) ran out of time (`asyncio.TimeoutError`).
+    Timeout,
     /// A task awaited itself.
     AwaitItself,
     /// Nothing was ready and no timer was left: a real loop would block forever.
@@ -59,6 +61,7 @@ impl fmt::Display for Error {
             Error::InvalidState => "invalid state",
             Error::ResultNotSet => "Result is not set.",
             Error::Cancelled => "CancelledError",
+            Error::Timeout => "TimeoutError",
             Error::AwaitItself => "Task cannot await on itself",
             Error::Idle => "the loop is idle: nothing is ready and no timer is left",
             Error::BudgetExhausted => "the iteration budget is exhausted",

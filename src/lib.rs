@@ -86,7 +86,7 @@ pub use event_loop::{
     Handle, LoopConfig, DEFAULT_MAX_ITERATIONS,
 };
 pub use future::{Awaitable, Future};
-pub use task::{create_task, sleep, yield_now, Sleep, Task, YieldNow};
+pub use task::{create_task, sleep, wait_for, yield_now, Sleep, Task, YieldNow};
 
 pub use harness::Harness;
 pub use tie_break::{TieBreak, TieDecision};

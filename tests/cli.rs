@@ -117,7 +117,7 @@ fn an_invalid_file_exits_2_with_file_line_col() {
     3 |     sleep 1
       |     ^^^^^^^ task-only statement
       |
-      = `sleep`, `yield`, `await` and `return` suspend or finish a coroutine: write them in a `task` block
+      = `sleep`, `yield`, `await`, `wait_for` and `return` suspend or finish a coroutine: write them in a `task` block
     ");
 }
 

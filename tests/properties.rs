@@ -88,7 +88,7 @@ fn statement(rng: &mut Lcg, in_task: bool) -> Vec<String> {
     let cb = rng.pick(CALLBACKS);
     let x = rng.pick(AWAITABLES);
     let s = |parts: &[&str]| parts.iter().map(|p| p.to_string()).collect::<Vec<_>>();
-    match rng.below(if in_task { 24 } else { 20 }) {
+    match rng.below(if in_task { 25 } else { 20 }) {
         0 => s(&["log", rng.pick(TEXTS)]),
         1 => s(&["call_soon", cb]),
         2 => s(&["call_soon", cb, "as", "h0"]),
@@ -126,6 +126,7 @@ fn statement(rng: &mut Lcg, in_task: bool) -> Vec<String> {
         20 => s(&["sleep", rng.pick(DURS)]),
         21 => s(&["yield"]),
         22 => s(&["await", x]),
+        23 => s(&["wait_for", x, rng.pick(DURS)]),
         _ => s(&["return", rng.pick(VALUES)]),
     }
 }
@@ -256,6 +257,7 @@ fn the_front_end_never_panics_on_token_soup() {
         "call_later",
         "sleep",
         "await",
+        "wait_for",
         "check",
         "not",
         "done",

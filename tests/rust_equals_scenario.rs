@@ -63,3 +63,47 @@ fn cancelling_a_sleeping_task() {
         scenario_trace("scenarios/30_cancel_while_sleeping.scn")
     );
 }
+
+#[test]
+fn wait_for_in_time_and_timing_out() {
+    let lp = EventLoop::new();
+    let quick = lp
+        .create_task_named("quick", async {
+            sleep(1.0).await?;
+            get_running_loop().unwrap().log("quick_done");
+            Ok(Value::Int(7))
+        })
+        .unwrap();
+    let slow = lp
+        .create_task_named("slow", async {
+            sleep(5.0).await?;
+            get_running_loop().unwrap().log("never");
+            Ok(Value::None)
+        })
+        .unwrap();
+    let awaited = quick.clone();
+    let waits_quick = lp
+        .create_task_named("waits_quick", async move {
+            let value = wait_for(awaited, 2.0).await?;
+            get_running_loop().unwrap().log("got_quick");
+            assert_eq!(value, Value::Int(7));
+            Ok(Value::None)
+        })
+        .unwrap();
+    let awaited = slow.clone();
+    let waits_slow = lp
+        .create_task_named("waits_slow", async move {
+            wait_for(awaited, 2.0).await?;
+            get_running_loop().unwrap().log("never_either");
+            Ok(Value::None)
+        })
+        .unwrap();
+    assert_eq!(lp.run_until_complete(&waits_quick), Ok(Value::None));
+    assert_eq!(lp.run_until_complete(&waits_slow), Err(Error::Timeout));
+    assert!(slow.cancelled(), "the awaited task is cancelled, and done");
+    assert_eq!(lp.time(), 2.0);
+    assert_eq!(
+        render(&lp.trace(), Format::Text),
+        scenario_trace("scenarios/76_wait_for_in_time_and_timeout.scn")
+    );
+}

@@ -233,6 +233,13 @@ pub enum StmtKind {
     Yield,
     /// `await X` (task bodies only).
     Await(Name),
+    /// `wait_for X DUR` (task bodies only): `await asyncio.wait_for(x, dur)`.
+    WaitFor {
+        /// The task or future awaited.
+        target: Name,
+        /// How long to wait; zero or less gives up at once unless done.
+        timeout: Dur,
+    },
     /// `return VALUE` (task bodies only).
     Return(Value),
     /// `run_forever`.

@@ -33,8 +33,9 @@
 //! spellings of the same instant, plus an optional burst of
 //! [`GenConfig::tie_burst`] timers at one deadline), `as H` handles and
 //! `cancel` of handles, tasks and futures, tasks that sleep, yield, await
-//! tasks (ranked after them: no await cycles) and futures, return and raise, `set_result`/`set_exception` on
-//! pending and done futures (`invalid state`), `add_done_callback`, `stop`,
+//! tasks (ranked after them: no await cycles) and futures, `wait_for` them
+//! with timeouts that tie with the pool's delays, return and raise,
+//! `set_result`/`set_exception` on pending and done futures (`invalid state`), `add_done_callback`, `stop`,
 //! `close`, `check`, `log` with bare and quoted text, drivers in bodies
 //! (which fail as asyncio's do) and several drivers in a row in `main`.
 //! `rand(A, B)` only with [`GenConfig::allow_rand`].
@@ -451,7 +452,12 @@ impl<'c> Gen<'c> {
             35..=39 => plain(format!("log {}", self.text())),
             40..=42 => plain(format!("sleep {}", self.delay())),
             43..=44 => plain("yield".into()),
-            45..=48 => plain(format!("await {}", self.awaitable_later(site)?)),
+            45..=47 => plain(format!("await {}", self.awaitable_later(site)?)),
+            48 => plain(format!(
+                "wait_for {} {}",
+                self.awaitable_later(site)?,
+                self.pick(&["0", "-1", "1", "1", "2", "500ms", "1.5", "3"])
+            )),
             49 => plain(format!("return {}", self.value())),
             50 => plain(format!("raise {}", self.text())),
             51 => plain(format!("sleep {}", self.pick(&["0", "-1", "1", "1"]))),

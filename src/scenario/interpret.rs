@@ -13,7 +13,7 @@ use super::settings::{Overrides, Settings};
 use crate::error::Error;
 use crate::event_loop::{EventLoop, Handle, LoopConfig};
 use crate::future::Future;
-use crate::task::{sleep, yield_now, Task};
+use crate::task::{sleep, wait_for, yield_now, Task};
 use crate::tie_break::TieDecision;
 use crate::time::{Instant, Nanos};
 use crate::trace::{Event, EventKind};
@@ -237,6 +237,19 @@ impl Interp {
                         unbound(&lp, name);
                     }
                 }
+                // The name is looked up before the timeout is drawn, as
+                // Python evaluates the arguments left to right.
+                StmtKind::WaitFor { target, timeout } => {
+                    if let Some(task) = self.task(target) {
+                        let timeout = Nanos(self.nanos(&lp, timeout));
+                        wait_for(task, timeout).await?;
+                    } else if let Some(future) = self.futures.get(&target.text) {
+                        let timeout = Nanos(self.nanos(&lp, timeout));
+                        wait_for(future.clone(), timeout).await?;
+                    } else {
+                        unbound(&lp, target);
+                    }
+                }
                 _ => match self.exec(&lp, stmt, Site::Body) {
                     Flow::Next | Flow::Over => {}
                     Flow::Raise(error) => return Err(error),
@@ -369,7 +382,11 @@ impl Interp {
                 Some(target) => *self.current.borrow_mut() = target.clone(),
                 None => unbound(lp, name),
             },
-            StmtKind::Sleep(_) | StmtKind::Yield | StmtKind::Await(_) | StmtKind::Return(_) => {
+            StmtKind::Sleep(_)
+            | StmtKind::Yield
+            | StmtKind::Await(_)
+            | StmtKind::WaitFor { .. }
+            | StmtKind::Return(_) => {
                 // The resolver keeps these in task bodies, which run_task handles.
                 debug_assert!(site == Site::Body, "task statement outside a task");
             }

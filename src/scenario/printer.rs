@@ -139,6 +139,9 @@ fn stmt(s: &Stmt) -> String {
         StmtKind::Sleep(d) => format!("sleep {}", d.text()),
         StmtKind::Yield => "yield".into(),
         StmtKind::Await(x) => format!("await {}", x.text),
+        StmtKind::WaitFor { target, timeout } => {
+            format!("wait_for {} {}", target.text, timeout.text())
+        }
         StmtKind::Return(v) => format!("return {v}"),
         StmtKind::RunForever => "run_forever".into(),
         StmtKind::RunUntilComplete(x) => format!("run_until_complete {}", x.text),

@@ -247,7 +247,7 @@ impl Resolver<'_> {
                 vec![(fut, FUTURE)]
             }
             StmtKind::AddDoneCallback { target, cb } => vec![(target, AWAITABLE), (cb, CALLBACK)],
-            StmtKind::Await(x) => vec![(x, AWAITABLE)],
+            StmtKind::Await(x) | StmtKind::WaitFor { target: x, .. } => vec![(x, AWAITABLE)],
             StmtKind::RunUntilComplete(x) => vec![(x, RUNNABLE)],
             StmtKind::SetEventLoop(l) => vec![(l, LOOP)],
             StmtKind::Check {
@@ -311,19 +311,20 @@ impl Resolver<'_> {
 }
 
 /// The error for a task-only statement (`sleep`, `yield`, `await`,
-/// `return`) found in `place`, a callback or `main`.
+/// `wait_for`, `return`) found in `place`, a callback or `main`.
 fn task_only(stmt: &StmtKind, span: Span, place: &str) -> Option<Diagnostic> {
     let keyword = match stmt {
         StmtKind::Sleep(_) => "sleep",
         StmtKind::Yield => "yield",
         StmtKind::Await(_) => "await",
+        StmtKind::WaitFor { .. } => "wait_for",
         StmtKind::Return(_) => "return",
         _ => return None,
     };
     Some(
         Diagnostic::error(span, format!("`{keyword}` is only allowed in a task body, not in {place}"))
             .with_label("task-only statement")
-            .with_note("`sleep`, `yield`, `await` and `return` suspend or finish a coroutine: write them in a `task` block"),
+            .with_note("`sleep`, `yield`, `await`, `wait_for` and `return` suspend or finish a coroutine: write them in a `task` block"),
     )
 }
 

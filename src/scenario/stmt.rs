@@ -6,7 +6,7 @@
 //!      | "create_task" NAME ["as" NAME] | "cancel" NAME
 //!      | "set_result" NAME [VALUE] | "set_exception" NAME TEXT
 //!      | "add_done_callback" NAME NAME | "check" ["not"] COND
-//!      | "sleep" DUR | "await" NAME | "return" VALUE
+//!      | "sleep" DUR | "await" NAME | "wait_for" NAME DUR | "return" VALUE
 //!      | "stop" | "close" | "yield" | "run_forever"
 //!      | ("run_until_complete" | "new_event_loop" | "set_event_loop") NAME
 //! COND = "is_running" | "is_closed" | ("done" | "cancelled") NAME
@@ -23,7 +23,8 @@ use super::span::Span;
 
 /// Every statement keyword, for the "unknown statement" note.
 pub const KEYWORDS: &str = "log, call_soon, call_later, call_at, create_task, cancel, set_result, \
-     set_exception, add_done_callback, stop, close, raise, check, sleep, yield, await, return, \
+     set_exception, add_done_callback, stop, close, raise, check, sleep, yield, await, wait_for, \
+     return, \
      run_forever, run_until_complete, new_event_loop, set_event_loop";
 
 /// Parses the statement at the cursor, up to the end of the line.
@@ -66,6 +67,10 @@ pub fn parse_stmt(c: &mut Cursor) -> Parsed<StmtKind> {
         "check" => check(c)?,
         "sleep" => StmtKind::Sleep(c.dur()?),
         "await" => StmtKind::Await(c.name("a task or future name")?),
+        "wait_for" => StmtKind::WaitFor {
+            target: c.name("a task or future name")?,
+            timeout: c.dur()?,
+        },
         "return" => StmtKind::Return(c.value()?),
         "stop" => StmtKind::Stop,
         "close" => StmtKind::Close,

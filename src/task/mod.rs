@@ -31,8 +31,10 @@ use std::rc::{Rc, Weak};
 use std::task::Poll;
 
 mod sleep;
+mod wait_for;
 mod waker;
 pub use sleep::{sleep, yield_now, Sleep, YieldNow};
+pub use wait_for::wait_for;
 pub(crate) use waker::with_stepping_loop;
 
 /// A task and its body `F` (the `async` block), in one allocation: the
