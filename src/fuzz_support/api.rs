@@ -16,7 +16,7 @@
 use crate::error::Error;
 use crate::event_loop::{EventLoop, Handle, LoopConfig};
 use crate::future::Future;
-use crate::task::{sleep, yield_now, Task};
+use crate::task::{sleep, wait_for, yield_now, Task};
 use crate::tie_break::TieBreak;
 use crate::time::{Instant, Nanos};
 use crate::trace::{first_divergence, render, Event, EventKind, Format};
@@ -87,7 +87,8 @@ pub enum Action {
     },
 }
 
-/// What only a task does.
+/// What only a task does. `WaitFor` waits on a future (even `target`) or
+/// a task (odd).
 #[allow(missing_docs)]
 #[derive(Arbitrary, Clone, Debug, PartialEq, Eq)]
 pub enum TaskOp {
@@ -96,6 +97,7 @@ pub enum TaskOp {
     Yield,
     AwaitFuture { future: u8 },
     AwaitTask { task: u8 },
+    WaitFor { target: u8, timeout: u8 },
     Return { value: i8 },
 }
 
@@ -337,6 +339,22 @@ async fn task_body(weak: Weak<State>, index: usize) -> Result<i64, Error> {
                 };
                 drop(state);
                 task.await?;
+            }
+            TaskOp::WaitFor { target, timeout } => {
+                let timeout = Nanos(nanos(timeout));
+                if target % 2 == 0 {
+                    let Some(future) = state.future(target / 2) else {
+                        continue;
+                    };
+                    drop(state);
+                    wait_for(future, timeout).await?;
+                } else {
+                    let Some(task) = state.task(target / 2) else {
+                        continue;
+                    };
+                    drop(state);
+                    wait_for(task, timeout).await?;
+                }
             }
             TaskOp::Return { value } => return Ok(i64::from(value)),
             TaskOp::Act(action) => {
