@@ -35,17 +35,18 @@ use std::rc::Rc;
 /// returns). A `timeout` of zero or less gives up at once unless `aw` is
 /// already done.
 ///
+/// Unlike `tokio::time::timeout`, it takes a task or future, not any Rust
+/// future: to time out an `async` block, make it a task first
+/// ([`create_task`](crate::create_task)), as asyncio's `wait_for` wraps a
+/// coroutine in a task. Cancelling it is then asyncio's task cancellation.
+///
 /// ```
 /// use loopsim::{new_event_loop, sleep, wait_for, Error};
 ///
 /// let lp = new_event_loop();
-/// let slow = lp.create_task(async {
-///     sleep(5.0).await?;
-///     Ok(1)
-/// }).unwrap();
+/// let slow = lp.create_task(async { sleep(5.0).await?; Ok(1) }).unwrap();
 /// let waiting = lp.create_task(async move {
-///     let outcome = wait_for(slow.clone(), 2.0).await;
-///     assert_eq!(outcome, Err(Error::Timeout));
+///     assert_eq!(wait_for(slow.clone(), 2.0).await, Err(Error::Timeout));
 ///     assert!(slow.cancelled());
 ///     Ok(())
 /// }).unwrap();
