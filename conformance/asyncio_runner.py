@@ -649,6 +649,17 @@ class _Unbound(Exception):
     pass
 
 
+def without_reprs(message):
+    """A RuntimeError's text without the reprs of tasks and futures that
+    CPython puts in some (they name source files and addresses): loopsim
+    writes these messages without them."""
+    if message.startswith("Task cannot await on itself: "):
+        return "Task cannot await on itself"
+    if message.startswith("Task <") and message.endswith(" attached to a different loop"):
+        return "Task got Future attached to a different loop"
+    return message
+
+
 class Clock:
     def __init__(self, ns):
         self.ns = ns
@@ -880,7 +891,9 @@ class Runner:
             stmts = self.sc.callbacks[name]
 
             def f(*_ignored):
-                self.emit(self.acting(), "call", name=name)
+                # Stamped by the loop running the callback, which a
+                # `set_event_loop` in an earlier callback does not change.
+                self.emit(asyncio.get_running_loop(), "call", name=name)
                 try:
                     self.exec_block(stmts)
                 except ScenarioError as exc:
@@ -943,16 +956,18 @@ class Runner:
     def exec_action(self, st):
         """Runs one action or driver. Errors of loop calls (RuntimeError,
         InvalidStateError, ValueError, unbound names) become `error` events
-        and the body goes on; `_Budget` propagates and ends the scenario."""
+        and the body goes on; `_Budget` propagates and ends the scenario. They
+        are stamped by the loop the statement acted on, even if a callback
+        made another loop current meanwhile (a driver runs callbacks)."""
         loop = self.acting()
         try:
             self._exec(st, loop)
         except _Unbound as e:
-            self.emit(self.acting(), "error", message=f"name '{e.args[0]}' is not defined")
+            self.emit(loop, "error", message=f"name '{e.args[0]}' is not defined")
         except asyncio.InvalidStateError:
-            self.emit(self.acting(), "error", message="invalid state")
+            self.emit(loop, "error", message="invalid state")
         except (RuntimeError, ValueError) as e:
-            self.emit(self.acting(), "error", message=str(e))
+            self.emit(loop, "error", message=without_reprs(str(e)))
 
     def _exec(self, st, loop):
         k = st.kind

@@ -28,6 +28,12 @@ pub enum Error {
     Cancelled,
     /// [`wait_for`](crate::wait_for) ran out of time (`asyncio.TimeoutError`).
     Timeout,
+    /// `run_until_complete` or `wait_for` of a future or task of another
+    /// loop (asyncio's `ValueError`).
+    OtherLoopFuture,
+    /// A task awaited a future or task of another loop (asyncio's
+    /// `RuntimeError`, whose text also names both).
+    AwaitedOtherLoop,
     /// A task awaited itself.
     AwaitItself,
     /// Nothing was ready and no timer was left: a real loop would block forever.
@@ -62,6 +68,10 @@ impl fmt::Display for Error {
             Error::ResultNotSet => "Result is not set.",
             Error::Cancelled => "CancelledError",
             Error::Timeout => "TimeoutError",
+            Error::OtherLoopFuture => {
+                "The future belongs to a different loop than the one specified as the loop argument"
+            }
+            Error::AwaitedOtherLoop => "Task got Future attached to a different loop",
             Error::AwaitItself => "Task cannot await on itself",
             Error::Idle => "the loop is idle: nothing is ready and no timer is left",
             Error::BudgetExhausted => "the iteration budget is exhausted",

@@ -27,6 +27,9 @@ pub trait Waitable {
     fn remove_done_callback(&self, id: u64);
     /// Identity, to catch a task awaiting itself.
     fn identity(&self) -> *const ();
+    /// The loop this belongs to (`futures._get_loop`), as an address to
+    /// compare with another loop's.
+    fn home(&self) -> *const ();
 }
 
 /// A [`Task`](crate::Task) or [`Future`] that `run_until_complete` can drive.
@@ -289,6 +292,10 @@ impl<T: Clone + TraceValue + 'static> Waitable for FutureCore<T> {
 
     fn identity(&self) -> *const () {
         self as *const Self as *const ()
+    }
+
+    fn home(&self) -> *const () {
+        Weak::as_ptr(&self.lp) as *const ()
     }
 }
 

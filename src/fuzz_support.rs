@@ -86,18 +86,24 @@ const JITTERS: [i64; 6] = [0, 0, 1, 1_000, 2_000_000, 500_000_000];
 impl<'a> Arbitrary<'a> for FuzzScenario {
     fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
         let gen_seed = u64::arbitrary(u)?;
-        let config = GenConfig {
+        let mut config = GenConfig {
             statements: u.int_in_range(1..=40)?,
             allow_rand: bool::arbitrary(u)?,
             tie_burst: u.int_in_range(0..=10)?,
             drivers: u.int_in_range(1..=4)?,
+            other_loop: false,
         };
+        let tie_break = *u.choose(&TieBreak::ALL)?;
+        let jitter_nanos = *u.choose(&JITTERS)?;
+        let seed = u64::arbitrary(u)?;
+        // Read last, so inputs written before it existed decode as before.
+        config.other_loop = bool::arbitrary(u)?;
         Ok(FuzzScenario {
             gen_seed,
             config,
-            tie_break: *u.choose(&TieBreak::ALL)?,
-            jitter_nanos: *u.choose(&JITTERS)?,
-            seed: u64::arbitrary(u)?,
+            tie_break,
+            jitter_nanos,
+            seed,
         })
     }
 }

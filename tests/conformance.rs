@@ -206,6 +206,7 @@ fn random_scenarios_match_cpython() {
     for seed in 0..count {
         let config = GenConfig {
             tie_burst: [0, 0, 4, 9][seed as usize % 4],
+            other_loop: seed % 3 == 1,
             ..GenConfig::default()
         };
         let source = generate(seed, &config);

@@ -407,6 +407,10 @@ impl EventLoop {
     {
         self.check_can_run()?;
         let waitable = future.waitable();
+        // `ensure_future(future, loop=self)`.
+        if waitable.home() != std::rc::Rc::as_ptr(&self.inner) as *const () {
+            return self.fail(Error::OtherLoopFuture);
+        }
         let stop_on_done =
             waitable.add_done_callback(super::callback::internal(|lp: &EventLoop| lp.stop()))?;
         let outcome = self.run_until_stopped();

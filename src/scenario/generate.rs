@@ -38,7 +38,8 @@
 //! `set_result`/`set_exception` on pending and done futures (`invalid state`), `add_done_callback`, `stop`,
 //! `close`, `check`, `log` with bare and quoted text, drivers in bodies
 //! (which fail as asyncio's do) and several drivers in a row in `main`.
-//! `rand(A, B)` only with [`GenConfig::allow_rand`].
+//! `rand(A, B)` only with [`GenConfig::allow_rand`]; a second loop only
+//! with [`GenConfig::other_loop`].
 
 use crate::rng::{SeededRng, Stream};
 use std::fmt::Write as _;
@@ -60,6 +61,10 @@ pub struct GenConfig {
     pub tie_burst: usize,
     /// At most this many drivers in `main` (default 3, at least 1).
     pub drivers: usize,
+    /// A second loop, `l1` (default `false`): `main` makes it and switches
+    /// between it and `main` before its rounds, and bodies switch too, so
+    /// tasks and drivers meet futures and tasks of the other loop.
+    pub other_loop: bool,
 }
 
 impl Default for GenConfig {
@@ -69,6 +74,7 @@ impl Default for GenConfig {
             allow_rand: false,
             tie_burst: 0,
             drivers: 3,
+            other_loop: false,
         }
     }
 }
@@ -388,6 +394,9 @@ impl<'c> Gen<'c> {
         };
         let spawn = |s: String| Some((s, true));
         let plain = |s: String| Some((s, false));
+        if self.config.other_loop && self.chance(5) {
+            return plain(self.switch_loop());
+        }
         match roll {
             0..=3 => plain(format!("log {}", self.text())),
             4..=6 if may_spawn => {
@@ -481,6 +490,11 @@ impl<'c> Gen<'c> {
         Some(format!("check {not}{cond}"))
     }
 
+    /// `set_event_loop` to `l1` or back to `main`.
+    fn switch_loop(&mut self) -> String {
+        format!("set_event_loop {}", self.pick(&["l1", "l1", "main"]))
+    }
+
     /// `main`: a few rounds of setup statements, each ended by a driver.
     fn main(&mut self) -> Vec<String> {
         let mut stmts = Vec::new();
@@ -491,6 +505,14 @@ impl<'c> Gen<'c> {
         let drivers = 1 + self.below(self.config.drivers.max(1));
         let per_round = (self.budget * 2 / 5 / drivers).max(1);
         for round in 0..drivers {
+            if self.config.other_loop {
+                if round == 0 {
+                    stmts.push("new_event_loop l1".into());
+                }
+                if self.chance(50) {
+                    stmts.push(self.switch_loop());
+                }
+            }
             if round == 0 && self.config.tie_burst > 0 {
                 let delay = self.pick(&["1", "2", "0.5"]).to_string();
                 for k in 0..self.config.tie_burst {
@@ -587,6 +609,7 @@ mod tests {
                 allow_rand: true,
                 tie_burst: 8,
                 drivers: 4,
+                other_loop: true,
             },
         ];
         for config in &configs {

@@ -333,14 +333,20 @@ impl Interp {
                 drop(self.create_task(lp, task, name.as_ref().unwrap_or(task)))
             }
             StmtKind::Cancel(name) => self.cancel(lp, name),
+            // `invalid state` is recorded by the loop the statement acts on,
+            // like every error of a statement, not by the future's own.
             StmtKind::SetResult { fut, value } => {
                 if let Some(f) = self.futures.get(&fut.text) {
-                    let _ = f.set_result(value.clone().unwrap_or_default());
+                    if let Err(error) = f.0.finish(Ok(value.clone().unwrap_or_default())) {
+                        let _ = lp.fail::<()>(error);
+                    }
                 }
             }
             StmtKind::SetException { fut, text } => {
                 if let Some(f) = self.futures.get(&fut.text) {
-                    let _ = f.set_exception(Error::raised(text.as_str()));
+                    if let Err(error) = f.0.finish(Err(Error::raised(text.as_str()))) {
+                        let _ = lp.fail::<()>(error);
+                    }
                 }
             }
             StmtKind::AddDoneCallback { target, cb } => {

@@ -293,6 +293,11 @@ where
             Some(Blocked::Yield) => {
                 let _ = lp.schedule_detached(None, self.step_callback());
             }
+            // CPython checks the loop first, then for the task itself.
+            Some(Blocked::On(waitable)) if waitable.home() != Waitable::home(&self.future) => {
+                *self.throw_next.borrow_mut() = Some(Error::AwaitedOtherLoop);
+                let _ = lp.schedule_detached(None, self.step_callback());
+            }
             Some(Blocked::On(waitable)) if waitable.identity() == self.future_identity() => {
                 *self.throw_next.borrow_mut() = Some(Error::AwaitItself);
                 let _ = lp.schedule_detached(None, self.step_callback());
@@ -437,6 +442,10 @@ where
 
     fn identity(&self) -> *const () {
         self.future_identity()
+    }
+
+    fn home(&self) -> *const () {
+        Waitable::home(&self.future)
     }
 }
 

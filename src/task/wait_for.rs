@@ -16,7 +16,9 @@
 //! * if the task running `wait_for` is cancelled meanwhile, the awaited one
 //!   is cancelled and waited for as well, and the cancellation goes on up;
 //! * the timer is cancelled on every way out (CPython's `finally`), so it
-//!   stays queued as a cancelled timer, as it does in CPython.
+//!   stays queued as a cancelled timer, as it does in CPython;
+//! * a task or future of another loop is refused with CPython's
+//!   `ValueError` ([`Error::OtherLoopFuture`]).
 //!
 //! None of this is traced: the waiters are unnamed futures and the
 //! callbacks are the loop's own. The trace shows only what it causes.
@@ -64,8 +66,16 @@ where
     let timeout = timeout.into_nanos();
     let lp = get_running_loop().expect("loopsim::wait_for: no running event loop");
     let fut = aw.waitable();
+    // `ensure_future(fut, loop=loop)`, which CPython reaches at once for a
+    // timeout of zero or less, and after making the waiter and the timer
+    // otherwise (the timer then stays queued: the `finally` that cancels
+    // it starts later).
+    let other_loop = fut.home() != Rc::as_ptr(&lp.inner) as *const ();
 
     if timeout <= 0 {
+        if other_loop {
+            return Err(Error::OtherLoopFuture);
+        }
         if fut.is_done() {
             return aw.try_result();
         }
@@ -76,6 +86,9 @@ where
     let waiter = lp.create_future::<()>();
     let deadline = lp.inner.now().saturating_add(timeout);
     let timer = lp.schedule_ref(Some(deadline), release(&waiter))?;
+    if other_loop {
+        return Err(Error::OtherLoopFuture);
+    }
     let release_id = fut.add_done_callback(release(&waiter))?;
     // CPython's `try: ... finally: timeout_handle.cancel()`.
     let _finally = CancelTimer {
