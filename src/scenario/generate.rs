@@ -39,7 +39,7 @@
 //! `close`, `check`, `log` with bare and quoted text, drivers in bodies
 //! (which fail as asyncio's do) and several drivers in a row in `main`.
 //! `rand(A, B)` only with [`GenConfig::allow_rand`]; a second loop only
-//! with [`GenConfig::other_loop`].
+//! with [`GenConfig::other_loop`]; a header only with [`GenConfig::header`].
 
 use crate::rng::{SeededRng, Stream};
 use std::fmt::Write as _;
@@ -65,6 +65,9 @@ pub struct GenConfig {
     /// between it and `main` before its rounds, and bodies switch too, so
     /// tasks and drivers meet futures and tasks of the other loop.
     pub other_loop: bool,
+    /// A header (default `false`): sometimes a `start_time`, sometimes a
+    /// small `max_iterations`, so that runs end by the budget.
+    pub header: bool,
 }
 
 impl Default for GenConfig {
@@ -75,6 +78,7 @@ impl Default for GenConfig {
             tie_burst: 0,
             drivers: 3,
             other_loop: false,
+            header: false,
         }
     }
 }
@@ -224,6 +228,16 @@ impl<'c> Gen<'c> {
             self.nodes[rank].body = self.body(site, len);
         }
         let mut out = String::new();
+        if self.config.header {
+            if self.chance(50) {
+                let start = self.pick(&["1", "100", "0.5", "-2"]);
+                let _ = writeln!(out, "start_time {start}");
+            }
+            if self.chance(50) {
+                let budget = self.pick(&["1", "3", "5", "8", "13", "40"]);
+                let _ = writeln!(out, "max_iterations {budget}");
+            }
+        }
         for f in &self.futures {
             let _ = writeln!(out, "future {f}");
         }
@@ -610,6 +624,7 @@ mod tests {
                 tie_burst: 8,
                 drivers: 4,
                 other_loop: true,
+                header: true,
             },
         ];
         for config in &configs {
