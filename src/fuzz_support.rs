@@ -93,6 +93,7 @@ impl<'a> Arbitrary<'a> for FuzzScenario {
             drivers: u.int_in_range(1..=4)?,
             other_loop: false,
             header: false,
+            crowd: 0,
         };
         let tie_break = *u.choose(&TieBreak::ALL)?;
         let jitter_nanos = *u.choose(&JITTERS)?;
@@ -100,6 +101,9 @@ impl<'a> Arbitrary<'a> for FuzzScenario {
         // Read last, so inputs written before it existed decode as before.
         config.other_loop = bool::arbitrary(u)?;
         config.header = bool::arbitrary(u)?;
+        if bool::arbitrary(u)? {
+            config.crowd = u.int_in_range(95..=130)?;
+        }
         Ok(FuzzScenario {
             gen_seed,
             config,

@@ -195,8 +195,9 @@ fn random_count() -> u64 {
 
 /// Differential testing: random valid scenarios from the generator the fuzz
 /// targets share (`scenario::generate`), each run by loopsim under `heapq`
-/// and by CPython. A third of them have a second loop and a fifth a header
-/// (a start time, a small budget). A divergence prints the scenario and
+/// and by CPython. A third of them have a second loop, a fifth a header
+/// (a start time, a small budget), a seventh a crowd of 90-129 timers thinned
+/// out (CPython's heap compaction). A divergence prints the scenario and
 /// keeps it under `target/conformance-divergences/` to become a regression
 /// scenario.
 #[test]
@@ -211,6 +212,11 @@ fn random_scenarios_match_cpython() {
             tie_burst: [0, 0, 4, 9][seed as usize % 4],
             other_loop: seed % 3 == 1,
             header: seed % 5 == 2,
+            crowd: if seed % 7 == 3 {
+                90 + (seed as usize % 40)
+            } else {
+                0
+            },
             ..GenConfig::default()
         };
         let source = generate(seed, &config);

@@ -39,7 +39,8 @@
 //! `close`, `check`, `log` with bare and quoted text, drivers in bodies
 //! (which fail as asyncio's do) and several drivers in a row in `main`.
 //! `rand(A, B)` only with [`GenConfig::allow_rand`]; a second loop only
-//! with [`GenConfig::other_loop`]; a header only with [`GenConfig::header`].
+//! with [`GenConfig::other_loop`]; a header only with [`GenConfig::header`];
+//! a crowd of timers to thin out only with [`GenConfig::crowd`].
 
 use crate::rng::{SeededRng, Stream};
 use std::fmt::Write as _;
@@ -68,6 +69,12 @@ pub struct GenConfig {
     /// A header (default `false`): sometimes a `start_time`, sometimes a
     /// small `max_iterations`, so that runs end by the budget.
     pub header: bool,
+    /// Timers `main` schedules before its first driver, each a handle
+    /// `hpN` calling its own `pN` that logs `pN`, at a few deadlines; a
+    /// callback `thin` then cancels a random share of them (default 0).
+    /// Over 100, with over half cancelled, CPython compacts its heap,
+    /// which changes the orders of equal deadlines under `heapq`.
+    pub crowd: usize,
 }
 
 impl Default for GenConfig {
@@ -79,6 +86,7 @@ impl Default for GenConfig {
             drivers: 3,
             other_loop: false,
             header: false,
+            crowd: 0,
         }
     }
 }
@@ -195,6 +203,20 @@ impl<'c> Gen<'c> {
                 kind: Kind::Callback,
                 name: format!("k{k}"),
                 body: vec![format!("log k{k}")],
+            });
+        }
+        if config.crowd > 0 {
+            for k in 0..config.crowd {
+                nodes.push(Node {
+                    kind: Kind::Callback,
+                    name: format!("p{k}"),
+                    body: vec![format!("log p{k}")],
+                });
+            }
+            nodes.push(Node {
+                kind: Kind::Callback,
+                name: "thin".into(),
+                body: Vec::new(), // written with `main`
             });
         }
         Gen {
@@ -504,6 +526,33 @@ impl<'c> Gen<'c> {
         Some(format!("check {not}{cond}"))
     }
 
+    /// The crowd's timers, and `thin`'s body: the cancels.
+    fn crowd(&mut self) -> Vec<String> {
+        let mut stmts = Vec::new();
+        for k in 0..self.config.crowd {
+            let delay = self.pick(&["1", "1", "2", "0.5", "1.5", "3"]);
+            stmts.push(format!("call_later {delay} p{k} as hp{k}"));
+        }
+        let share = self.pick(&["30", "50", "55", "70", "90"]);
+        let share: usize = share.parse().unwrap_or(50);
+        let cancels: Vec<String> = (0..self.config.crowd)
+            .filter(|_| self.chance(share))
+            .map(|k| format!("cancel hp{k}"))
+            .collect();
+        if let Some(thin) = self.nodes.iter_mut().find(|n| n.name == "thin") {
+            thin.body = if cancels.is_empty() {
+                vec!["log nothing_cancelled".into()]
+            } else {
+                cancels
+            };
+        }
+        stmts.push(
+            self.pick(&["call_soon thin", "call_later 1 thin", "call_later 0.5 thin"])
+                .into(),
+        );
+        stmts
+    }
+
     /// `set_event_loop` to `l1` or back to `main`.
     fn switch_loop(&mut self) -> String {
         format!("set_event_loop {}", self.pick(&["l1", "l1", "main"]))
@@ -532,6 +581,9 @@ impl<'c> Gen<'c> {
                 for k in 0..self.config.tie_burst {
                     stmts.push(format!("call_later {delay} k{k}"));
                 }
+            }
+            if round == 0 && self.config.crowd > 0 {
+                stmts.extend(self.crowd());
             }
             let setup = self.below(per_round + 1);
             let mut written = 0;
@@ -625,6 +677,11 @@ mod tests {
                 drivers: 4,
                 other_loop: true,
                 header: true,
+                crowd: 0,
+            },
+            GenConfig {
+                crowd: 120,
+                ..GenConfig::default()
             },
         ];
         for config in &configs {
