@@ -9,14 +9,24 @@
 /// spans); a no-op where the target has no prefetch instruction we use.
 #[inline(always)]
 pub(crate) fn prefetch<T>(ptr: *const T) {
+    prefetch_bytes(ptr.cast(), std::mem::size_of::<T>());
+}
+
+/// Starts loading every cache line that `len` bytes from `start` touch.
+#[inline(always)]
+pub(crate) fn prefetch_bytes(start: *const u8, len: usize) {
     #[cfg(target_arch = "x86_64")]
-    for line in 0..std::mem::size_of::<T>().div_ceil(64).max(1) {
+    {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        let at = ptr.cast::<i8>().wrapping_add(64 * line);
-        // SAFETY: a prefetch never faults and reads nothing the program can
-        // see, whatever the address; SSE is part of the x86_64 baseline.
-        unsafe { _mm_prefetch::<_MM_HINT_T0>(at) };
+        let skip = start as usize % 64;
+        for line in 0..(skip + len.max(1)).div_ceil(64) {
+            let at = start.wrapping_sub(skip).wrapping_add(64 * line);
+            // SAFETY: a prefetch never faults and reads nothing the program
+            // can see, whatever the address; SSE is part of the x86_64
+            // baseline.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(at.cast()) };
+        }
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = ptr;
+    let _ = (start, len);
 }

@@ -361,6 +361,9 @@ where
     }
 }
 
+/// The strong and weak counts an `Rc` keeps before its value.
+const RC_COUNTS: usize = 2 * std::mem::size_of::<usize>();
+
 /// A sleep's timer callback: `call_soon`s its task's step, without reading
 /// the task, whose memory is cold until the step runs.
 struct WakeUp<T, F>(Rc<TaskInner<T, F>>);
@@ -386,7 +389,10 @@ where
 
     /// The task, which the step reads two passes from now.
     fn warm(&self) {
-        crate::prefetch::prefetch(Rc::as_ptr(&self.0));
+        // From the `Rc`'s counts, two words before the task, which the
+        // step's clone touches first.
+        let counts = Rc::as_ptr(&self.0).cast::<u8>().wrapping_sub(RC_COUNTS);
+        crate::prefetch::prefetch_bytes(counts, RC_COUNTS + std::mem::size_of::<TaskInner<T, F>>());
     }
 }
 
