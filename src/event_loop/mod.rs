@@ -447,6 +447,12 @@ impl EventLoop {
 
     // ----- futures and tasks -----------------------------------------
 
+    /// Whether a future or task belongs to this loop (CPython's
+    /// `futures._get_loop(fut) is loop`).
+    pub(crate) fn owns(&self, waitable: &dyn Waitable) -> bool {
+        waitable.home() == Rc::as_ptr(&self.inner) as *const ()
+    }
+
     /// `loop.create_future()`: a pending future on this loop, not recorded
     /// in the trace.
     pub fn create_future<T: Clone + TraceValue + 'static>(&self) -> Future<T> {

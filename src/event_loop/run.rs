@@ -408,7 +408,7 @@ impl EventLoop {
         self.check_can_run()?;
         let waitable = future.waitable();
         // `ensure_future(future, loop=self)`.
-        if waitable.home() != std::rc::Rc::as_ptr(&self.inner) as *const () {
+        if !self.owns(&*waitable) {
             return self.fail(Error::OtherLoopFuture);
         }
         let stop_on_done =

@@ -70,7 +70,7 @@ where
     // timeout of zero or less, and after making the waiter and the timer
     // otherwise (the timer then stays queued: the `finally` that cancels
     // it starts later).
-    let other_loop = fut.home() != Rc::as_ptr(&lp.inner) as *const ();
+    let other_loop = !lp.owns(&*fut);
 
     if timeout <= 0 {
         if other_loop {
