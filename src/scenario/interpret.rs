@@ -12,7 +12,7 @@ use super::ast::{BlockKind, Body, Cond, Dur, Name, Scenario, Stmt, StmtKind};
 use super::settings::{Overrides, Settings};
 use crate::error::Error;
 use crate::event_loop::{EventLoop, Handle, LoopConfig};
-use crate::future::Future;
+use crate::future::{Awaitable, Future, Wait, Waitable};
 use crate::task::{sleep, wait_for, yield_now, Task};
 use crate::tie_break::TieDecision;
 use crate::time::{Instant, Nanos};
@@ -228,28 +228,19 @@ impl Interp {
                 StmtKind::Sleep(dur) => sleep(Nanos(self.nanos(&lp, dur))).await?,
                 StmtKind::Yield => yield_now().await?,
                 StmtKind::Return(value) => return Ok(value.clone()),
-                StmtKind::Await(name) => {
-                    if let Some(task) = self.task(name) {
-                        task.await?;
-                    } else if let Some(future) = self.futures.get(&name.text) {
-                        future.clone().await?;
-                    } else {
-                        unbound(&lp, name);
-                    }
-                }
+                StmtKind::Await(name) => match self.awaited(name) {
+                    Some(awaited) => drop(Wait::new(awaited).await?),
+                    None => unbound(&lp, name),
+                },
                 // The name is looked up before the timeout is drawn, as
                 // Python evaluates the arguments left to right.
-                StmtKind::WaitFor { target, timeout } => {
-                    if let Some(task) = self.task(target) {
+                StmtKind::WaitFor { target, timeout } => match self.awaited(target) {
+                    Some(awaited) => {
                         let timeout = Nanos(self.nanos(&lp, timeout));
-                        wait_for(task, timeout).await?;
-                    } else if let Some(future) = self.futures.get(&target.text) {
-                        let timeout = Nanos(self.nanos(&lp, timeout));
-                        wait_for(future.clone(), timeout).await?;
-                    } else {
-                        unbound(&lp, target);
+                        drop(wait_for(awaited, timeout).await?);
                     }
-                }
+                    None => unbound(&lp, target),
+                },
                 _ => match self.exec(&lp, stmt, Site::Body) {
                     Flow::Next | Flow::Over => {}
                     Flow::Raise(error) => return Err(error),
@@ -261,6 +252,14 @@ impl Interp {
 
     fn task(&self, name: &Name) -> Option<Task<Value>> {
         self.tasks.borrow().get(&name.text).cloned()
+    }
+
+    /// What `await X` and `wait_for X` wait on: the task or future named X.
+    fn awaited(&self, name: &Name) -> Option<Awaited> {
+        match self.task(name) {
+            Some(task) => Some(Awaited::Task(task)),
+            None => self.futures.get(&name.text).cloned().map(Awaited::Future),
+        }
     }
 
     fn nanos(&self, lp: &EventLoop, dur: &Dur) -> i64 {
@@ -465,6 +464,28 @@ impl Interp {
             return Ok(task.result());
         }
         self.futures.get(&name.text).map(Future::result).ok_or(name)
+    }
+}
+
+/// A scenario's task or future, awaited by name.
+enum Awaited {
+    Task(Task<Value>),
+    Future(Future<Value>),
+}
+
+impl Awaitable<Value> for Awaited {
+    fn waitable(&self) -> Rc<dyn Waitable> {
+        match self {
+            Awaited::Task(task) => task.waitable(),
+            Awaited::Future(future) => future.waitable(),
+        }
+    }
+
+    fn try_result(&self) -> Result<Value, Error> {
+        match self {
+            Awaited::Task(task) => task.try_result(),
+            Awaited::Future(future) => future.try_result(),
+        }
     }
 }
 
