@@ -10,7 +10,7 @@ use crate::event_loop::callback::{self, Callback};
 use crate::event_loop::{Blocked, CallbackResult, EventLoop, LoopInner};
 use crate::trace::{DoneState, EventKind};
 use crate::value::TraceValue;
-use std::cell::{Cell, OnceCell, RefCell};
+use std::cell::{OnceCell, RefCell};
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
 use std::task::{Context, Poll};
@@ -19,8 +19,9 @@ use std::task::{Context, Poll};
 #[doc(hidden)]
 pub trait Waitable {
     fn is_done(&self) -> bool;
-    /// `Future.cancel()` or `Task.cancel()`.
-    fn cancel(&self) -> bool;
+    /// `Future.cancel()` or `Task.cancel()`. Takes the `Rc`: a task that
+    /// cancels its sleep schedules its own next step.
+    fn cancel(self: Rc<Self>) -> bool;
     /// Schedules `cb` when done (at once if already done); returns an id
     /// for [`remove_done_callback`](Waitable::remove_done_callback).
     fn add_done_callback(&self, cb: Callback) -> Result<u64, Error>;
@@ -41,57 +42,124 @@ pub trait Awaitable<T> {
     fn try_result(&self) -> Result<T, Error>;
 }
 
-/// A future's or task's name, as the trace records it.
-pub(crate) enum Name {
-    Given(Rc<str>),
-    /// A task's default `Task-N`, written out the first time it is asked
-    /// for: a loop with its trace off never asks, so a task costs no
-    /// formatting and no allocation for it.
-    Task {
-        number: u64,
-        text: OnceCell<Rc<str>>,
-    },
+/// A future's or task's name, as the trace records it: given, a task's
+/// default `Task-N`, or none (a future the trace does not name).
+///
+/// `Task-N` is written out the first time it is asked for: a loop with its
+/// trace off never asks, so a task costs no formatting and no allocation
+/// for it. One word and a fat pointer, as every task carries one.
+pub(crate) struct Name {
+    text: OnceCell<Rc<str>>,
+    /// The `N` of a default `Task-N`; 0 for a given name or none.
+    task_number: u64,
 }
 
 impl Name {
-    pub fn task(number: u64) -> Name {
-        Name::Task {
-            number,
+    pub fn none() -> Name {
+        Name {
             text: OnceCell::new(),
+            task_number: 0,
         }
     }
 
-    pub fn text(&self) -> &Rc<str> {
-        match self {
-            Name::Given(text) => text,
-            Name::Task { number, text } => text.get_or_init(|| format!("Task-{number}").into()),
+    pub fn given(text: Rc<str>) -> Name {
+        Name {
+            text: OnceCell::from(text),
+            task_number: 0,
         }
+    }
+
+    /// `Task-N`; tasks are numbered from 1.
+    pub fn task(number: u64) -> Name {
+        assert!(number > 0, "tasks are numbered from 1");
+        Name {
+            text: OnceCell::new(),
+            task_number: number,
+        }
+    }
+
+    /// Whether the trace names this future or task (without writing out a
+    /// default name).
+    pub fn exists(&self) -> bool {
+        self.task_number != 0 || self.text.get().is_some()
+    }
+
+    pub fn text(&self) -> Option<&Rc<str>> {
+        match self.task_number {
+            0 => self.text.get(),
+            n => Some(self.text.get_or_init(|| format!("Task-{n}").into())),
+        }
+    }
+}
+
+// Every task carries a `FutureCore`, and a task's size is what a loop of
+// sleeping tasks waits on memory for (see `benches/RESULTS.md`).
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(std::mem::size_of::<FutureCore<()>>() == 80);
+
+/// A future's pending done callbacks, each with the id
+/// `remove_done_callback` names it by. Boxed, and only once the first is
+/// added: most futures and tasks never get one, and each task carries this.
+#[derive(Default)]
+struct DoneCallbacks(Option<Box<DoneList>>);
+
+#[derive(Default)]
+struct DoneList {
+    next_id: u64,
+    pending: Vec<(u64, Callback)>,
+}
+
+impl DoneCallbacks {
+    fn push(&mut self, cb: Callback) -> u64 {
+        let list = self.0.get_or_insert_with(Box::default);
+        let id = list.next_id;
+        list.next_id += 1;
+        list.pending.push((id, cb));
+        id
+    }
+
+    /// The next id, for a callback scheduled at once (the future was done).
+    fn skip_id(&mut self) -> u64 {
+        let list = self.0.get_or_insert_with(Box::default);
+        list.next_id += 1;
+        list.next_id - 1
+    }
+
+    fn take(&mut self) -> Vec<(u64, Callback)> {
+        self.0
+            .as_mut()
+            .map(|list| std::mem::take(&mut list.pending))
+            .unwrap_or_default()
+    }
+
+    fn remove(&mut self, id: u64) -> Option<Callback> {
+        let pending = &mut self.0.as_mut()?.pending;
+        let at = pending.iter().position(|(i, _)| *i == id)?;
+        Some(pending.remove(at).1)
     }
 }
 
 /// The state every future and task has: CPython's `Future` minus the task.
 pub(crate) struct FutureCore<T> {
     lp: Weak<LoopInner>,
-    name: Option<Name>,
+    name: Name,
     state: RefCell<Option<Result<T, Error>>>,
-    callbacks: RefCell<Vec<(u64, Callback)>>,
-    next_callback_id: Cell<u64>,
+    callbacks: RefCell<DoneCallbacks>,
 }
 
 impl<T: Clone + TraceValue + 'static> FutureCore<T> {
-    pub fn new(lp: &EventLoop, name: Option<Name>) -> FutureCore<T> {
+    pub fn new(lp: &EventLoop, name: Name) -> FutureCore<T> {
         FutureCore {
             lp: Rc::downgrade(&lp.inner),
             name,
             state: RefCell::new(None),
-            callbacks: RefCell::new(Vec::new()),
-            next_callback_id: Cell::new(0),
+            callbacks: RefCell::new(DoneCallbacks::default()),
         }
     }
 
     /// The name, if the trace records this future's `done`.
     pub fn name(&self) -> Option<&Rc<str>> {
-        self.name.as_ref().map(Name::text)
+        self.name.text()
     }
 
     pub fn event_loop(&self) -> Option<EventLoop> {
@@ -116,7 +184,7 @@ impl<T: Clone + TraceValue + 'static> FutureCore<T> {
             return Err(Error::InvalidState);
         }
         let lp = self.event_loop();
-        if let (Some(lp), Some(name)) = (&lp, &self.name) {
+        if let Some(lp) = lp.as_ref().filter(|_| self.name.exists()) {
             lp.inner.record_with(|| {
                 let (state, value) = match &outcome {
                     Ok(v) => (DoneState::Result, Some(v.trace_value())),
@@ -124,14 +192,14 @@ impl<T: Clone + TraceValue + 'static> FutureCore<T> {
                     Err(_) => (DoneState::Exception, None),
                 };
                 EventKind::Done {
-                    name: name.text().clone(),
+                    name: self.name.text().expect("named").clone(),
                     state,
                     value,
                 }
             });
         }
         *self.state.borrow_mut() = Some(outcome);
-        let callbacks = std::mem::take(&mut *self.callbacks.borrow_mut());
+        let callbacks = self.callbacks.borrow_mut().take();
         let Some(lp) = lp else { return Ok(()) };
         for (_, cb) in callbacks {
             lp.schedule_detached(None, cb)?;
@@ -140,15 +208,14 @@ impl<T: Clone + TraceValue + 'static> FutureCore<T> {
     }
 
     pub fn add_done_callback(&self, cb: Callback) -> Result<u64, Error> {
-        let id = self.next_callback_id.get();
-        self.next_callback_id.set(id + 1);
         if self.is_done() {
+            let id = self.callbacks.borrow_mut().skip_id();
             let lp = self.event_loop().ok_or(Error::Closed)?;
             lp.schedule_detached(None, cb)?;
+            Ok(id)
         } else {
-            self.callbacks.borrow_mut().push((id, cb));
+            Ok(self.callbacks.borrow_mut().push(cb))
         }
-        Ok(id)
     }
 
     /// A user's done callback, recorded as `call name=NAME` when it runs
@@ -165,18 +232,12 @@ impl<T: Clone + TraceValue + 'static> FutureCore<T> {
     /// Drops every pending done callback (to break reference cycles at the
     /// end of a run).
     pub fn clear_callbacks(&self) {
-        let callbacks = std::mem::take(&mut *self.callbacks.borrow_mut());
+        let callbacks = self.callbacks.borrow_mut().take();
         drop(callbacks);
     }
 
     pub fn remove_done_callback(&self, id: u64) {
-        let removed = {
-            let mut callbacks = self.callbacks.borrow_mut();
-            callbacks
-                .iter()
-                .position(|(i, _)| *i == id)
-                .map(|at| callbacks.remove(at))
-        };
+        let removed = self.callbacks.borrow_mut().remove(id);
         drop(removed);
     }
 }
@@ -195,7 +256,10 @@ impl<T> Clone for Future<T> {
 
 impl<T: Clone + TraceValue + 'static> Future<T> {
     pub(crate) fn new(lp: &EventLoop, name: Option<Rc<str>>) -> Future<T> {
-        Future(Rc::new(FutureCore::new(lp, name.map(Name::Given))))
+        Future(Rc::new(FutureCore::new(
+            lp,
+            name.map_or_else(Name::none, Name::given),
+        )))
     }
 
     /// `fut.set_result(value)`; `Err(InvalidState)` (recorded as `error`)
@@ -221,7 +285,7 @@ impl<T: Clone + TraceValue + 'static> Future<T> {
 
     /// `fut.cancel()`: `true` if it was pending and is now cancelled.
     pub fn cancel(&self) -> bool {
-        Waitable::cancel(&*self.0)
+        Waitable::cancel(self.0.clone())
     }
 
     /// `fut.done()`.
@@ -270,7 +334,7 @@ impl<T: Clone + TraceValue + 'static> Waitable for FutureCore<T> {
         FutureCore::is_done(self)
     }
 
-    fn cancel(&self) -> bool {
+    fn cancel(self: Rc<Self>) -> bool {
         if self.is_done() {
             return false;
         }

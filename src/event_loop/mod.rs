@@ -505,7 +505,7 @@ impl EventLoop {
             return self.fail(Error::Closed);
         }
         let name = match name {
-            Some(name) => Name::Given(name),
+            Some(name) => Name::given(name),
             None => Name::task(self.inner.world.next_task_number()),
         };
         Task::spawn(self, name, coro)

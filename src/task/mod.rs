@@ -27,7 +27,7 @@ use crate::trace::EventKind;
 use crate::value::TraceValue;
 use std::cell::{Cell, RefCell};
 use std::pin::Pin;
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 use std::task::Poll;
 
 mod sleep;
@@ -50,23 +50,24 @@ pub(crate) struct TaskInner<T, F> {
     /// Inside `cancel`, passing it on to what the task waits on.
     cancelling_waiter: Cell<bool>,
     /// An exception for the next step other than cancellation.
-    throw_next: RefCell<Option<Error>>,
+    throw_next: Cell<Option<Error>>,
     /// CPython's `_fut_waiter`: what the task waits on.
-    fut_waiter: RefCell<Waiter>,
-    this: Weak<TaskInner<T, F>>,
+    fut_waiter: Cell<Waiter>,
 }
 
 /// What [`Task`] and awaiting tasks need of a task, whatever its body.
 trait TaskRef<T>: Waitable {
     fn core(&self) -> &FutureCore<T>;
     fn name(&self) -> &Rc<str>;
-    fn to_waitable(&self) -> Rc<dyn Waitable>;
+    fn to_waitable(self: Rc<Self>) -> Rc<dyn Waitable>;
     /// Drops the pending done callbacks, the body and what it waits on.
     fn teardown(&self);
 }
 
 /// What a suspended task waits on (CPython's `_fut_waiter`).
+#[derive(Clone, Default)]
 enum Waiter {
+    #[default]
     Nothing,
     /// A future or task; its done callback wakes the task.
     On(Rc<dyn Waitable>),
@@ -92,15 +93,14 @@ impl<T: Clone + TraceValue + 'static> Task<T> {
     where
         F: std::future::Future<Output = Result<T, Error>> + 'static,
     {
-        let inner = Rc::new_cyclic(|this| TaskInner {
-            future: FutureCore::new(lp, Some(name)),
+        let inner = Rc::new(TaskInner {
+            future: FutureCore::new(lp, name),
             body: RefCell::new(Some(body)),
             started: Cell::new(false),
             must_cancel: Cell::new(false),
             cancelling_waiter: Cell::new(false),
-            throw_next: RefCell::new(None),
-            fut_waiter: RefCell::new(Waiter::Nothing),
-            this: this.clone(),
+            throw_next: Cell::new(None),
+            fut_waiter: Cell::new(Waiter::Nothing),
         });
         lp.schedule_detached(None, inner.step_callback())?;
         Ok(Task(inner))
@@ -114,7 +114,7 @@ impl<T: Clone + TraceValue + 'static> Task<T> {
     /// `task.cancel()`: asks the task to finish with `CancelledError`.
     /// `false` if it is already done.
     pub fn cancel(&self) -> bool {
-        Waitable::cancel(&*self.0)
+        self.0.clone().to_waitable().cancel()
     }
 
     /// `task.done()`.
@@ -178,8 +178,8 @@ where
         self.future.name().expect("a task has a name")
     }
 
-    fn to_waitable(&self) -> Rc<dyn Waitable> {
-        self.rc()
+    fn to_waitable(self: Rc<Self>) -> Rc<dyn Waitable> {
+        self
     }
 
     fn teardown(&self) {
@@ -194,10 +194,6 @@ where
     T: Clone + TraceValue + 'static,
     F: std::future::Future<Output = Result<T, Error>> + 'static,
 {
-    fn rc(&self) -> Rc<TaskInner<T, F>> {
-        self.this.upgrade().expect("a task is alive while it runs")
-    }
-
     /// Drops the body where it lies (never moving it: it is pinned). Not
     /// while it is being polled: then it is about to finish anyway.
     fn drop_body(&self) {
@@ -223,7 +219,7 @@ where
         let cancelling = self.must_cancel.replace(false);
         // A cancel that arrived after the sleep or future woke the task
         // replaces what that wake-up would have thrown in.
-        let thrown = self.throw_next.borrow_mut().take();
+        let thrown = self.throw_next.take();
         let throw = if cancelling {
             Some(Error::Cancelled)
         } else {
@@ -295,17 +291,17 @@ where
             }
             // CPython checks the loop first, then for the task itself.
             Some(Blocked::On(waitable)) if waitable.home() != Waitable::home(&self.future) => {
-                *self.throw_next.borrow_mut() = Some(Error::AwaitedOtherLoop);
+                self.throw_next.set(Some(Error::AwaitedOtherLoop));
                 let _ = lp.schedule_detached(None, self.step_callback());
             }
             Some(Blocked::On(waitable)) if waitable.identity() == self.future_identity() => {
-                *self.throw_next.borrow_mut() = Some(Error::AwaitItself);
+                self.throw_next.set(Some(Error::AwaitItself));
                 let _ = lp.schedule_detached(None, self.step_callback());
             }
             Some(Blocked::On(waitable)) => {
                 let _ = waitable.add_done_callback(self.step_callback());
-                *self.fut_waiter.borrow_mut() = Waiter::On(waitable.clone());
-                if self.must_cancel.get() && waitable.cancel() {
+                self.fut_waiter.set(Waiter::On(waitable.clone()));
+                if self.must_cancel.get() && waitable.clone().cancel() {
                     self.must_cancel.set(false);
                 }
             }
@@ -327,7 +323,7 @@ where
         let wake = callback::machinery(WakeUp(self.clone()));
         match lp.schedule_ref(Some(until), wake) {
             Ok(timer) => {
-                *self.fut_waiter.borrow_mut() = Waiter::Sleep(timer);
+                self.fut_waiter.set(Waiter::Sleep(timer));
                 if self.must_cancel.get() && self.cancel_sleep(lp) {
                     self.must_cancel.set(false);
                 }
@@ -343,17 +339,25 @@ where
     /// the wake-up out leaves the timer queued, to fire as a no-op, as
     /// `_set_result_unless_cancelled` does on a cancelled future.
     fn cancel_sleep(self: &Rc<Self>, lp: &EventLoop) -> bool {
-        let wake = match &*self.fut_waiter.borrow() {
-            Waiter::Sleep(timer) => lp.inner.take_pending_callback(*timer),
+        let wake = match self.waiter() {
+            Waiter::Sleep(timer) => lp.inner.take_pending_callback(timer),
             Waiter::Nothing | Waiter::On(_) => None,
         };
         let Some(wake) = wake else {
             return false;
         };
         drop(wake);
-        *self.throw_next.borrow_mut() = Some(Error::Cancelled);
+        self.throw_next.set(Some(Error::Cancelled));
         let _ = lp.schedule_detached(None, self.step_callback());
         true
+    }
+
+    /// What the task waits on, left in place (a `Cell`'s value is only
+    /// ever moved in or out, never borrowed).
+    fn waiter(&self) -> Waiter {
+        let waiter = self.fut_waiter.take();
+        self.fut_waiter.set(waiter.clone());
+        waiter
     }
 
     fn future_identity(&self) -> *const () {
@@ -406,22 +410,21 @@ where
     }
 
     /// `Task.cancel()`.
-    fn cancel(&self) -> bool {
+    fn cancel(self: Rc<Self>) -> bool {
         if self.future.is_done() {
             return false;
         }
-        if matches!(*self.fut_waiter.borrow(), Waiter::Sleep(_)) {
-            let this = self.rc();
+        if matches!(self.waiter(), Waiter::Sleep(_)) {
             if let Some(lp) = self.future.event_loop() {
-                if this.cancel_sleep(&lp) {
+                if self.cancel_sleep(&lp) {
                     return true;
                 }
             }
             self.must_cancel.set(true);
             return true;
         }
-        let waiter = match &*self.fut_waiter.borrow() {
-            Waiter::On(waitable) => Some(waitable.clone()),
+        let waiter = match self.waiter() {
+            Waiter::On(waitable) => Some(waitable),
             Waiter::Nothing | Waiter::Sleep(_) => None,
         };
         // In an await cycle (A awaits B, B awaits A) passing the cancel on
@@ -457,7 +460,7 @@ where
 
 impl<T: Clone + TraceValue + 'static> Awaitable<T> for Task<T> {
     fn waitable(&self) -> Rc<dyn Waitable> {
-        self.0.to_waitable()
+        self.0.clone().to_waitable()
     }
 
     fn try_result(&self) -> Result<T, Error> {

@@ -129,7 +129,7 @@ async fn cancel_and_wait(lp: &EventLoop, fut: &Rc<dyn Waitable>) -> Result<(), E
         fut: fut.clone(),
         id: release_id,
     };
-    fut.cancel();
+    fut.clone().cancel();
     waiter.await
 }
 
