@@ -130,7 +130,13 @@ pub(crate) fn machinery<T: Scheduled>(value: T) -> Callback {
 
 /// The storage of a [`Callback`]: one machine word, which holds a callback
 /// of that size or less itself, or else the pointer to its box.
-type Storage = MaybeUninit<[usize; 1]>;
+///
+/// A word, not a one-word array: with a scalar here a `Callback` is a pair
+/// of scalars, which calls pass in two registers. As an array it was passed
+/// through memory, written as two words and read back as one 16-byte load,
+/// which cannot be forwarded from those two stores and waits for them to
+/// reach the cache: that wait was a fifth of W1's time.
+type Storage = MaybeUninit<usize>;
 
 /// What a [`Callback`] can do with its storage, for one wrapped closure type
 /// stored one way (inline or boxed).
