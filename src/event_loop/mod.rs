@@ -83,12 +83,17 @@ impl StepContext {
         self.throw.set(throw);
     }
 
-    /// The step ends: returns what it blocked on (an exception it did not
-    /// take is dropped).
+    /// The step ends; an exception it did not take is dropped. What it
+    /// blocked on stays until [`take_blocked`](StepContext::take_blocked).
     #[inline]
-    pub(crate) fn leave(&self) -> Option<Blocked> {
+    pub(crate) fn leave(&self) {
         self.active.set(false);
         drop(self.throw.take());
+    }
+
+    /// What the step that just ended blocked on.
+    #[inline]
+    pub(crate) fn take_blocked(&self) -> Option<Blocked> {
         self.blocked.take()
     }
 }

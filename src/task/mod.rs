@@ -231,10 +231,10 @@ where
             lp.inner.cancel_ref(timer);
         }
 
-        let (poll, blocked) = if cancelling && !self.started.get() {
+        let poll = if cancelling && !self.started.get() {
             // Throwing into a coroutine that never ran: its body never runs.
             self.drop_body();
-            (Poll::Ready(Err(Error::Cancelled)), None)
+            Poll::Ready(Err(Error::Cancelled))
         } else {
             self.started.set(true);
             self.poll_body(lp, throw)
@@ -247,21 +247,18 @@ where
                 self.finish(lp, Err(Error::Cancelled));
             }
             Poll::Ready(outcome) => self.finish(lp, outcome),
-            Poll::Pending => self.suspend(lp, blocked),
+            Poll::Pending => self.suspend(lp),
         }
     }
 
-    /// Polls the body once with the loop's step context set.
-    fn poll_body(
-        &self,
-        lp: &EventLoop,
-        throw: Option<Error>,
-    ) -> (Poll<Result<T, Error>>, Option<Blocked>) {
+    /// Polls the body once with the loop's step context set. When it is
+    /// pending, what it awaited stays in the step context for `suspend`.
+    fn poll_body(&self, lp: &EventLoop, throw: Option<Error>) -> Poll<Result<T, Error>> {
         let Ok(mut body) = self.body.try_borrow_mut() else {
-            return (Poll::Ready(Err(Error::Cancelled)), None);
+            return Poll::Ready(Err(Error::Cancelled));
         };
         let Some(future) = body.as_mut() else {
-            return (Poll::Ready(Err(Error::Cancelled)), None);
+            return Poll::Ready(Err(Error::Cancelled));
         };
         // SAFETY: pinning. The body lives in this task's `Rc` allocation,
         // which never moves, and it is never moved out of it: it is only
@@ -270,11 +267,12 @@ where
         let future = unsafe { Pin::new_unchecked(future) };
         lp.inner.step.enter(throw);
         let poll = waker::with_step_context(lp, |cx| future.poll(cx));
-        let blocked = lp.inner.step.leave();
+        lp.inner.step.leave();
         if poll.is_ready() {
             *body = None;
+            drop(lp.inner.step.take_blocked());
         }
-        (poll, blocked)
+        poll
     }
 
     fn finish(&self, lp: &EventLoop, outcome: Result<T, Error>) {
@@ -284,8 +282,13 @@ where
     }
 
     /// The step ended at an await: arrange the next one.
-    fn suspend(self: &Rc<Self>, lp: &EventLoop, blocked: Option<Blocked>) {
-        match blocked {
+    ///
+    /// What the body awaited is taken from the step context here, not
+    /// passed along with the poll's result: copying the two together went
+    /// through the stack in pieces of different sizes, and reading them back
+    /// waited for the writes to reach the cache.
+    fn suspend(self: &Rc<Self>, lp: &EventLoop) {
+        match lp.inner.step.take_blocked() {
             Some(Blocked::Yield) => {
                 let _ = lp.schedule_detached(None, self.step_callback());
             }
