@@ -118,11 +118,10 @@ impl DoneCallbacks {
         id
     }
 
-    /// The next id, for a callback scheduled at once (the future was done).
-    fn skip_id(&mut self) -> u64 {
-        let list = self.0.get_or_insert_with(Box::default);
-        list.next_id += 1;
-        list.next_id - 1
+    /// An id for a callback scheduled at once because the future is done:
+    /// nothing is pending any more, so no id can be confused with it.
+    fn unused_id(&self) -> u64 {
+        self.0.as_ref().map_or(0, |list| list.next_id)
     }
 
     fn take(&mut self) -> Vec<(u64, Callback)> {
@@ -209,7 +208,7 @@ impl<T: Clone + TraceValue + 'static> FutureCore<T> {
 
     pub fn add_done_callback(&self, cb: Callback) -> Result<u64, Error> {
         if self.is_done() {
-            let id = self.callbacks.borrow_mut().skip_id();
+            let id = self.callbacks.borrow().unused_id();
             let lp = self.event_loop().ok_or(Error::Closed)?;
             lp.schedule_detached(None, cb)?;
             Ok(id)
