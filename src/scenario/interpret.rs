@@ -254,6 +254,16 @@ impl Interp {
         self.tasks.borrow().get(&name.text).cloned()
     }
 
+    /// `set_result`/`set_exception` on the future named `fut`; a future
+    /// already done is `invalid state`, recorded by `lp`.
+    fn finish_future(&self, lp: &EventLoop, fut: &Name, outcome: Result<Value, Error>) {
+        if let Some(f) = self.futures.get(&fut.text) {
+            if let Err(error) = f.0.finish(outcome) {
+                let _ = lp.fail::<()>(error);
+            }
+        }
+    }
+
     /// What `await X` and `wait_for X` wait on: the task or future named X.
     fn awaited(&self, name: &Name) -> Option<Awaited> {
         match self.task(name) {
@@ -335,18 +345,10 @@ impl Interp {
             // `invalid state` is recorded by the loop the statement acts on,
             // like every error of a statement, not by the future's own.
             StmtKind::SetResult { fut, value } => {
-                if let Some(f) = self.futures.get(&fut.text) {
-                    if let Err(error) = f.0.finish(Ok(value.clone().unwrap_or_default())) {
-                        let _ = lp.fail::<()>(error);
-                    }
-                }
+                self.finish_future(lp, fut, Ok(value.clone().unwrap_or_default()))
             }
             StmtKind::SetException { fut, text } => {
-                if let Some(f) = self.futures.get(&fut.text) {
-                    if let Err(error) = f.0.finish(Err(Error::raised(text.as_str()))) {
-                        let _ = lp.fail::<()>(error);
-                    }
-                }
+                self.finish_future(lp, fut, Err(Error::raised(text.as_str())))
             }
             StmtKind::AddDoneCallback { target, cb } => {
                 let added = if let Some(task) = self.task(target) {
