@@ -70,6 +70,7 @@ pub mod invariant;
 #[cfg(feature = "mutants")]
 pub mod mutant;
 mod prefetch;
+pub mod python;
 pub mod rng;
 pub mod scenario;
 pub mod shrink;
@@ -89,6 +90,7 @@ pub use future::{Awaitable, Future};
 pub use task::{create_task, sleep, wait_for, yield_now, Sleep, Task, YieldNow};
 
 pub use harness::Harness;
+pub use python::Python;
 pub use tie_break::{TieBreak, TieDecision};
 pub use time::{Instant, Nanos};
 pub use trace::{Event, EventKind};

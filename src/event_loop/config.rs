@@ -1,6 +1,7 @@
 //! How a loop is set up: a plain struct with documented defaults.
 
 use crate::event_loop::EventLoop;
+use crate::python::Python;
 use crate::tie_break::TieBreak;
 use crate::time::Instant;
 
@@ -27,6 +28,8 @@ pub struct LoopConfig {
     pub jitter_nanos: i64,
     /// Where the virtual clock starts (default 0).
     pub start_time: Instant,
+    /// Whose asyncio this loop is, exactly (default [`Python::V3_12`]).
+    pub python: Python,
     /// `_run_once` passes a loop may make before its driver fails with
     /// `budget` (default [`DEFAULT_MAX_ITERATIONS`]).
     pub max_iterations: u64,
@@ -62,6 +65,7 @@ impl Default for LoopConfig {
             tie_break: TieBreak::Fifo,
             jitter_nanos: 0,
             start_time: Instant::ZERO,
+            python: Python::default(),
             max_iterations: DEFAULT_MAX_ITERATIONS,
             record_trace: true,
             check_invariants: true,

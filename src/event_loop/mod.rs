@@ -264,6 +264,11 @@ impl EventLoop {
         &self.inner.world.config
     }
 
+    /// Whose asyncio this loop is ([`LoopConfig::python`]).
+    pub fn python(&self) -> crate::Python {
+        self.inner.world.config.python
+    }
+
     // ----- time -------------------------------------------------------
 
     /// `loop.time()`: virtual seconds.
