@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """CPython reference runner for loopsim scenarios.
 
-Runs a `.scn` scenario (see /work/shared/SCENARIO_FORMAT.md and the
+Runs a `.scn` scenario (see docs/scenario-language.md and the
 "Decisions where the contract is silent" of DESIGN.md) on a stock CPython
 asyncio event loop whose clock is virtual, and prints the trace as JSON
 lines, byte-compatible with loopsim's `--format json`.
@@ -173,7 +173,7 @@ ACTIONS = {"log", "call_soon", "call_later", "call_at", "create_task", "cancel",
            "raise", "check"}
 TASK_STMTS = {"sleep", "yield", "await", "wait_for", "return"}
 DRIVERS = {"run_forever", "run_until_complete", "new_event_loop", "set_event_loop"}
-HEADER_KEYS = {"seed", "tie_break", "jitter", "start_time", "max_iterations"}
+HEADER_KEYS = {"seed", "tie_break", "jitter", "start_time", "max_iterations", "expect"}
 
 
 class Cursor:
@@ -553,6 +553,12 @@ def parse(src):
                 if tok not in ("fifo", "random", "heapq"):
                     raise cur.err("expected fifo, random or heapq", s)
                 sc.header[kw] = tok
+            elif kw == "expect":
+                # `expect fail` only tells `loopsim check` the run fails on
+                # purpose; it changes nothing in the run.
+                tok, s = cur.token("fail")
+                if tok != "fail":
+                    raise cur.err("expected fail", s)
             else:
                 d = cur.duration()
                 if isinstance(d, Rand):
@@ -561,7 +567,7 @@ def parse(src):
             cur.end()
             continue
         raise ParseError(lineno, 1, "expected a header line (seed, tie_break, jitter, start_time, "
-                         "max_iterations) or a block (callback NAME:, task NAME:, future NAME, main:)")
+                         "max_iterations, expect) or a block (callback NAME:, task NAME:, future NAME, main:)")
     if main_count != 1:
         raise ParseError(len(lines), 1, "expected exactly one `main:` block")
     resolve(sc)

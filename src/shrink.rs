@@ -187,6 +187,7 @@ fn header_for(settings: &Settings, original: &Header) -> Header {
         start_time: original.start_time.clone(),
         max_iterations: (settings.max_iterations != DEFAULT_MAX_ITERATIONS)
             .then(|| setting(settings.max_iterations)),
+        expect: original.expect.clone(),
     }
 }
 
@@ -216,4 +217,5 @@ fn strip_comments(s: &mut Scenario) {
     h.max_iterations
         .iter_mut()
         .for_each(|x| clear(&mut x.trivia));
+    h.expect.iter_mut().for_each(|x| clear(&mut x.trivia));
 }

@@ -11,7 +11,7 @@
 //! ```text
 //! Scenario
 //! ├── file_comments          comments at the top, ended by a blank line
-//! ├── header: Header         seed, tie_break, jitter, start_time, max_iterations
+//! ├── header: Header         seed, tie_break, jitter, start_time, max_iterations, expect
 //! ├── blocks: Vec<Block>     callback / task / future, in file order
 //! ├── main: MainBlock        the `main:` line, its comments and body (the driver script)
 //! └── trailing_comments      comments after everything else
@@ -47,6 +47,14 @@ impl Scenario {
     pub fn block(&self, name: &str) -> Option<&Block> {
         self.blocks.iter().find(|b| &*b.name.text == name)
     }
+
+    /// Whether the header says `expect fail`: the scenario fails on purpose.
+    pub fn expects_failure(&self) -> bool {
+        self.header
+            .expect
+            .as_ref()
+            .is_some_and(|e| e.value == Expect::Fail)
+    }
 }
 
 /// The header settings; `None` means "not given" (the CLI or the default
@@ -63,6 +71,26 @@ pub struct Header {
     pub start_time: Option<Setting<DurLit>>,
     /// `max_iterations N`.
     pub max_iterations: Option<Setting<u64>>,
+    /// `expect fail`: the scenario fails on purpose (`loopsim check`
+    /// counts it as passing when it fails, and as failing when it passes).
+    pub expect: Option<Setting<Expect>>,
+}
+
+/// What a scenario's `expect` line says its run does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expect {
+    /// `expect fail`: a check fails, an invariant is violated or the
+    /// budget runs out.
+    Fail,
+}
+
+impl Expect {
+    /// The word after `expect`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Expect::Fail => "fail",
+        }
+    }
 }
 
 /// One header line: its value, its span and its comments.

@@ -6,23 +6,25 @@
 //! jitter 2ms           a duration literal, not negative
 //! start_time 100       a duration literal
 //! max_iterations 1000  an integer from 0 to 2^64 - 1
+//! expect fail          the run fails on purpose (for `loopsim check`)
 //! ```
 //!
 //! Each may be given once. `rand(A, B)` is not allowed here: a header value
 //! is fixed before anything runs.
 
-use super::ast::{Header, Setting, Trivia};
+use super::ast::{Expect, Header, Setting, Trivia};
 use super::cursor::{Cursor, Parsed};
 use super::diagnostic::Diagnostic;
 use super::span::Span;
 
 /// The setting names, in the order the printer writes them.
-pub const KEYS: [&str; 5] = [
+pub const KEYS: [&str; 6] = [
     "seed",
     "tie_break",
     "jitter",
     "start_time",
     "max_iterations",
+    "expect",
 ];
 
 /// Reads the value of setting `key` (the cursor is just after the key) and
@@ -53,6 +55,18 @@ pub fn parse_setting(
             })?;
             end(c)?;
             store(&mut header.tie_break, key, span, trivia, policy)
+        }
+        "expect" => {
+            let (text, word) = c.word("what the run is expected to do (`fail`)")?;
+            let expect = match text {
+                "fail" => Expect::Fail,
+                other => {
+                    let message = format!("expected `fail` after `expect`, found `{other}`");
+                    return Err(Diagnostic::error(word, message).with_label("unknown expectation"));
+                }
+            };
+            end(c)?;
+            store(&mut header.expect, key, span, trivia, expect)
         }
         "jitter" => {
             let jitter = c.dur_lit()?;

@@ -1,7 +1,7 @@
 //! Scenario files (`.scn`): reading, checking and printing them.
 //!
 //! A scenario is a small program against the loop's asyncio-style API (the
-//! language is specified in `SCENARIO_FORMAT.md`). This module turns its
+//! language is described in `docs/scenario-language.md`). This module turns its
 //! text into a checked [`ast::Scenario`], or into diagnostics that point at
 //! the mistakes:
 //!

@@ -1,7 +1,7 @@
 //! The canonical form of a scenario.
 //!
 //! Header settings in a fixed order (`seed`, `tie_break`, `jitter`,
-//! `start_time`, `max_iterations`), then the blocks in file order, then
+//! `start_time`, `max_iterations`, `expect`), then the blocks in file order, then
 //! `main:`; a blank line between blocks (none between consecutive
 //! futures); bodies indented by 4 spaces; one space between tokens; a
 //! trailing comment two spaces after its statement.
@@ -43,6 +43,9 @@ pub fn print(scenario: &Scenario) -> String {
         h.max_iterations
             .as_ref()
             .map(|s| ("max_iterations", s.value.to_string(), &s.trivia)),
+        h.expect
+            .as_ref()
+            .map(|s| ("expect", s.value.as_str().to_string(), &s.trivia)),
     ];
     let mut previous: Option<&Block> = None;
     let mut any_setting = false;
