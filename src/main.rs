@@ -21,7 +21,18 @@ fn main() -> ExitCode {
             output,
         } => cli::shrink(&file, &options, &output),
         Command::Decode { artifact, output } => cli::decode(&artifact, output.as_deref()),
-        Command::Fmt { file, check } => cli::fmt(&file, check),
+        Command::Fmt {
+            paths,
+            write,
+            check,
+        } => {
+            let mode = match (write, check) {
+                (true, _) => cli::FmtMode::Write,
+                (_, true) => cli::FmtMode::Check,
+                _ => cli::FmtMode::Print,
+            };
+            cli::fmt(&paths, mode)
+        }
     };
     ExitCode::from(code)
 }

@@ -1,7 +1,7 @@
 //! The trace: every event a run produced, with its iteration and virtual time.
 //!
-//! Two stable forms, both fixed by the contract (`SCENARIO_FORMAT.md`,
-//! "Traces"):
+//! Two stable forms, both fixed by the scenario contract (described in
+//! `docs/scenario-language.md`, "Trace events"):
 //! * text, for people and snapshots: `#ITERATION t=SECONDS KIND key=value…`;
 //! * JSON lines: `{"iteration":N,"time":SECONDS,"event":KIND,…}`.
 //!

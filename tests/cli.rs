@@ -132,7 +132,11 @@ fn a_missing_file_and_bad_flags_exit_2() {
     );
     let bad_policy = loopsim(&["run", "tests/cli/pass.scn", "--tie-break", "lifo"]);
     assert_eq!(bad_policy.status.code(), Some(2));
-    assert!(stderr(&bad_policy).contains("expected `fifo`, `random` or `heapq`, found `lifo`"));
+    assert!(
+        stderr(&bad_policy).contains("[possible values: fifo, random, heapq]"),
+        "{}",
+        stderr(&bad_policy)
+    );
     let bad_jitter = loopsim(&["run", "tests/cli/pass.scn", "--jitter", "soon"]);
     assert_eq!(bad_jitter.status.code(), Some(2));
 }
@@ -170,9 +174,13 @@ fn check_summarises_many_files() {
     let shipped = loopsim(&["check", "scenarios"]);
     assert_eq!(
         shipped.status.code(),
-        Some(1),
-        "the budget and check_failed examples fail on purpose"
+        Some(0),
+        "the examples that fail on purpose say `expect fail`: {}",
+        stdout(&shipped)
     );
+    assert!(stdout(&shipped).contains(
+        "ok      scenarios/20_budget.scn (11 events, failed as expected: #5 t=0.0 budget)\n"
+    ));
 }
 
 #[test]
@@ -247,4 +255,265 @@ fn decode_turns_a_fuzz_input_into_a_replayable_scenario() {
     );
     assert!(!stdout(&replayed).is_empty());
     assert_eq!(loopsim(&["decode", "no/such/file"]).status.code(), Some(2));
+}
+
+#[test]
+fn expect_fail_passes_check_only_when_the_run_fails() {
+    let out = loopsim(&[
+        "check",
+        "tests/cli/expected_failure.scn",
+        "tests/cli/unmet_expectation.scn",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stdout(&out),
+        "ok      tests/cli/expected_failure.scn (1 events, failed as expected: #0 t=0.0 check_failed cond=\"is_running\")\n\
+         FAILED  tests/cli/unmet_expectation.scn: expected a failure (`expect fail`), but every check held\n        \
+         reproduce: loopsim replay tests/cli/unmet_expectation.scn --seed 0\n\
+         check: 1 passed, 1 failed\n"
+    );
+    // `run` keeps the contract's exit status: the run did fail.
+    assert_eq!(
+        loopsim(&["run", "tests/cli/expected_failure.scn"])
+            .status
+            .code(),
+        Some(1)
+    );
+    // The printer keeps the line.
+    let printed = stdout(&loopsim(&["fmt", "tests/cli/expected_failure.scn"]));
+    assert!(printed.contains("\nexpect fail\n"), "{printed}");
+}
+
+#[test]
+fn check_format_json_prints_one_object_per_scenario() {
+    let out = loopsim(&[
+        "check",
+        "--format",
+        "json",
+        "tests/cli/pass.scn",
+        "tests/cli/fail.scn",
+        "tests/cli/expected_failure.scn",
+        "tests/cli/invalid.scn",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "an invalid file: exit 2");
+    let objects: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("each line is one JSON object"))
+        .collect();
+    assert_eq!(objects.len(), 4, "no summary line: {}", stdout(&out));
+    assert_eq!(
+        objects[0],
+        serde_json::json!({
+            "file": "tests/cli/pass.scn", "status": "passed", "expect": "pass",
+            "events": 7, "failure": null, "settings": "--seed 0",
+            "replay": "loopsim replay tests/cli/pass.scn --seed 0",
+        })
+    );
+    assert_eq!(objects[1]["status"], "failed");
+    assert_eq!(objects[1]["failure"]["event"], "check_failed");
+    assert_eq!(objects[1]["failure"]["cond"], "result first == \"a\"");
+    assert_eq!(objects[2]["status"], "passed");
+    assert_eq!(objects[2]["expect"], "fail");
+    assert_eq!(objects[2]["failure"]["cond"], "is_running");
+    assert_eq!(objects[3]["status"], "invalid");
+    assert!(objects[3]["error"]
+        .as_str()
+        .unwrap()
+        .contains("tests/cli/invalid.scn:2:15"));
+    assert!(
+        stderr(&out).is_empty(),
+        "in JSON the errors are in the object"
+    );
+}
+
+#[test]
+fn explore_format_json_is_one_complete_report() {
+    let out = loopsim(&[
+        "explore",
+        "tests/cli/fail.scn",
+        "--seeds",
+        "40",
+        "--format",
+        "json",
+        "--list",
+        "1",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert_eq!(text.lines().count(), 1, "one object: {text}");
+    let report: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(report["file"], "tests/cli/fail.scn");
+    assert_eq!(report["seeds_run"], 40);
+    assert_eq!(
+        report["options"]["seeds"],
+        serde_json::json!({"start": 0, "end": 40})
+    );
+    assert_eq!(report["distinct_traces"], 2);
+    assert_eq!(report["trace_hashes"].as_array().unwrap().len(), 2);
+    let failing = report["failing_seeds"].as_u64().unwrap();
+    assert!(failing > 1 && failing < 40, "{failing}");
+    assert_eq!(report["failures_by_kind"]["check_failed"], failing);
+    let failures = report["failures"].as_array().unwrap();
+    assert_eq!(
+        failures.len() as u64,
+        failing,
+        "every failing seed, not only the listed one"
+    );
+    let groups = report["distinct_failures"].as_array().unwrap();
+    assert_eq!(groups.len(), 1);
+    assert_eq!(groups[0]["seeds"], failing);
+    assert_eq!(groups[0]["kind"], "check_failed");
+    assert_eq!(groups[0]["first_seed"], failures[0]["seed"]);
+    // Each failing seed's replay command reproduces its failure.
+    let replay = failures[0]["replay"].as_str().unwrap();
+    let args: Vec<&str> = replay.split_whitespace().skip(1).collect();
+    let replayed = loopsim(&args);
+    assert_eq!(replayed.status.code(), Some(1));
+    assert!(stderr(&replayed).contains(failures[0]["problem"].as_str().unwrap()));
+}
+
+#[test]
+fn explore_json_reports_of_shards_merge_into_the_whole() {
+    let run = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec![
+            "explore",
+            "tests/cli/fail.scn",
+            "--seeds",
+            "30",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        serde_json::from_slice(&loopsim(&args).stdout).unwrap()
+    };
+    let whole = run(&[]);
+    let shards = [run(&["--shard", "1/2"]), run(&["--shard", "2/2"])];
+    let sum = |key: &str| shards.iter().map(|s| s[key].as_u64().unwrap()).sum::<u64>();
+    assert_eq!(sum("seeds_run"), whole["seeds_run"].as_u64().unwrap());
+    assert_eq!(sum("runs"), whole["runs"].as_u64().unwrap());
+    let mut hashes: Vec<&str> = shards
+        .iter()
+        .flat_map(|s| s["trace_hashes"].as_array().unwrap())
+        .map(|h| h.as_str().unwrap())
+        .collect();
+    hashes.sort();
+    hashes.dedup();
+    let whole_hashes: Vec<&str> = whole["trace_hashes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_str().unwrap())
+        .collect();
+    assert_eq!(hashes, whole_hashes);
+    let mut failures: Vec<serde_json::Value> = shards
+        .iter()
+        .flat_map(|s| s["failures"].as_array().unwrap().clone())
+        .collect();
+    failures.sort_by_key(|f| f["seed"].as_u64());
+    assert_eq!(&failures, whole["failures"].as_array().unwrap());
+}
+
+#[test]
+fn replay_requires_a_seed() {
+    let out = loopsim(&["replay", "tests/cli/pass.scn"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--seed <SEED>"), "{}", stderr(&out));
+    assert_eq!(
+        loopsim(&["replay", "tests/cli/pass.scn", "--seed", "0"])
+            .status
+            .code(),
+        Some(0)
+    );
+}
+
+#[test]
+fn help_lists_the_values_of_enum_options() {
+    let run_help = stdout(&loopsim(&["run", "--help"]));
+    for value in ["fifo", "random", "heapq", "text", "json"] {
+        assert!(
+            run_help.contains(&format!("- {value}")),
+            "{value}: {run_help}"
+        );
+    }
+    let explore_help = stdout(&loopsim(&["explore", "-h"]));
+    assert!(
+        explore_help.contains("[possible values: fifo, random, heapq]"),
+        "{explore_help}"
+    );
+    assert!(
+        explore_help.contains("[possible values: text, json]"),
+        "{explore_help}"
+    );
+}
+
+/// A fresh folder under the target directory, for files a test changes.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn fmt_check_names_the_unformatted_files_and_write_fixes_them() {
+    let dir = scratch("fmt-many");
+    let messy = "main:\n  log   hi\n";
+    std::fs::write(dir.join("a_messy.scn"), messy).unwrap();
+    std::fs::write(dir.join("b_clean.scn"), "main:\n    log hi\n").unwrap();
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    std::fs::write(
+        dir.join("sub/c_messy.scn"),
+        "future f\nmain:\n    run_until_complete  f\n",
+    )
+    .unwrap();
+    let d = dir.to_str().unwrap();
+    let sub = format!("{d}/sub");
+
+    let check = loopsim(&["fmt", "--check", d, &sub]);
+    assert_eq!(check.status.code(), Some(1));
+    assert_eq!(
+        stdout(&check),
+        format!("{d}/a_messy.scn\n{d}/sub/c_messy.scn\n")
+    );
+    assert!(
+        stderr(&check).contains("2 files are not in canonical form"),
+        "{}",
+        stderr(&check)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("a_messy.scn")).unwrap(),
+        messy,
+        "--check changes nothing"
+    );
+
+    let write = loopsim(&["fmt", "--write", d, &sub]);
+    assert_eq!(write.status.code(), Some(0), "{}", stderr(&write));
+    assert_eq!(
+        stdout(&write),
+        format!("formatted {d}/a_messy.scn\nformatted {d}/sub/c_messy.scn\n")
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("a_messy.scn")).unwrap(),
+        "main:\n    log hi\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("sub/c_messy.scn")).unwrap(),
+        "future f\n\nmain:\n    run_until_complete f\n"
+    );
+    let again = loopsim(&["fmt", "--check", d, &sub]);
+    assert_eq!(again.status.code(), Some(0));
+    assert_eq!(stdout(&again), "");
+
+    let several = loopsim(&["fmt", d]);
+    assert_eq!(
+        several.status.code(),
+        Some(2),
+        "printing needs exactly one file"
+    );
+    assert_eq!(
+        loopsim(&["fmt", "--check", "tests/cli/invalid.scn"])
+            .status
+            .code(),
+        Some(2)
+    );
 }

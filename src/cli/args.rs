@@ -24,14 +24,17 @@ pub(crate) enum Command {
         #[command(flatten)]
         options: RunFlags,
     },
-    /// Run a scenario with an explicit seed, as a failure report says.
+    /// Run a scenario with an explicit seed, as a failure report says
+    /// (`--seed` is required).
+    #[command(mut_arg("seed", |seed| seed.required(true)))]
     Replay {
         /// The scenario file.
         file: PathBuf,
         #[command(flatten)]
         options: RunFlags,
     },
-    /// Run many scenarios and print a summary.
+    /// Run many scenarios and print a summary (a file whose header says
+    /// `expect fail` passes when it fails).
     Check {
         /// Files, or folders whose `*.scn` files are run (default: `scenarios`).
         paths: Vec<PathBuf>,
@@ -65,11 +68,17 @@ pub(crate) enum Command {
         #[arg(short = 'o', long = "output")]
         output: Option<PathBuf>,
     },
-    /// Print a scenario in canonical form.
+    /// Print a scenario in canonical form, or rewrite or check many.
     Fmt {
-        /// The scenario file.
-        file: PathBuf,
-        /// Print nothing; exit 1 if the file is not in canonical form.
+        /// Files, or folders whose `*.scn` files are formatted (without
+        /// `--write` or `--check`: exactly one file, printed).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Rewrite each file that is not in canonical form.
+        #[arg(long, conflicts_with = "check")]
+        write: bool,
+        /// Change nothing; list the files not in canonical form and exit 1
+        /// if there is any.
         #[arg(long)]
         check: bool,
     },
@@ -119,6 +128,9 @@ pub(crate) struct ExploreFlags {
     /// How many failing seeds to list with their replay commands: a number, or `all`.
     #[arg(long, default_value = "20")]
     pub(crate) list: Listing,
+    /// The report's form (`json`: one object with every failing seed).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub(crate) format: OutputFormat,
 }
 
 /// The flags that override a scenario's header, shared by every command
@@ -126,8 +138,8 @@ pub(crate) struct ExploreFlags {
 #[derive(Args, Clone)]
 pub(crate) struct LoopFlags {
     /// How equal deadlines are ordered (overrides `tie_break`).
-    #[arg(long, value_parser = parse_tie_break)]
-    pub(crate) tie_break: Option<TieBreak>,
+    #[arg(long, value_enum)]
+    pub(crate) tie_break: Option<TieBreakArg>,
     /// Each wake-up is late by up to this much, e.g. `2ms` (overrides `jitter`).
     #[arg(long, value_parser = parse_jitter)]
     pub(crate) jitter: Option<i64>,
@@ -141,7 +153,7 @@ impl LoopFlags {
     /// caller's).
     pub(crate) fn overrides(&self) -> Overrides {
         Overrides {
-            tie_break: self.tie_break,
+            tie_break: self.tie_break.map(TieBreak::from),
             jitter_nanos: self.jitter,
             max_iterations: self.max_iterations,
             ..Overrides::default()
@@ -149,14 +161,35 @@ impl LoopFlags {
     }
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+/// `--format`.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum OutputFormat {
+    /// For people.
     Text,
+    /// For programs (JSON Lines for traces and `check`, one object for
+    /// `explore`).
     Json,
 }
 
-fn parse_tie_break(s: &str) -> Result<TieBreak, String> {
-    s.parse()
+/// `--tie-break`: the library's [`TieBreak`], with help for each value.
+#[derive(Clone, Copy, ValueEnum)]
+pub(crate) enum TieBreakArg {
+    /// Equal deadlines in scheduling order.
+    Fifo,
+    /// A seeded permutation of equal deadlines.
+    Random,
+    /// CPython's heapq order, bit for bit.
+    Heapq,
+}
+
+impl From<TieBreakArg> for TieBreak {
+    fn from(arg: TieBreakArg) -> TieBreak {
+        match arg {
+            TieBreakArg::Fifo => TieBreak::Fifo,
+            TieBreakArg::Random => TieBreak::Random,
+            TieBreakArg::Heapq => TieBreak::Heapq,
+        }
+    }
 }
 
 fn parse_jitter(s: &str) -> Result<i64, String> {

@@ -1,7 +1,7 @@
 //! `explore` and `shrink`: searching seeds for failures, and cutting a
 //! failing scenario down.
 
-use super::args::{ExploreFlags, RunFlags};
+use super::args::{ExploreFlags, OutputFormat, RunFlags};
 use super::{load, EXIT_FAILED, EXIT_INVALID};
 use loopsim::explore::{ExploreOptions, SeedRange};
 use loopsim::scenario;
@@ -35,23 +35,21 @@ pub(crate) fn explore(file: &Path, flags: &ExploreFlags) -> u8 {
         indicatif::ProgressBar::new(0)
             .with_style(style.unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()))
     });
-    let report = loopsim::explore::explore(
-        &scenario,
-        &file.display().to_string(),
-        &options,
-        |done, total| {
-            if let Some(bar) = &bar {
-                bar.set_length(total);
-                bar.set_position(done);
-            }
-        },
-    );
+    let label = file.display().to_string();
+    let report = loopsim::explore::explore(&scenario, &label, &options, |done, total| {
+        if let Some(bar) = &bar {
+            bar.set_length(total);
+            bar.set_position(done);
+        }
+    });
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    let _ = std::io::stdout()
-        .lock()
-        .write_all(report.render_listing(flags.list).as_bytes());
+    let text = match flags.format {
+        OutputFormat::Text => report.render_listing(flags.list),
+        OutputFormat::Json => format!("{}\n", report.to_json(&label, &options)),
+    };
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
     if report.failures.is_empty() {
         0
     } else {

@@ -1,27 +1,86 @@
 //! `fmt` and `decode`: a scenario in canonical form, and a fuzz crash file
 //! turned into one.
 
-use super::{color, EXIT_FAILED, EXIT_INVALID};
+use super::{color, scenario_files, EXIT_FAILED, EXIT_INVALID};
 use loopsim::scenario;
-use std::path::Path;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
-/// `fmt`: prints the canonical form; with `check`, exits 1 unless the file
-/// is already in it.
-pub(crate) fn fmt(file: &Path, check: bool) -> u8 {
-    match scenario::read_and_parse(file, color()) {
-        Err(rendered) => {
-            eprint!("{rendered}");
-            EXIT_INVALID
+/// What `fmt` does with the files.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FmtMode {
+    /// Print the canonical form of the one file.
+    Print,
+    /// Rewrite each file not in canonical form, and name it.
+    Write,
+    /// Change nothing; name each file not in canonical form (exit 1).
+    Check,
+}
+
+/// `fmt`: prints one file's canonical form, or rewrites (`--write`) or
+/// checks (`--check`) every file and folder given. Exits 2 if a file is
+/// invalid or cannot be written, else 1 if `--check` found a file not in
+/// canonical form.
+pub(crate) fn fmt(paths: &[PathBuf], mode: FmtMode) -> u8 {
+    let files = match scenario_files(paths) {
+        Ok(files) => files,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return EXIT_INVALID;
         }
-        Ok((source, scenario)) => {
-            let canonical = scenario::print(&scenario);
-            if check {
-                return if canonical == source { 0 } else { EXIT_FAILED };
+    };
+    if mode == FmtMode::Print && files.len() != 1 {
+        eprintln!(
+            "error: `loopsim fmt` prints one file; {} given (use `--write` or `--check` for several)",
+            files.len()
+        );
+        return EXIT_INVALID;
+    }
+    let (mut invalid, mut unformatted) = (false, Vec::new());
+    let mut stdout = std::io::stdout().lock();
+    for file in &files {
+        let (source, scenario) = match scenario::read_and_parse(file, color()) {
+            Ok(parsed) => parsed,
+            Err(rendered) => {
+                eprint!("{rendered}");
+                invalid = true;
+                continue;
             }
-            print!("{canonical}");
-            0
+        };
+        let canonical = scenario::print(&scenario);
+        match mode {
+            FmtMode::Print => drop(stdout.write_all(canonical.as_bytes())),
+            _ if canonical == source => {}
+            FmtMode::Check => {
+                let _ = writeln!(stdout, "{}", file.display());
+                unformatted.push(file);
+            }
+            FmtMode::Write => match std::fs::write(file, &canonical) {
+                Ok(()) => drop(writeln!(stdout, "formatted {}", file.display())),
+                Err(e) => {
+                    eprintln!("error: cannot write `{}`: {e}", file.display());
+                    invalid = true;
+                }
+            },
         }
     }
+    let _ = stdout.flush();
+    if invalid {
+        return EXIT_INVALID;
+    }
+    if unformatted.is_empty() {
+        return 0;
+    }
+    let files = if unformatted.len() == 1 {
+        "file is"
+    } else {
+        "files are"
+    };
+    eprintln!(
+        "loopsim: {} {files} not in canonical form (`loopsim fmt --write` rewrites them)",
+        unformatted.len()
+    );
+    EXIT_FAILED
 }
 
 /// `decode`: a `schedule` fuzz crash file as a scenario, and the command

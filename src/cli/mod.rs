@@ -1,6 +1,8 @@
 //! The `loopsim` command's pieces: `args.rs` (what clap parses), `run.rs`
 //! (`run`, `replay`, `check`), `explore.rs` (`explore`, `shrink`),
 //! `files.rs` (`fmt`, `decode`). Each command returns its exit status.
+//! `--format json` output is built with `serde_json` here, from the
+//! library's data (the explore report's object is the library's own).
 
 pub(crate) mod args;
 mod explore;
@@ -8,12 +10,12 @@ mod files;
 mod run;
 
 pub(crate) use explore::{explore, shrink};
-pub(crate) use files::{decode, fmt};
+pub(crate) use files::{decode, fmt, FmtMode};
 pub(crate) use run::{check, run};
 
 use loopsim::scenario::{self, Scenario};
 use std::io::IsTerminal;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The scenario ran and failed: a check, an invariant, the budget, or determinism.
 pub(crate) const EXIT_FAILED: u8 = 1;
@@ -34,4 +36,25 @@ pub(crate) fn load(file: &Path) -> Result<Scenario, u8> {
             eprint!("{rendered}");
             EXIT_INVALID
         })
+}
+
+/// The scenario files named by `paths`: each file as given, and the
+/// `*.scn` files of each folder, sorted by name.
+pub(crate) fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let entries = std::fs::read_dir(path)
+                .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+            let mut found: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "scn"))
+                .collect();
+            found.sort();
+            files.extend(found);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    Ok(files)
 }

@@ -1,10 +1,11 @@
 //! `run`, `replay` and `check`: one scenario with its trace, or many with
 //! a summary.
 
-use super::args::RunFlags;
-use super::{color, load, EXIT_FAILED, EXIT_INVALID};
+use super::args::{OutputFormat, RunFlags};
+use super::{color, load, scenario_files, EXIT_FAILED, EXIT_INVALID};
 use loopsim::scenario::{self, Outcome};
 use loopsim::trace::{first_divergence, render};
+use serde_json::json;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -52,35 +53,17 @@ fn replay_command(file: &Path, outcome: &Outcome) -> String {
     )
 }
 
-/// The files to check: each path, or the `*.scn` files of a folder, sorted
-/// by name (default: `scenarios/`).
-fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
-    let paths = if paths.is_empty() {
-        vec![PathBuf::from("scenarios")]
-    } else {
-        paths.to_vec()
-    };
-    let mut files = Vec::new();
-    for path in paths {
-        if path.is_dir() {
-            let entries = std::fs::read_dir(&path)
-                .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
-            let mut found: Vec<PathBuf> = entries
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "scn"))
-                .collect();
-            found.sort();
-            files.extend(found);
-        } else {
-            files.push(path);
-        }
-    }
-    Ok(files)
-}
-
-/// `check`: runs every file, prints one line each and a summary; exits 2 if
-/// any file is invalid, else 1 if any failed.
+/// `check`: runs every file, prints one line each (or, with `--format
+/// json`, one JSON object each) and a summary; exits 2 if any file is
+/// invalid, else 1 if any failed. A file whose header says `expect fail`
+/// passes when its run fails, and fails when it passes.
 pub(crate) fn check(paths: &[PathBuf], flags: &RunFlags) -> u8 {
+    let default = [PathBuf::from("scenarios")];
+    let paths = if paths.is_empty() {
+        &default[..]
+    } else {
+        paths
+    };
     let files = match scenario_files(paths) {
         Ok(files) => files,
         Err(message) => {
@@ -88,40 +71,154 @@ pub(crate) fn check(paths: &[PathBuf], flags: &RunFlags) -> u8 {
             return EXIT_INVALID;
         }
     };
+    let json = flags.format == OutputFormat::Json;
     let (mut passed, mut failed, mut invalid) = (0, 0, 0);
+    let mut stdout = std::io::stdout().lock();
     for file in &files {
-        match scenario::read_and_parse(file, color()) {
-            Err(rendered) => {
-                invalid += 1;
-                println!("invalid {}", file.display());
-                eprint!("{rendered}");
-            }
-            Ok((_, scenario)) => {
-                let outcome = scenario::run(&scenario, &flags.run_options());
-                match &outcome.failure {
-                    None => {
-                        passed += 1;
-                        println!(
-                            "ok      {} ({} events)",
-                            file.display(),
-                            outcome.trace.len()
-                        );
-                    }
-                    Some(failure) => {
-                        failed += 1;
-                        println!("FAILED  {}: {failure}", file.display());
-                        println!("        reproduce: {}", replay_command(file, &outcome));
-                    }
-                }
-            }
+        let verdict = check_one(file, flags, !json && color());
+        match verdict.status {
+            Status::Passed => passed += 1,
+            Status::Failed => failed += 1,
+            Status::Invalid => invalid += 1,
+        }
+        let line = if json {
+            verdict.to_json(file).to_string()
+        } else {
+            verdict.to_text(file)
+        };
+        let _ = writeln!(stdout, "{line}");
+        if let (false, Some(rendered)) = (json, &verdict.diagnostics) {
+            eprint!("{rendered}");
         }
     }
-    println!("check: {passed} passed, {} failed", failed + invalid);
+    if !json {
+        let _ = writeln!(
+            stdout,
+            "check: {passed} passed, {} failed",
+            failed + invalid
+        );
+    }
+    let _ = stdout.flush();
     if invalid > 0 {
         EXIT_INVALID
     } else if failed > 0 {
         EXIT_FAILED
     } else {
         0
+    }
+}
+
+/// How one file of `check` did.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Status {
+    Passed,
+    Failed,
+    Invalid,
+}
+
+impl Status {
+    fn as_str(self) -> &'static str {
+        match self {
+            Status::Passed => "passed",
+            Status::Failed => "failed",
+            Status::Invalid => "invalid",
+        }
+    }
+}
+
+/// One file of `check`: its status, and what the run gave (`None` when the
+/// file is invalid).
+struct Verdict {
+    status: Status,
+    expect_fail: bool,
+    outcome: Option<Outcome>,
+    replay: Option<String>,
+    /// The rendered parse errors of an invalid file.
+    diagnostics: Option<String>,
+}
+
+fn check_one(file: &Path, flags: &RunFlags, color: bool) -> Verdict {
+    let (_, scenario) = match scenario::read_and_parse(file, color) {
+        Ok(parsed) => parsed,
+        Err(rendered) => {
+            return Verdict {
+                status: Status::Invalid,
+                expect_fail: false,
+                outcome: None,
+                replay: None,
+                diagnostics: Some(rendered),
+            }
+        }
+    };
+    let outcome = scenario::run(&scenario, &flags.run_options());
+    let expect_fail = scenario.expects_failure();
+    let status = if outcome.failed() == expect_fail {
+        Status::Passed
+    } else {
+        Status::Failed
+    };
+    Verdict {
+        status,
+        expect_fail,
+        replay: Some(replay_command(file, &outcome)),
+        outcome: Some(outcome),
+        diagnostics: None,
+    }
+}
+
+impl Verdict {
+    /// `ok      FILE (N events)`, `ok      FILE (failed as expected: EVENT)`,
+    /// `FAILED  FILE: EVENT` or `invalid FILE`; a failure adds its replay
+    /// command on a second line.
+    fn to_text(&self, file: &Path) -> String {
+        let (Some(outcome), Some(replay)) = (&self.outcome, &self.replay) else {
+            return format!("invalid {}", file.display());
+        };
+        let name = file.display();
+        let events = outcome.trace.len();
+        match (self.status, &outcome.failure) {
+            (Status::Passed, Some(event)) => {
+                format!("ok      {name} ({events} events, failed as expected: {event})")
+            }
+            (Status::Passed, None) => format!("ok      {name} ({events} events)"),
+            (_, Some(event)) => format!("FAILED  {name}: {event}\n        reproduce: {replay}"),
+            (_, None) => format!(
+                "FAILED  {name}: expected a failure (`expect fail`), but every check held\n        \
+                 reproduce: {replay}"
+            ),
+        }
+    }
+
+    /// `{"file", "status": "passed"|"failed"|"invalid", "expect":
+    /// "pass"|"fail", "events", "failure": EVENT|null, "settings",
+    /// "replay"}`; an invalid file has `error` (the diagnostics' text)
+    /// instead of the run's fields.
+    fn to_json(&self, file: &Path) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        let mut put = |key: &str, value: serde_json::Value| {
+            object.insert(key.to_string(), value);
+        };
+        put("file", json!(file.display().to_string()));
+        put("status", json!(self.status.as_str()));
+        match (&self.outcome, &self.replay) {
+            (Some(outcome), Some(replay)) => {
+                put(
+                    "expect",
+                    json!(if self.expect_fail { "fail" } else { "pass" }),
+                );
+                put("events", json!(outcome.trace.len()));
+                let failure = outcome
+                    .failure
+                    .as_ref()
+                    .map_or(serde_json::Value::Null, |e| {
+                        serde_json::from_str(&e.to_json()).unwrap_or(serde_json::Value::Null)
+                    });
+                put("failure", failure);
+                put("settings", json!(outcome.settings.flags()));
+                put("replay", json!(replay));
+            }
+            _ => put("error", json!(self.diagnostics.as_deref().unwrap_or(""))),
+        }
+        serde_json::Value::Object(object)
     }
 }

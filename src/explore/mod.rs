@@ -57,9 +57,11 @@
 //!
 //! The pieces: `seeds.rs` (ranges and shards), `hash.rs` (the trace hash),
 //! `worker.rs` (what one thread does with the seeds it takes), `report.rs`
-//! (what was found, and its text).
+//! (what was found, and its text), `json.rs` (the report as one JSON
+//! object, complete enough that the reports of shards merge exactly).
 
 mod hash;
+mod json;
 mod report;
 mod seeds;
 mod worker;
@@ -184,5 +186,6 @@ fn merge<P: Fn(u64, u64) + Sync>(
         .collect();
     report.incomplete.sort_unstable();
     report.distinct_traces = traces.len();
+    report.trace_hashes = traces.into_iter().collect();
     report
 }

@@ -133,6 +133,9 @@ pub struct Report {
     pub runs: u64,
     /// Distinct traces among all runs.
     pub distinct_traces: usize,
+    /// The [`trace_hash`](super::trace_hash) of each distinct trace, in
+    /// ascending order (what lets the reports of shards merge exactly).
+    pub trace_hashes: Vec<u64>,
     /// Failing seeds, by seed (exhaustive mode: the first failing order of each).
     pub failures: Vec<Failure>,
     /// Exhaustive mode: seeds whose orders were not all run because the
@@ -143,6 +146,15 @@ pub struct Report {
 }
 
 impl Problem {
+    /// The failure's kind: the event's (`check_failed`,
+    /// `invariant_violated`, `budget`) or `nondeterminism`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Problem::Failed(event) => event.kind.name(),
+            Problem::Nondeterministic(_) => "nondeterminism",
+        }
+    }
+
     /// What the failure was, without where it happened: the event's text
     /// without iteration and time, or `nondeterminism`. Seeds with the same
     /// signature failed the same way.
@@ -157,6 +169,8 @@ impl Problem {
 /// Failing seeds that failed the same way (the same [`Problem::signature`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FailureGroup {
+    /// The failure's kind, as [`Problem::kind`] gives it.
+    pub kind: &'static str,
     /// The failure, as [`Problem::signature`] gives it.
     pub signature: String,
     /// How many seeds failed this way.
@@ -179,6 +193,7 @@ impl Report {
                 None => {
                     index.insert(signature.clone(), groups.len());
                     groups.push(FailureGroup {
+                        kind: failure.problem.kind(),
                         signature,
                         seeds: 1,
                         first_seed: failure.seed,
