@@ -3,9 +3,13 @@
 //! One enum serves both what asyncio raises as `RuntimeError` from loop calls
 //! and what a task or future finishes with. Its `Display` is the exact text
 //! asyncio prints, which is also what the trace records.
+//!
+//! [`Error`] is `Send + Sync + 'static` and implements
+//! [`std::error::Error`], so `?` turns it into an `anyhow::Error` or a
+//! `Box<dyn std::error::Error + Send + Sync>`.
 
 use std::fmt;
-use std::rc::Rc;
+use std::sync::Arc;
 
 /// What a loop call failed with, or what a future or task raised.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -41,12 +45,12 @@ pub enum Error {
     /// The loop used up its iteration budget (`max_iterations`).
     BudgetExhausted,
     /// An exception raised by user code, with its text (`Exception(text)`).
-    Raised(Rc<str>),
+    Raised(Arc<str>),
 }
 
 impl Error {
     /// An `Exception(text)`, as a scenario's `raise TEXT` makes.
-    pub fn raised(text: impl Into<Rc<str>>) -> Error {
+    pub fn raised(text: impl Into<Arc<str>>) -> Error {
         Error::Raised(text.into())
     }
 
@@ -81,3 +85,22 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn is_a_shareable_std_error<E: std::error::Error + Send + Sync + 'static>(_: &E) {}
+
+    #[test]
+    fn errors_convert_into_boxed_send_sync_errors() {
+        let error = Error::raised("boom");
+        is_a_shareable_std_error(&error);
+        let boxed: Box<dyn std::error::Error + Send + Sync> = error.clone().into();
+        assert_eq!(boxed.to_string(), "boom");
+        let moved = std::thread::spawn(move || error.to_string())
+            .join()
+            .unwrap();
+        assert_eq!(moved, "boom");
+    }
+}

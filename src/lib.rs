@@ -64,6 +64,7 @@ pub mod event_loop;
 pub mod explore;
 mod fifo_vec;
 pub mod future;
+#[cfg(feature = "fuzz")]
 pub mod fuzz_support;
 pub mod harness;
 pub mod invariant;

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use loopsim::scenario::{parse, read_and_parse, render};
+use loopsim::scenario::{parse, read_and_parse, render, render_plain};
 
 /// Parses a malformed file, asserts what every rendering must satisfy, and
 /// returns the rendered diagnostics.
@@ -28,7 +28,43 @@ fn rejected(name: &str, source: &str) -> String {
         "one message per error"
     );
     assert!(!rendered.contains('\x1b'), "no colour unless asked");
+    // The lean library's renderer gives the same text as codespan's.
+    assert_eq!(render_plain(name, source, &errors), rendered);
     rendered
+}
+
+/// Every shipped scenario with one line broken at a time: the plain
+/// renderer and codespan's agree on each error (related spans, gaps of one
+/// line and of more, notes, wide line numbers).
+#[test]
+fn the_plain_renderer_matches_codespan() {
+    let mut compared = 0;
+    for entry in std::fs::read_dir("scenarios").unwrap() {
+        let path = entry.unwrap().path();
+        let source = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = source.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            for broken in [
+                format!("{line} ???"),
+                line.replace("sleep", "sleeep"),
+                line.replacen(' ', "\t", 1),
+                format!("{line}:"),
+            ] {
+                let mut edited = lines.clone();
+                edited[i] = &broken;
+                let edited = edited.join("\n") + "\n";
+                if let Err(errors) = parse("x.scn", &edited) {
+                    assert_eq!(
+                        render_plain("x.scn", &edited, &errors),
+                        render("x.scn", &edited, &errors, false),
+                        "{edited}"
+                    );
+                    compared += 1;
+                }
+            }
+        }
+    }
+    assert!(compared > 100, "{compared}");
 }
 
 #[test]
@@ -42,6 +78,7 @@ fn malformed_files_are_reported() {
     });
 }
 
+#[cfg(feature = "cli")]
 #[test]
 fn colour_is_opt_in() {
     let source = "main:\n    call_soon tock\n";

@@ -2,8 +2,10 @@
 //!
 //! The lexer, parser and resolver only build [`Diagnostic`] values: a
 //! message, the span it is about, a short label for that span, optional
-//! related spans and notes. [`render`] turns them into rustc-style text with
-//! codespan-reporting:
+//! related spans and notes. [`render`] turns them into rustc-style text,
+//! with codespan-reporting under the `cli` feature (which can colour it),
+//! else with [`render_plain`](super::plain::render_plain), which gives the
+//! same text without colour:
 //!
 //! ```text
 //! error: expected a callback name, found task `worker`
@@ -15,11 +17,16 @@
 //!
 //! Colour is the caller's decision (`color: bool`), never the environment's.
 
+#[cfg(feature = "cli")]
 use codespan_reporting::diagnostic::{Diagnostic as Report, Label, Severity as ReportSeverity};
+#[cfg(feature = "cli")]
 use codespan_reporting::files::SimpleFile;
+#[cfg(feature = "cli")]
 use codespan_reporting::term::termcolor::Buffer;
+#[cfg(feature = "cli")]
 use codespan_reporting::term::{self, Chars, Config};
 
+#[cfg(feature = "cli")]
 use std::io::Write;
 use std::string::FromUtf8Error;
 
@@ -82,6 +89,7 @@ impl Diagnostic {
         self
     }
 
+    #[cfg(feature = "cli")]
     fn to_report(&self) -> Report<()> {
         let severity = match self.severity {
             Severity::Error => ReportSeverity::Error,
@@ -101,7 +109,18 @@ impl Diagnostic {
 }
 
 /// Renders `diagnostics` about `source` (read from `file_name`), one after
-/// another, rustc style; ANSI colours only if `color`.
+/// another, rustc style; ANSI colours only if `color` (and only with the
+/// `cli` feature: without it the text is always plain).
+#[cfg(not(feature = "cli"))]
+pub fn render(file_name: &str, source: &str, diagnostics: &[Diagnostic], color: bool) -> String {
+    let _ = color;
+    super::plain::render_plain(file_name, source, diagnostics)
+}
+
+/// Renders `diagnostics` about `source` (read from `file_name`), one after
+/// another, rustc style; ANSI colours only if `color` (and only with the
+/// `cli` feature: without it the text is always plain).
+#[cfg(feature = "cli")]
 pub fn render(file_name: &str, source: &str, diagnostics: &[Diagnostic], color: bool) -> String {
     let file = SimpleFile::new(file_name, source);
     let mut out = buffer(color);
@@ -124,10 +143,19 @@ pub fn render_unreadable(name: &str, error: &std::io::Error, color: bool) -> Str
         std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
         _ => error.to_string(),
     };
-    let report = Report::<()>::error().with_message(format!("cannot read `{name}`: {reason}"));
-    let mut out = buffer(color);
-    let _ = term::emit(&mut out, &config(), &SimpleFile::new("", ""), &report);
-    String::from_utf8_lossy(out.as_slice()).into_owned()
+    let message = format!("cannot read `{name}`: {reason}");
+    #[cfg(feature = "cli")]
+    {
+        let report = Report::<()>::error().with_message(message);
+        let mut out = buffer(color);
+        let _ = term::emit(&mut out, &config(), &SimpleFile::new("", ""), &report);
+        String::from_utf8_lossy(out.as_slice()).into_owned()
+    }
+    #[cfg(not(feature = "cli"))]
+    {
+        let _ = color;
+        super::plain::render_bare(Severity::Error, &message, &[])
+    }
 }
 
 /// The error for a file `name` that is not UTF-8 (`error` comes from
@@ -150,6 +178,7 @@ pub fn render_invalid_utf8(name: &str, error: &FromUtf8Error, color: bool) -> St
 }
 
 /// rustc's look: ASCII `-->` and `|`.
+#[cfg(feature = "cli")]
 fn config() -> Config {
     Config {
         chars: Chars::ascii(),
@@ -157,6 +186,7 @@ fn config() -> Config {
     }
 }
 
+#[cfg(feature = "cli")]
 fn buffer(color: bool) -> Buffer {
     if color {
         Buffer::ansi()

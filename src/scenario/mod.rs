@@ -32,11 +32,13 @@
 pub mod ast;
 mod cursor;
 pub mod diagnostic;
+#[cfg(feature = "fuzz")]
 pub mod generate;
 mod header;
 pub mod interpret;
 pub mod lexer;
 mod parser;
+pub mod plain;
 mod printer;
 mod resolve;
 pub mod settings;
@@ -48,6 +50,7 @@ use std::path::Path;
 pub use ast::Scenario;
 pub use diagnostic::{render, Diagnostic};
 pub use interpret::{run, Outcome, RunOptions};
+pub use plain::render_plain;
 pub use printer::print;
 pub use settings::{Overrides, Settings};
 
