@@ -814,6 +814,7 @@ class Runner:
         self.out = out
         self.fmt = fmt
         self.failed = False
+        self.statement_loop = None
         self.env = {}
         self.loops = {}
         self.coro_names = {}
@@ -828,6 +829,11 @@ class Runner:
 
     # -- trace
     def emit(self, loop, kind, **fields):
+        # The contract: every event of a statement run in `main` (outside
+        # the passes of a loop it runs) carries the count of the loop the
+        # statement acts on, a `done` of another loop's future included.
+        if self.statement_loop is not None and aio_events._get_running_loop() is None:
+            loop = self.statement_loop
         it = loop._iteration
         t = self.clock.ns
         if kind in ("budget", "check_failed"):
@@ -1087,7 +1093,11 @@ class Runner:
                 if st.kind == "raise":
                     self.emit(self.current, "exception", name="main", message=st.text)
                     return
-                self.exec_action(st)
+                self.statement_loop = self.acting()
+                try:
+                    self.exec_action(st)
+                finally:
+                    self.statement_loop = None
         except _Budget:
             return      # `budget` was recorded; the whole scenario ends
 

@@ -20,10 +20,13 @@ use std::task::{Context, Poll};
 pub trait Waitable {
     fn is_done(&self) -> bool;
     /// `Future.cancel()` or `Task.cancel()`. Takes the `Rc`: a task that
-    /// cancels its sleep schedules its own next step.
-    fn cancel(self: Rc<Self>) -> bool;
+    /// cancels its sleep schedules its own next step. `Err` is what
+    /// CPython's `cancel()` raises (a done callback refused by a closed
+    /// loop), not yet recorded: the caller records it, once.
+    fn cancel(self: Rc<Self>) -> Result<bool, Error>;
     /// Schedules `cb` when done (at once if already done); returns an id
-    /// for [`remove_done_callback`](Waitable::remove_done_callback).
+    /// for [`remove_done_callback`](Waitable::remove_done_callback). A
+    /// refusal (a done future on a closed loop) is not recorded.
     fn add_done_callback(&self, cb: Callback) -> Result<u64, Error>;
     fn remove_done_callback(&self, id: u64);
     /// Identity, to catch a task awaiting itself.
@@ -177,7 +180,10 @@ impl<T: Clone + TraceValue + 'static> FutureCore<T> {
     }
 
     /// Moves to done: records `done` if named, then schedules the done
-    /// callbacks (`__schedule_callbacks`). Fails if already done.
+    /// callbacks (`__schedule_callbacks`). Fails, unrecorded, if already
+    /// done (`InvalidState`) or if the loop is closed and a callback was
+    /// pending (`Closed`: the future is done, as in CPython, where the
+    /// first `call_soon` raises and the other callbacks are dropped).
     pub fn finish(&self, outcome: Result<T, Error>) -> Result<(), Error> {
         if self.is_done() {
             return Err(Error::InvalidState);
@@ -219,13 +225,35 @@ impl<T: Clone + TraceValue + 'static> FutureCore<T> {
 
     /// A user's done callback, recorded as `call name=NAME` when it runs
     /// (what `Future` and `Task` both offer as `add_done_callback_named`).
+    /// A refusal is recorded by this future's loop.
     pub fn add_user_done_callback<F, R>(&self, name: Rc<str>, cb: F) -> Result<(), Error>
     where
         F: FnOnce(&EventLoop) -> R + 'static,
         R: CallbackResult,
     {
-        self.add_done_callback(callback::named(name, cb))
-            .map(|_| ())
+        match self.add_done_callback(callback::named(name, cb)) {
+            Ok(_) => Ok(()),
+            Err(error) => self.fail(error),
+        }
+    }
+
+    /// Records a failed call on this future as an `error` event of its
+    /// loop (if the loop is still there) and returns it.
+    pub fn fail<R>(&self, error: Error) -> Result<R, Error> {
+        match self.event_loop() {
+            Some(lp) => lp.fail(error),
+            None => Err(error),
+        }
+    }
+
+    /// The user's `cancel()` of this future, or of the task `waitable` it
+    /// is the core of: a failure is recorded by this future's loop and
+    /// counts as a cancel (CPython raises it after the state changed).
+    pub fn user_cancel(&self, waitable: Rc<dyn Waitable>) -> bool {
+        waitable.cancel().unwrap_or_else(|error| {
+            let _ = self.fail::<()>(error);
+            true
+        })
     }
 
     /// Drops every pending done callback (to break reference cycles at the
@@ -273,18 +301,15 @@ impl<T: Clone + TraceValue + 'static> Future<T> {
     }
 
     fn complete(&self, outcome: Result<T, Error>) -> Result<(), Error> {
-        match self.0.finish(outcome) {
-            Err(error) => match self.0.event_loop() {
-                Some(lp) => lp.fail(error),
-                None => Err(error),
-            },
-            ok => ok,
-        }
+        self.0.finish(outcome).or_else(|error| self.0.fail(error))
     }
 
-    /// `fut.cancel()`: `true` if it was pending and is now cancelled.
+    /// `fut.cancel()`: `true` if it was pending and is now cancelled. On a
+    /// closed loop a pending done callback cannot be scheduled: the future
+    /// is cancelled all the same and the failure is recorded as `error`
+    /// (CPython's `cancel()` raises `Event loop is closed`).
     pub fn cancel(&self) -> bool {
-        Waitable::cancel(self.0.clone())
+        self.0.clone().user_cancel(self.0.clone())
     }
 
     /// `fut.done()`.
@@ -333,16 +358,12 @@ impl<T: Clone + TraceValue + 'static> Waitable for FutureCore<T> {
         FutureCore::is_done(self)
     }
 
-    fn cancel(self: Rc<Self>) -> bool {
+    fn cancel(self: Rc<Self>) -> Result<bool, Error> {
         if self.is_done() {
-            return false;
+            return Ok(false);
         }
-        if let Err(error) = self.finish(Err(Error::Cancelled)) {
-            if let Some(lp) = self.event_loop() {
-                let _ = lp.fail::<()>(error);
-            }
-        }
-        true
+        self.finish(Err(Error::Cancelled))?;
+        Ok(true)
     }
 
     fn add_done_callback(&self, cb: Callback) -> Result<u64, Error> {

@@ -135,6 +135,13 @@ impl LoopInner {
         drop(callback);
     }
 
+    /// Whether `close` dropped `target`'s callback before it ran (told
+    /// once: see [`Slots::forget_discarded`](super::slots::Slots::forget_discarded)).
+    pub(crate) fn forget_discarded(&self, target: SlotRef) -> bool {
+        let mut queues = self.queues.borrow_mut();
+        queues.slots.forget_discarded(target.slot, target.seq)
+    }
+
     /// Takes the callback out if it has not run yet, leaving it queued, to
     /// run as a no-op.
     pub(crate) fn take_pending_callback(&self, timer: SlotRef) -> Option<Callback> {

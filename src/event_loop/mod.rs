@@ -147,12 +147,26 @@ impl LoopInner {
     pub(crate) fn record(&self, kind: EventKind) {
         if self.world.config.record_trace {
             let event = Event {
-                iteration: self.iteration.get(),
+                iteration: self.stamp(),
                 time: self.world.clock.get(),
                 kind,
             };
             self.world.trace.borrow_mut().push(event);
         }
+    }
+
+    /// The iteration an event recorded by this loop carries: this loop's
+    /// count, except while a `main` statement runs outside any pass, whose
+    /// every event (a `done` of another loop's future included) carries
+    /// the count of the loop the statement acts on.
+    #[inline]
+    fn stamp(&self) -> u64 {
+        if self.world.stamping.get() {
+            if let Some(lp) = self.world.statement_loop.borrow().upgrade() {
+                return lp.iteration.get();
+            }
+        }
+        self.iteration.get()
     }
 
     /// [`record`](LoopInner::record), building the event only when recording.
@@ -193,6 +207,13 @@ impl LoopInner {
         self.report(|| Probe::TimerPushed { seq, when, key });
         (slot, seq)
     }
+}
+
+/// Scheduling on a closed loop: `cb` is dropped, and the call fails.
+#[cold]
+fn refuse<T>(cb: Callback) -> Result<T, Error> {
+    drop(cb);
+    Err(Error::Closed)
 }
 
 impl Default for EventLoop {
@@ -324,7 +345,7 @@ impl EventLoop {
             let timers = queues.timers.drain().into_iter().map(|t| t.slot);
             ready
                 .chain(timers)
-                .filter_map(|slot| queues.slots.dequeue(slot))
+                .filter_map(|slot| queues.slots.discard(slot))
                 .collect()
         };
         // Dropping callbacks may drop tasks and futures: outside the borrow.
@@ -407,44 +428,48 @@ impl EventLoop {
         self.schedule(Some(when.into_nanos()), callback::named(name.into(), cb))
     }
 
-    /// Schedules `cb` (at `when`, or soon) and returns its handle. Inlined
-    /// into `call_soon` and friends, so a handle the caller drops at once
-    /// is never copied, and `when` picks the queue at compile time.
+    /// Schedules `cb` (at `when`, or soon) and returns its handle: the
+    /// user's `call_soon` and friends, so a refusal is recorded here. Inlined
+    /// into them, so a handle the caller drops at once is never copied, and
+    /// `when` picks the queue at compile time.
     #[inline(always)]
     pub(crate) fn schedule(&self, when: Option<i64>, cb: Callback) -> Result<Handle, Error> {
-        let (slot, seq) = self.enqueue(when, cb)?;
-        Ok(Handle::new(Rc::downgrade(&self.inner), slot, seq, when))
+        match self.enqueue(when, cb) {
+            Ok((slot, seq)) => Ok(Handle::new(Rc::downgrade(&self.inner), slot, seq, when)),
+            Err(error) => self.fail(error),
+        }
     }
 
-    /// Schedules `cb` for the loop's own use: see [`SlotRef`].
+    /// Schedules `cb` for the loop's own use: see [`SlotRef`]. A refusal
+    /// is returned, not recorded (see [`enqueue`](EventLoop::enqueue)).
     pub(crate) fn schedule_ref(&self, when: Option<i64>, cb: Callback) -> Result<SlotRef, Error> {
         let (slot, seq) = self.enqueue(when, cb)?;
         Ok(SlotRef::new(slot, seq))
     }
 
-    /// Schedules `cb` with no handle to it: nothing can cancel it.
+    /// Schedules `cb` with no handle to it: nothing can cancel it. A
+    /// refusal is returned, not recorded (see [`enqueue`](EventLoop::enqueue)).
     pub(crate) fn schedule_detached(&self, when: Option<i64>, cb: Callback) -> Result<(), Error> {
         self.enqueue(when, cb).map(drop)
     }
 
     /// Puts `cb` in a new slot, and the slot in the ready queue or the
     /// timer queue. Returns the slot and its sequence number.
+    ///
+    /// On a closed loop `cb` is dropped and the call fails with
+    /// [`Error::Closed`], which is *not* recorded here: a refusal deep in a
+    /// future's `set_result` or a task's `cancel` is one failing call of
+    /// the user's, recorded once, by whoever the user called (and, for a
+    /// scenario statement, stamped by the loop the statement acts on).
     #[inline(always)]
     fn enqueue(&self, when: Option<i64>, cb: Callback) -> Result<(u32, u64), Error> {
         if self.is_closed() {
-            return self.refuse(cb);
+            return refuse(cb);
         }
         Ok(match when {
             None => self.inner.enqueue_ready(cb),
             Some(when) => self.inner.enqueue_timer(when, cb),
         })
-    }
-
-    /// Scheduling on a closed loop: `cb` is dropped, and the call fails.
-    #[cold]
-    fn refuse<T>(&self, cb: Callback) -> Result<T, Error> {
-        drop(cb);
-        self.fail(Error::Closed)
     }
 
     /// Records a failed loop call as an `error` event and returns it.
@@ -526,6 +551,21 @@ impl EventLoop {
     /// Records `log TEXT`.
     pub fn log(&self, text: impl Into<Rc<str>>) {
         self.inner.record(EventKind::Log { text: text.into() });
+    }
+
+    /// Runs `statement`, one statement of a scenario's `main`, acting on
+    /// this loop: every event it records outside a pass is stamped with
+    /// this loop's count (the contract's rule for `main`); the passes of a
+    /// loop it runs stamp their own. Statements of bodies run inside
+    /// passes and are not wrapped.
+    pub(crate) fn run_statement<R>(&self, statement: impl FnOnce() -> R) -> R {
+        let world = &self.inner.world;
+        let outer = world.statement_loop.replace(Rc::downgrade(&self.inner));
+        let was = world.stamping.replace(true);
+        let result = statement();
+        world.stamping.set(was);
+        *world.statement_loop.borrow_mut() = outer;
+        result
     }
 
     /// Records any event, stamped with this loop's iteration and the clock.

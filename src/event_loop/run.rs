@@ -356,6 +356,8 @@ impl EventLoop {
         let inner = &self.inner;
         inner.running.set(true);
         let previous = super::registry::set_running_loop(Some(self.clone()));
+        // Passes stamp their events with their own loop's count.
+        let stamping = inner.world.stamping.replace(false);
         let outcome = loop {
             if inner.iteration.get() >= inner.world.config.max_iterations {
                 inner.record(EventKind::Budget);
@@ -371,6 +373,7 @@ impl EventLoop {
         };
         inner.stopping.set(false);
         inner.running.set(false);
+        inner.world.stamping.set(stamping);
         super::registry::set_running_loop(previous);
         inner.report(|| Probe::RunForeverReturned);
         outcome

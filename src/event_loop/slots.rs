@@ -11,6 +11,12 @@
 //! it from outside ([`Handle`](crate::Handle)s, the loop's own `SlotRef`s)
 //! names its sequence number too, so a slot freed or reused since is
 //! recognised ([`Slots::holds`]) and left alone.
+//!
+//! `close` drops every queued callback. A slot whose callback it dropped
+//! is left *discarded* rather than freed (a closed loop never schedules
+//! again, so nothing would reuse it): what waited for that callback can
+//! tell "dropped by close" from "ran" ([`Slots::forget_discarded`]), as
+//! CPython can (a sleep whose timer `close` dropped is still pending).
 
 use super::callback::Callback;
 
@@ -18,8 +24,11 @@ use super::callback::Callback;
 pub(crate) const IN_TIMERS: u8 = 1;
 /// `Handle.cancel()` was called.
 pub(crate) const CANCELLED: u8 = 2;
-/// On the free list; any other slot is queued (ready or a timer).
+/// On the free list; any other slot is queued (ready or a timer) or
+/// discarded.
 const FREE: u8 = 4;
+/// Its callback was dropped by `close` before it could run.
+const DISCARDED: u8 = 8;
 
 /// No slot: the end of the free list.
 const NONE: u32 = u32::MAX;
@@ -165,11 +174,38 @@ impl Slots {
     }
 
     /// Whether slot `id` still holds the callback scheduled as `seq`: not
-    /// freed since, and not reused for another.
+    /// freed since, not reused for another, not discarded by `close`.
     #[inline]
     pub fn holds(&self, id: u32, seq: u64) -> bool {
         let slot = &self.slots[id as usize];
-        !slot.is(FREE) && slot.seq() == seq
+        !slot.is(FREE | DISCARDED) && slot.seq() == seq
+    }
+
+    /// `close` takes the slot out of its queue: a callback still there is
+    /// returned (for the caller to drop outside any borrow) and the slot
+    /// stays, discarded; a slot whose callback was taken already (a
+    /// cancelled timer) is freed.
+    pub fn discard(&mut self, id: u32) -> Option<Callback> {
+        let slot = &mut self.slots[id as usize];
+        match slot.callback.take() {
+            Some(callback) => {
+                slot.set(DISCARDED);
+                Some(callback)
+            }
+            None => self.dequeue(id),
+        }
+    }
+
+    /// Whether `close` discarded the callback scheduled as `seq` in slot
+    /// `id` before it ran; it is then forgotten (freed), so this says so
+    /// once.
+    pub fn forget_discarded(&mut self, id: u32, seq: u64) -> bool {
+        let slot = &self.slots[id as usize];
+        let discarded = slot.is(DISCARDED) && !slot.is(FREE) && slot.seq() == seq;
+        if discarded {
+            drop(self.dequeue(id));
+        }
+        discarded
     }
 
     /// Live slots (for tests).
@@ -209,5 +245,27 @@ mod tests {
         let d = slots.insert(3, cb(), 0);
         let e = slots.insert(4, cb(), 0);
         assert_eq!((d, e), (c, b), "the free list is last in, first out");
+    }
+
+    #[test]
+    fn a_discarded_slot_is_told_apart_from_one_that_ran_once() {
+        let mut slots = Slots::default();
+        let ran = slots.insert(0, cb(), IN_TIMERS);
+        let dropped = slots.insert(1, cb(), IN_TIMERS);
+        let taken = slots.insert(2, cb(), IN_TIMERS);
+        drop(slots.dequeue(ran));
+        drop(slots.get_mut(taken).callback.take());
+        assert!(slots.discard(dropped).is_some());
+        assert!(slots.discard(taken).is_none(), "nothing left to drop");
+        assert!(!slots.holds(dropped, 1), "a discarded callback is not held");
+        assert!(!slots.forget_discarded(ran, 0));
+        assert!(!slots.forget_discarded(taken, 2));
+        assert!(
+            !slots.forget_discarded(dropped, 9),
+            "another sequence number"
+        );
+        assert!(slots.forget_discarded(dropped, 1));
+        assert!(!slots.forget_discarded(dropped, 1), "told once");
+        assert_eq!(slots.live(), 0);
     }
 }

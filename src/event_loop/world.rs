@@ -5,12 +5,13 @@
 //! world: the same clock, the same trace (events of all loops interleaved in
 //! the order they happened) and the same seeded streams.
 
-use crate::event_loop::LoopConfig;
+use crate::event_loop::{LoopConfig, LoopInner};
 use crate::invariant::Checker;
 use crate::rng::{SeededRng, Stream};
 use crate::tie_break::TieDecision;
 use crate::trace::Event;
 use std::cell::{Cell, RefCell};
+use std::rc::Weak;
 
 pub(crate) struct World {
     /// Virtual time in nanoseconds.
@@ -35,6 +36,12 @@ pub(crate) struct World {
     pub loops_made: Cell<u32>,
     /// The tie-order script and the decisions made so far, if scripted.
     pub tie_script: Option<RefCell<TieScript>>,
+    /// Set while a statement of a scenario's `main` runs outside any pass
+    /// (see [`EventLoop::run_statement`](super::EventLoop::run_statement)):
+    /// then [`statement_loop`](World::statement_loop) stamps every event.
+    pub stamping: Cell<bool>,
+    /// The loop the running `main` statement acts on.
+    pub statement_loop: RefCell<Weak<LoopInner>>,
 }
 
 /// A tie-order script being followed ([`LoopConfig::tie_order`]).
@@ -83,6 +90,8 @@ impl World {
             unnamed_callback: "callback".into(),
             task_numbers: Cell::new(0),
             loops_made: Cell::new(0),
+            stamping: Cell::new(false),
+            statement_loop: RefCell::new(Weak::new()),
         }
     }
 

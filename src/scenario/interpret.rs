@@ -11,6 +11,7 @@
 use super::ast::{BlockKind, Body, Cond, Dur, Name, Scenario, Stmt, StmtKind};
 use super::settings::{Overrides, Settings};
 use crate::error::Error;
+use crate::event_loop::callback;
 use crate::event_loop::{EventLoop, Handle, LoopConfig};
 use crate::future::{Awaitable, Future, Wait, Waitable};
 use crate::task::{sleep, wait_for, yield_now, Task};
@@ -193,7 +194,7 @@ impl Interp {
     fn run_main(self: &Rc<Self>, body: &Body) {
         for stmt in &body.stmts {
             let lp = self.acting_loop();
-            match self.exec(&lp, stmt, Site::Main) {
+            match lp.run_statement(|| self.exec(&lp, stmt, Site::Main)) {
                 Flow::Next => {}
                 Flow::Over => return,
                 Flow::Raise(error) => {
@@ -255,7 +256,8 @@ impl Interp {
     }
 
     /// `set_result`/`set_exception` on the future named `fut`; a future
-    /// already done is `invalid state`, recorded by `lp`.
+    /// already done is `invalid state`, and a closed loop refusing its done
+    /// callbacks `Event loop is closed`, recorded by `lp`.
     fn finish_future(&self, lp: &EventLoop, fut: &Name, outcome: Result<Value, Error>) {
         if let Some(f) = self.futures.get(&fut.text) {
             if let Err(error) = f.0.finish(outcome) {
@@ -350,21 +352,15 @@ impl Interp {
             StmtKind::SetException { fut, text } => {
                 self.finish_future(lp, fut, Err(Error::raised(text.as_str())))
             }
-            StmtKind::AddDoneCallback { target, cb } => {
-                let added = if let Some(task) = self.task(target) {
-                    task.add_done_callback_named(cb.text.clone(), self.callback(cb))
-                } else if let Some(future) = self.futures.get(&target.text) {
-                    future.add_done_callback_named(cb.text.clone(), self.callback(cb))
-                } else {
-                    unbound(lp, target);
-                    Ok(())
-                };
-                if let Err(error) = added {
-                    lp.record(EventKind::Error {
-                        message: error.to_string().into(),
-                    });
+            StmtKind::AddDoneCallback { target, cb } => match self.awaited(target) {
+                Some(awaited) => {
+                    let cb = callback::named(cb.text.clone(), self.callback(cb));
+                    if let Err(error) = awaited.waitable().add_done_callback(cb) {
+                        let _ = lp.fail::<()>(error);
+                    }
                 }
-            }
+                None => unbound(lp, target),
+            },
             StmtKind::Stop => lp.stop(),
             StmtKind::Close => drop(lp.close()),
             StmtKind::Raise(text) => return Flow::Raise(Error::raised(text.as_str())),
@@ -401,13 +397,15 @@ impl Interp {
         Flow::Next
     }
 
+    /// `X.cancel()`; what it raises (a closed loop refusing a done
+    /// callback) is recorded by `lp`, like every error of a statement.
     fn cancel(&self, lp: &EventLoop, name: &Name) {
         if let Some(handle) = self.handles.borrow().get(&name.text) {
             handle.cancel();
-        } else if let Some(task) = self.task(name) {
-            task.cancel();
-        } else if let Some(future) = self.futures.get(&name.text) {
-            future.cancel();
+        } else if let Some(awaited) = self.awaited(name) {
+            if let Err(error) = awaited.waitable().cancel() {
+                let _ = lp.fail::<()>(error);
+            }
         } else {
             unbound(lp, name);
         }

@@ -113,8 +113,12 @@ impl<T: Clone + TraceValue + 'static> Task<T> {
 
     /// `task.cancel()`: asks the task to finish with `CancelledError`.
     /// `false` if it is already done.
+    ///
+    /// On a closed loop, cancelling what the task waits on cannot schedule
+    /// its wake-up: the failure is recorded as `error` (CPython's `cancel()`
+    /// raises `Event loop is closed`) and the task stays pending.
     pub fn cancel(&self) -> bool {
-        self.0.clone().to_waitable().cancel()
+        self.0.core().user_cancel(self.0.clone().to_waitable())
     }
 
     /// `task.done()`.
@@ -304,7 +308,9 @@ where
             Some(Blocked::On(waitable)) => {
                 let _ = waitable.add_done_callback(self.step_callback());
                 self.fut_waiter.set(Waiter::On(waitable.clone()));
-                if self.must_cancel.get() && waitable.clone().cancel() {
+                // The loop runs (it is stepping this task), so cancelling
+                // a future of its own cannot fail.
+                if self.must_cancel.get() && waitable.clone().cancel() == Ok(true) {
                     self.must_cancel.set(false);
                 }
             }
@@ -327,7 +333,7 @@ where
         match lp.schedule_ref(Some(until), wake) {
             Ok(timer) => {
                 self.fut_waiter.set(Waiter::Sleep(timer));
-                if self.must_cancel.get() && self.cancel_sleep(lp) {
+                if self.must_cancel.get() && self.cancel_sleep(lp) == Ok(true) {
                     self.must_cancel.set(false);
                 }
             }
@@ -341,18 +347,26 @@ where
     /// The sleep is pending while its timer still holds the wake-up. Taking
     /// the wake-up out leaves the timer queued, to fire as a no-op, as
     /// `_set_result_unless_cancelled` does on a cancelled future.
-    fn cancel_sleep(self: &Rc<Self>, lp: &EventLoop) -> bool {
-        let wake = match self.waiter() {
-            Waiter::Sleep(timer) => lp.inner.take_pending_callback(timer),
-            Waiter::Nothing | Waiter::On(_) => None,
+    ///
+    /// A sleep whose timer `close` dropped is pending too, for ever, as
+    /// CPython's sleep future is: cancelling it is what CPython's does, the
+    /// future is cancelled and scheduling the task's wake-up fails with
+    /// `Event loop is closed`, which `Task.cancel()` raises (the task stays
+    /// pending, not even marked). Cancelling it again finds it done.
+    fn cancel_sleep(self: &Rc<Self>, lp: &EventLoop) -> Result<bool, Error> {
+        let Waiter::Sleep(timer) = self.waiter() else {
+            return Ok(false);
         };
-        let Some(wake) = wake else {
-            return false;
+        let Some(wake) = lp.inner.take_pending_callback(timer) else {
+            if lp.inner.forget_discarded(timer) {
+                return Err(Error::Closed);
+            }
+            return Ok(false);
         };
         drop(wake);
         self.throw_next.set(Some(Error::Cancelled));
-        let _ = lp.schedule_detached(None, self.step_callback());
-        true
+        lp.schedule_detached(None, self.step_callback())?;
+        Ok(true)
     }
 
     /// What the task waits on, left in place (a `Cell`'s value is only
@@ -412,19 +426,20 @@ where
         self.future.is_done()
     }
 
-    /// `Task.cancel()`.
-    fn cancel(self: Rc<Self>) -> bool {
+    /// `Task.cancel()`. What cancelling the waited-on future or task
+    /// raises propagates, as from CPython's (the task is then not marked).
+    fn cancel(self: Rc<Self>) -> Result<bool, Error> {
         if self.future.is_done() {
-            return false;
+            return Ok(false);
         }
         if matches!(self.waiter(), Waiter::Sleep(_)) {
             if let Some(lp) = self.future.event_loop() {
-                if self.cancel_sleep(&lp) {
-                    return true;
+                if self.cancel_sleep(&lp)? {
+                    return Ok(true);
                 }
             }
             self.must_cancel.set(true);
-            return true;
+            return Ok(true);
         }
         let waiter = match self.waiter() {
             Waiter::On(waitable) => Some(waitable),
@@ -436,12 +451,12 @@ where
         if let Some(waiter) = waiter.filter(|_| !self.cancelling_waiter.replace(true)) {
             let passed_on = waiter.cancel();
             self.cancelling_waiter.set(false);
-            if passed_on {
-                return true;
+            if passed_on? {
+                return Ok(true);
             }
         }
         self.must_cancel.set(true);
-        true
+        Ok(true)
     }
 
     fn add_done_callback(&self, cb: Callback) -> Result<u64, Error> {

@@ -129,7 +129,8 @@ async fn cancel_and_wait(lp: &EventLoop, fut: &Rc<dyn Waitable>) -> Result<(), E
         fut: fut.clone(),
         id: release_id,
     };
-    fut.clone().cancel();
+    // `fut` is the running loop's own (checked above), so this cannot fail.
+    let _ = fut.clone().cancel();
     waiter.await
 }
 
