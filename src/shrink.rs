@@ -1,12 +1,20 @@
-//! Shrinking: the smallest scenario that still fails the same way.
+//! Shrinking: the smallest scenario that still shows the same bug.
 //!
 //! Once exploration finds a failing seed, the scenario that shows it is
 //! often larger than the bug. [`shrink`] removes what the failure does not
 //! need, greedily: whole blocks (when nothing refers to them any more), then
 //! single statements, keeping each removal after which the run still fails
-//! *the same way* — by default, the same event kind with the same `check`
-//! condition or invariant ([`same_failure`]). It repeats until no single
-//! removal keeps the failure.
+//! *the same way*: the same event kind with the same `check` condition text
+//! or invariant ([`same_failure`]). It repeats until no single removal
+//! keeps the failure.
+//!
+//! A failure that depends on order must stay one. If some seed of a small
+//! sample ([`SEED_SAMPLE`]) passes, or, failing that, some order of the
+//! failing seed's tied timers passes, the bug is an ordering bug; removing
+//! the race itself (say, the timer that sets what the check looks at) would
+//! give a file that fails for every seed and no longer shows it. So
+//! [`shrink_failure`] keeps a removal only if the smaller file still passes
+//! for some seed of the sample (or some tie order), as [`Dependence`] says.
 //!
 //! Every candidate is printed ([`print()`]) and parsed again, so the result is
 //! always a valid file, and the search is deterministic: candidates are
@@ -15,7 +23,7 @@
 //!
 //! ```
 //! use loopsim::scenario::{parse, print, RunOptions};
-//! use loopsim::shrink::shrink_failure;
+//! use loopsim::shrink::{shrink_failure, Dependence};
 //!
 //! let source = "callback noise:\n    log noise\n\
 //!     callback bad:\n    check time == 5\n\
@@ -23,15 +31,39 @@
 //! let scenario = parse("big.scn", source).unwrap();
 //! let shrunk = shrink_failure(&scenario, &RunOptions::default()).unwrap();
 //! assert_eq!((shrunk.before, shrunk.after), (8, 4));
+//! assert_eq!(shrunk.dependence, Dependence::Always); // no order passes
 //! assert_eq!(print(&shrunk.scenario), "seed 0\n\ncallback bad:\n    check time == 5\n\nmain:\n    call_later 1 bad\n    run_forever\n");
 //! ```
 
+use crate::explore::next_order;
 use crate::scenario::ast::{Body, DurLit, Header, Scenario, Setting, Trivia};
-use crate::scenario::{parse, print, run, Outcome, RunOptions, Settings};
+use crate::scenario::{parse, print, run, Outcome, Overrides, RunOptions, Settings};
 use crate::tie_break::TieBreak;
 use crate::time::format_duration;
 use crate::trace::{Event, EventKind};
 use crate::DEFAULT_MAX_ITERATIONS;
+
+/// The seeds `0..SEED_SAMPLE` are tried to tell whether a failure depends
+/// on the seed.
+pub const SEED_SAMPLE: u64 = 32;
+
+/// At most this many orders of tied timers are tried to tell whether a
+/// failure depends on the tie order.
+pub const MAX_TIE_ORDERS: usize = 256;
+
+/// How a failure depends on order: what shrinking must keep.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Dependence {
+    /// Every seed of the sample and every tie order tried fails: any
+    /// smaller file that fails the same way will do.
+    Always,
+    /// The file passes with this seed (of `0..SEED_SAMPLE`): an ordering
+    /// bug the seed decides.
+    Seed(u64),
+    /// Every seed of the sample fails, but the failing seed passes with
+    /// this order of its tied timers (`--tie-order`).
+    TieOrder(Vec<u32>),
+}
 
 /// A shrunk scenario.
 #[derive(Clone, Debug, PartialEq)]
@@ -44,6 +76,9 @@ pub struct Shrunk {
     pub after: usize,
     /// Candidate runs made.
     pub runs: usize,
+    /// How the shrunk scenario's failure depends on order (what passes),
+    /// as the original's did.
+    pub dependence: Dependence,
 }
 
 /// The statements of a scenario: every statement of every body (`main`'s
@@ -72,8 +107,72 @@ pub fn same_failure(a: &Event, b: &Event) -> bool {
     }
 }
 
+/// How `scenario`'s run under `options` depends on order: a seed of the
+/// sample that passes (`hint` first, if given), else a tie order of the
+/// run's own seed that passes, else [`Dependence::Always`].
+pub fn dependence(scenario: &Scenario, options: &RunOptions, hint: Option<u64>) -> Dependence {
+    match passing_seed(scenario, options, hint) {
+        Some(seed) => Dependence::Seed(seed),
+        None => {
+            passing_tie_order(scenario, options).map_or(Dependence::Always, Dependence::TieOrder)
+        }
+    }
+}
+
+/// Whether `scenario` still depends on order as `wanted` says (a seed of
+/// the sample passes, or a tie order does); `Some` with the new witness.
+fn keeps(scenario: &Scenario, options: &RunOptions, wanted: &Dependence) -> Option<Dependence> {
+    match wanted {
+        Dependence::Always => Some(Dependence::Always),
+        Dependence::Seed(hint) => {
+            passing_seed(scenario, options, Some(*hint)).map(Dependence::Seed)
+        }
+        Dependence::TieOrder(_) => passing_tie_order(scenario, options).map(Dependence::TieOrder),
+    }
+}
+
+/// A seed of `0..SEED_SAMPLE` (`hint` tried first) with which the run passes.
+fn passing_seed(scenario: &Scenario, options: &RunOptions, hint: Option<u64>) -> Option<u64> {
+    let with_seed = |seed: u64| RunOptions {
+        overrides: Overrides {
+            seed: Some(seed),
+            tie_order: None,
+            ..options.overrides.clone()
+        },
+        record_trace: false,
+        ..options.clone()
+    };
+    hint.into_iter()
+        .chain((0..SEED_SAMPLE).filter(|&s| Some(s) != hint))
+        .find(|&seed| !run(scenario, &with_seed(seed)).failed())
+}
+
+/// A tie order of the run's seed with which it passes: a depth-first
+/// search over the orders, as `explore --exhaustive` makes, of at most
+/// [`MAX_TIE_ORDERS`] runs.
+fn passing_tie_order(scenario: &Scenario, options: &RunOptions) -> Option<Vec<u32>> {
+    let mut order: Vec<u32> = Vec::new();
+    for _ in 0..MAX_TIE_ORDERS {
+        let with_order = RunOptions {
+            overrides: Overrides {
+                tie_order: Some(order.clone()),
+                ..options.overrides.clone()
+            },
+            record_trace: false,
+            ..options.clone()
+        };
+        let outcome = run(scenario, &with_order);
+        if !outcome.failed() {
+            return Some(outcome.tie_decisions.iter().map(|d| d.chosen).collect());
+        }
+        order = next_order(&outcome.tie_decisions)?;
+    }
+    None
+}
+
 /// Shrinks `scenario` while it fails as it does now under `options`
-/// (compared with [`same_failure`]). `Err` when it does not fail.
+/// (compared with [`same_failure`]) and keeps its [`dependence`] on order.
+/// `Err` when it does not fail.
 pub fn shrink_failure(scenario: &Scenario, options: &RunOptions) -> Result<Shrunk, String> {
     let outcome = run(scenario, options);
     let Some(failure) = outcome.failure else {
@@ -82,24 +181,39 @@ pub fn shrink_failure(scenario: &Scenario, options: &RunOptions) -> Result<Shrun
             outcome.settings.flags()
         ));
     };
-    Ok(shrink(scenario, options, |o: &Outcome| {
-        o.failure
+    let mut witness = dependence(scenario, options, None);
+    let mut shrunk = shrink(scenario, options, |candidate: &Scenario, o: &Outcome| {
+        if !o
+            .failure
             .as_ref()
             .is_some_and(|f| same_failure(&failure, f))
-    }))
+        {
+            return false;
+        }
+        match keeps(candidate, options, &witness) {
+            Some(found) => {
+                witness = found;
+                true
+            }
+            None => false,
+        }
+    });
+    shrunk.dependence = keeps(&shrunk.scenario, options, &witness).unwrap_or(witness);
+    Ok(shrunk)
 }
 
-/// Greedily removes blocks and statements from `scenario` while
-/// `is_same_failure` holds for the run under `options`.
+/// Greedily removes blocks and statements from `scenario` while `keep`
+/// holds for the candidate and its run under `options`.
 ///
 /// The result carries, in its header, the settings the run used (seed,
 /// policy, jitter, budget), so running the file alone fails the same way;
 /// comments are dropped. A tie-order script (`options.overrides.tie_order`)
-/// cannot be written in a header and stays an option of the run.
+/// cannot be written in a header and stays an option of the run. Its
+/// `dependence` is [`Dependence::Always`]: [`shrink_failure`] says more.
 pub fn shrink(
     scenario: &Scenario,
     options: &RunOptions,
-    is_same_failure: impl Fn(&Outcome) -> bool,
+    mut keep: impl FnMut(&Scenario, &Outcome) -> bool,
 ) -> Shrunk {
     let before = statement_count(scenario);
     let mut current = scenario.clone();
@@ -112,7 +226,8 @@ pub fn shrink(
     let mut try_candidate = |candidate: Scenario| -> Option<Scenario> {
         let parsed = parse("shrunk.scn", &print(&candidate)).ok()?;
         runs += 1;
-        is_same_failure(&run(&parsed, options)).then_some(parsed)
+        let outcome = run(&parsed, options);
+        keep(&parsed, &outcome).then_some(parsed)
     };
     // The starting point must itself fail (it may not, if the settings
     // could not all be written in the header): otherwise nothing is removed.
@@ -129,6 +244,7 @@ pub fn shrink(
         scenario: current,
         before,
         runs,
+        dependence: Dependence::Always,
     }
 }
 

@@ -5,6 +5,7 @@ use super::args::{ExploreFlags, OutputFormat, RunFlags};
 use super::{load, EXIT_FAILED, EXIT_INVALID};
 use loopsim::explore::{ExploreOptions, SeedRange};
 use loopsim::scenario;
+use loopsim::shrink::Dependence;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 
@@ -80,5 +81,16 @@ pub(crate) fn shrink(file: &Path, flags: &RunFlags, output: &Path) -> u8 {
         shrunk.before,
         shrunk.after
     );
+    let out = output.display();
+    match &shrunk.dependence {
+        Dependence::Always => {}
+        Dependence::Seed(seed) => {
+            eprintln!("loopsim: still an ordering bug: `loopsim run {out} --seed {seed}` passes")
+        }
+        Dependence::TieOrder(order) => eprintln!(
+            "loopsim: still an ordering bug: `loopsim run {out} --tie-order {}` passes",
+            loopsim::tie_break::format_tie_order(order)
+        ),
+    }
     0
 }
