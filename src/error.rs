@@ -44,6 +44,32 @@ pub enum Error {
     Idle,
     /// The loop used up its iteration budget (`max_iterations`).
     BudgetExhausted,
+    /// `Lock.release()` of a lock that is not locked (`RuntimeError`).
+    LockNotAcquired,
+    /// `BoundedSemaphore.release()` above the start value (`ValueError`).
+    BoundedSemaphoreOverflow,
+    /// `Condition.wait()` without holding its lock (`RuntimeError`).
+    WaitUnacquired,
+    /// `Condition.notify()` without holding its lock (`RuntimeError`).
+    NotifyUnacquired,
+    /// `Queue.task_done()` more often than items were put (`ValueError`).
+    TaskDoneTooMany,
+    /// `Queue.get_nowait()` on an empty queue (`asyncio.QueueEmpty`).
+    QueueEmpty,
+    /// `Queue.put_nowait()` on a full queue (`asyncio.QueueFull`).
+    QueueFull,
+    /// Waiting on an aborted barrier (`BrokenBarrierError("Barrier aborted")`).
+    BarrierAborted,
+    /// A barrier aborted or reset while waiting on it
+    /// (`BrokenBarrierError("Abort or reset of barrier")`).
+    BarrierBroken,
+    /// A primitive that must wait on a loop other than the one it is bound
+    /// to (`RuntimeError`; Python's text starts with the object's repr,
+    /// which holds an address, and is left out).
+    BoundToDifferentLoop,
+    /// Python's `TypeError`, with its text (comparing values of a
+    /// `PriorityQueue` that Python cannot order).
+    Type(Rc<str>),
     /// An exception raised by user code, with its text (`Exception(text)`).
     Raised(Arc<str>),
 }
@@ -79,7 +105,17 @@ impl fmt::Display for Error {
             Error::AwaitItself => "Task cannot await on itself",
             Error::Idle => "the loop is idle: nothing is ready and no timer is left",
             Error::BudgetExhausted => "the iteration budget is exhausted",
-            Error::Raised(text) => text,
+            Error::LockNotAcquired => "Lock is not acquired.",
+            Error::BoundedSemaphoreOverflow => "BoundedSemaphore released too many times",
+            Error::WaitUnacquired => "cannot wait on un-acquired lock",
+            Error::NotifyUnacquired => "cannot notify on un-acquired lock",
+            Error::TaskDoneTooMany => "task_done() called too many times",
+            Error::QueueEmpty => "QueueEmpty",
+            Error::QueueFull => "QueueFull",
+            Error::BarrierAborted => "Barrier aborted",
+            Error::BarrierBroken => "Abort or reset of barrier",
+            Error::BoundToDifferentLoop => "is bound to a different event loop",
+            Error::Type(text) | Error::Raised(text) => text,
         })
     }
 }

@@ -18,6 +18,10 @@
 //! | `clock` | the clock never goes back, and moves only when nothing is ready |
 //! | `run_until_complete` | `run_until_complete` returns only when its future is done |
 //! | `closed_loop` | a closed loop runs nothing |
+//!
+//! The synchronization primitives check their own invariants the same way,
+//! against a shadow of their state (`src/sync/audit.rs`): `lock_owner`,
+//! `semaphore_value`, `queue_maxsize`, `task_done`.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 

@@ -37,6 +37,8 @@
 //!   [`LoopConfig`] (seed, [`TieBreak`] policy, jitter, start time, budget).
 //! * [`Task`] and [`Future`]: asyncio's, over Rust `async` blocks that return
 //!   `Result<T, Error>`; [`sleep`] and [`yield_now`] suspend a task.
+//! * [`sync`]: asyncio's `Lock`, `Event`, `Condition`, `Semaphore`,
+//!   `BoundedSemaphore`, `Barrier` and queues, waiter for waiter.
 //! * [`trace`]: every event with its iteration and virtual time, as text for
 //!   snapshots or JSON lines.
 //! * [`invariant`]: the rules checked on every run.
@@ -75,6 +77,7 @@ pub mod python;
 pub mod rng;
 pub mod scenario;
 pub mod shrink;
+pub mod sync;
 pub mod task;
 pub mod tie_break;
 pub mod time;

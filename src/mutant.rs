@@ -21,6 +21,16 @@ pub enum Mutant {
     UnseededRandomTies,
     /// `run_until_complete` returns without its future being done.
     ReturnEarly,
+    /// A lock's `acquire` takes the lock even when it is held.
+    LockDoubleOwner,
+    /// A semaphore's `acquire` takes a count even at 0.
+    SemaphoreNegative,
+    /// A bounded semaphore's `release` ignores its bound.
+    SemaphoreUnbounded,
+    /// A queue's `put_nowait` ignores `maxsize`.
+    QueueOverfull,
+    /// A queue's `task_done` ignores that nothing is left to be done.
+    TaskDoneUnchecked,
 }
 
 impl Mutant {
@@ -33,5 +43,14 @@ impl Mutant {
         Mutant::IgnoreBatchSnapshot,
         Mutant::UnseededRandomTies,
         Mutant::ReturnEarly,
+    ];
+
+    /// The mutants of the synchronization primitives (`src/sync/`).
+    pub const SYNC: [Mutant; 5] = [
+        Mutant::LockDoubleOwner,
+        Mutant::SemaphoreNegative,
+        Mutant::SemaphoreUnbounded,
+        Mutant::QueueOverfull,
+        Mutant::TaskDoneUnchecked,
     ];
 }

@@ -1,0 +1,114 @@
+//! The one mechanism under every primitive: a FIFO of waiter futures, and
+//! the loop the primitive is bound to.
+//!
+//! CPython's `Lib/asyncio/locks.py` and `queues.py` build every primitive
+//! the same way: a task that must wait makes a future on its loop
+//! (`self._get_loop().create_future()`), appends it to a `deque`, and awaits
+//! it; whoever wakes it sets the future's result, which schedules the
+//! task's wake-up with `call_soon`, so the task resumes one pass later.
+//! [`Waiters`] is that deque; [`LoopBinding`] is `mixins._LoopBoundMixin`:
+//! a primitive belongs to no loop until the first call that must wait, and
+//! from then on only to that one.
+//!
+//! Waiter futures are unnamed, so the trace never shows them: it shows the
+//! steps and passes they cost, exactly as CPython's do.
+
+use crate::error::Error;
+use crate::event_loop::{get_running_loop, EventLoop, LoopInner};
+use crate::future::Future;
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::{Rc, Weak};
+
+/// A waiter: the future a waiting task awaits.
+pub(crate) type Waiter = Future<bool>;
+
+/// `mixins._LoopBoundMixin`: the loop a primitive is bound to, set by the
+/// first call that must wait.
+#[derive(Default)]
+pub(crate) struct LoopBinding {
+    bound: RefCell<Option<Weak<LoopInner>>>,
+}
+
+impl LoopBinding {
+    /// `self._get_loop()`: the running loop, binding to it on first use;
+    /// [`Error::BoundToDifferentLoop`] if bound to another.
+    ///
+    /// # Panics
+    /// Outside a running loop: only an awaiting call asks, from a task.
+    pub(crate) fn get_loop(&self) -> Result<EventLoop, Error> {
+        let lp = get_running_loop().expect("loopsim: a primitive waited outside a running loop");
+        let mut bound = self.bound.borrow_mut();
+        match &*bound {
+            None => *bound = Some(Rc::downgrade(&lp.inner)),
+            Some(weak) if std::ptr::eq(weak.as_ptr(), Rc::as_ptr(&lp.inner)) => {}
+            Some(_) => return Err(Error::BoundToDifferentLoop),
+        }
+        Ok(lp)
+    }
+}
+
+/// A `collections.deque` of waiter futures, oldest first.
+#[derive(Default)]
+pub(crate) struct Waiters {
+    queue: RefCell<VecDeque<Waiter>>,
+}
+
+impl Waiters {
+    /// `fut = loop.create_future(); waiters.append(fut)`.
+    pub(crate) fn push_new(&self, lp: &EventLoop) -> Waiter {
+        let fut = lp.create_future();
+        self.push(fut.clone());
+        fut
+    }
+
+    /// `waiters.append(fut)`.
+    pub(crate) fn push(&self, fut: Waiter) {
+        self.queue.borrow_mut().push_back(fut);
+    }
+
+    /// `waiters.remove(fut)`: the first entry that is `fut`; `false` (the
+    /// `ValueError`) if none is.
+    pub(crate) fn remove(&self, fut: &Waiter) -> bool {
+        let mut queue = self.queue.borrow_mut();
+        match queue.iter().position(|w| Rc::ptr_eq(&w.0, &fut.0)) {
+            Some(at) => {
+                queue.remove(at);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// `waiters.popleft()`.
+    pub(crate) fn pop_front(&self) -> Option<Waiter> {
+        self.queue.borrow_mut().pop_front()
+    }
+
+    /// The oldest waiter, left in place.
+    pub(crate) fn first(&self) -> Option<Waiter> {
+        self.queue.borrow().front().cloned()
+    }
+
+    /// `len(waiters)`.
+    pub(crate) fn len(&self) -> usize {
+        self.queue.borrow().len()
+    }
+
+    /// `all(w.cancelled() for w in waiters)` (true when empty).
+    pub(crate) fn all_cancelled(&self) -> bool {
+        self.queue.borrow().iter().all(|w| w.cancelled())
+    }
+
+    /// The waiters in order, cloned out so that waking them may touch the
+    /// deque (setting a result only schedules, but the clone keeps that
+    /// reasoning local).
+    pub(crate) fn snapshot(&self) -> Vec<Waiter> {
+        self.queue.borrow().iter().cloned().collect()
+    }
+
+    /// The oldest waiter that is not done (`_wake_up_next`'s search).
+    pub(crate) fn first_pending(&self) -> Option<Waiter> {
+        self.queue.borrow().iter().find(|w| !w.done()).cloned()
+    }
+}
