@@ -69,7 +69,7 @@ pub enum Error {
     BoundToDifferentLoop,
     /// Python's `TypeError`, with its text (comparing values of a
     /// `PriorityQueue` that Python cannot order).
-    Type(Rc<str>),
+    Type(Arc<str>),
     /// An exception raised by user code, with its text (`Exception(text)`).
     Raised(Arc<str>),
 }
