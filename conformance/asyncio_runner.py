@@ -7,6 +7,8 @@ asyncio event loop whose clock is virtual, and prints the trace as JSON
 lines, byte-compatible with loopsim's `--format json`.
 
     python3 conformance/asyncio_runner.py FILE [--seed N] [--max-iterations N]
+                                               [--max-events N] [--max-callbacks N]
+                                               [--max-pending N]
                                                [--format json|text] [--tie-break P]
                                                [--jitter D]
 
@@ -23,7 +25,7 @@ What is stock and what is not:
   `run_until_complete`, `stop`, `close`, `call_at`, `call_soon` and the heapq
   timer queue are CPython's own, untouched. Overridden: `time()` (virtual
   clock), `_run_once` (a wrapper that only counts passes and enforces the
-  budget before calling CPython's), `stop()` (a wrapper that records `stop`),
+  budgets before and after calling CPython's), `stop()` (a wrapper that records `stop`),
   `call_later()` (computes the deadline from integer nanoseconds instead of
   `time() + delay` in floats, so deadlines are exact, as the contract
   requires), `_clock_resolution` (see below), `_process_events` (no I/O).
@@ -36,6 +38,10 @@ What is stock and what is not:
   futures are `asyncio.futures._PyFuture`. Both record `done` from
   `Future.__schedule_callbacks`, which CPython calls exactly when a future
   becomes done (set_result, set_exception, cancel).
+* The budgets (DESIGN.md, "Budgets"): `_ready` is a deque whose `popleft`
+  (CPython's `_run_once` takes each callback of a batch with it) first
+  checks the event, callback and pending budgets, exactly where loopsim
+  checks them; events past `max_events` are not kept.
 * `_clock_resolution` is the distance from `time()` to the next float, so
   CPython's test `handle._when < time() + _clock_resolution` is exactly
   `deadline <= now`, as the contract says.
@@ -45,6 +51,7 @@ import asyncio
 import asyncio.events as aio_events
 import asyncio.futures as aio_futures
 import asyncio.tasks as aio_tasks
+import collections
 import json
 import logging
 import math
@@ -56,6 +63,7 @@ import warnings
 NANOS_PER_SEC = 1_000_000_000
 MAX_SELECT_NS = 86_400 * NANOS_PER_SEC  # CPython's MAXIMUM_SELECT_TIMEOUT
 I64_MIN, I64_MAX = -(2 ** 63), 2 ** 63 - 1
+BUDGET_FLAGS = ("--max-iterations", "--max-events", "--max-callbacks", "--max-pending")
 
 
 # --------------------------------------------------------------------------
@@ -173,7 +181,10 @@ ACTIONS = {"log", "call_soon", "call_later", "call_at", "create_task", "cancel",
            "raise", "check"}
 TASK_STMTS = {"sleep", "yield", "await", "wait_for", "return"}
 DRIVERS = {"run_forever", "run_until_complete", "new_event_loop", "set_event_loop"}
-HEADER_KEYS = {"seed", "tie_break", "jitter", "start_time", "max_iterations", "expect"}
+BUDGETS = ("iterations", "events", "callbacks", "pending")
+DEFAULT_BUDGETS = {"iterations": 1_000_000, "events": 2_000_000,
+                   "callbacks": 10_000_000, "pending": 1_000_000}
+HEADER_KEYS = {"seed", "tie_break", "jitter", "start_time", "expect"} | {f"max_{b}" for b in BUDGETS}
 
 
 class Cursor:
@@ -543,7 +554,7 @@ def parse(src):
         if kw in HEADER_KEYS:
             if saw_block:
                 raise ParseError(lineno, 1, "header lines must come before any block")
-            if kw == "seed" or kw == "max_iterations":
+            if kw == "seed" or kw.startswith("max_"):
                 tok, s = cur.token("an integer")
                 if not re.fullmatch(r"[0-9]+", tok) or int(tok) > 2 ** 64 - 1:
                     raise cur.err("expected a non-negative integer", s)
@@ -648,7 +659,32 @@ class _Idle(BaseException):
 
 
 class _Budget(BaseException):
-    """max_iterations exceeded."""
+    """A budget ran out (the `budget` event is recorded)."""
+
+
+class BudgetDeque(collections.deque):
+    """The loop's `_ready`. CPython's `_run_once` takes each callback of a
+    batch with `popleft`: before it does, the budgets are checked, in
+    loopsim's order (events, callbacks, pending), and the callback is
+    counted if it will run."""
+
+    def popleft(self):
+        loop = self._scn_loop
+        runner = loop._runner
+        reason = None
+        if runner.events_overflowed:
+            reason = "events"
+        elif loop._callbacks_run >= runner.budgets["callbacks"]:
+            reason = "callbacks"
+        elif len(self) + len(loop._scheduled) + loop._live_tasks > runner.budgets["pending"]:
+            reason = "pending"
+        if reason is not None:
+            runner.emit(loop, "budget", reason=reason)
+            raise _Budget()
+        handle = super().popleft()
+        if not handle._cancelled:
+            loop._callbacks_run += 1
+        return handle
 
 
 class _Unbound(Exception):
@@ -724,7 +760,11 @@ class VirtualLoop(asyncio.BaseEventLoop):
         self._runner = runner
         self._loopname = name
         self._iteration = 0
+        self._callbacks_run = 0
+        self._live_tasks = 0
         super().__init__()
+        self._ready = BudgetDeque()
+        self._ready._scn_loop = self
         self._selector = FakeSelector(self)
         self.set_debug(False)
 
@@ -749,15 +789,22 @@ class VirtualLoop(asyncio.BaseEventLoop):
 
     # -- counting and budget around CPython's own _run_once
     def _run_once(self):
-        if self._iteration >= self._runner.max_iterations:
-            self._runner.emit(self, "budget")
+        runner = self._runner
+        if self._iteration >= runner.budgets["iterations"]:
+            runner.emit(self, "budget", reason="iterations")
             raise _Budget()
         self._iteration += 1
         try:
             super()._run_once()
         except _Idle:
-            self._runner.emit(self, "idle")
+            runner.emit(self, "idle")
+            if runner.events_overflowed:
+                runner.emit(self, "budget", reason="events")
+                raise _Budget()
             raise
+        if runner.events_overflowed:
+            runner.emit(self, "budget", reason="events")
+            raise _Budget()
 
     def stop(self):
         self._runner.emit(self, "stop")
@@ -776,6 +823,8 @@ class RecordingMixin:
     which it does exactly when the future becomes done."""
 
     def _Future__schedule_callbacks(self):
+        if isinstance(self, RecTask):
+            self._loop._live_tasks -= 1
         name = getattr(self, "_scn_name", None)
         if name is not None:
             if self._state == aio_futures._CANCELLED:
@@ -807,10 +856,11 @@ class ScenarioError(Exception):
 # --------------------------------------------------------------------------
 
 class Runner:
-    def __init__(self, sc, max_iterations, out, fmt):
+    def __init__(self, sc, budgets, out, fmt):
         self.sc = sc
         self.clock = Clock(sc.header.get("start_time", 0))
-        self.max_iterations = max_iterations
+        self.budgets = budgets
+        self.events_overflowed = False
         self.out = out
         self.fmt = fmt
         self.failed = False
@@ -838,6 +888,9 @@ class Runner:
         t = self.clock.ns
         if kind in ("budget", "check_failed"):
             self.failed = True
+        if kind != "budget" and len(self.out) >= self.budgets["events"]:
+            self.events_overflowed = True   # not kept; the run ends at the next check
+            return
         if self.fmt == "json":
             parts = [f'{{"iteration":{it},"time":{json_float(t / 1e9)},"event":"{kind}"']
             for k, v in fields.items():
@@ -894,6 +947,7 @@ class Runner:
         task._scn_name = name
         task._scn_runner = self
         RecTask.__init__(task, coro, loop=loop, name=name, context=context)
+        loop._live_tasks += 1
         self.env[name] = task
         return task
 
@@ -1093,11 +1147,15 @@ class Runner:
                 if st.kind == "raise":
                     self.emit(self.current, "exception", name="main", message=st.text)
                     return
-                self.statement_loop = self.acting()
+                acting = self.statement_loop = self.acting()
                 try:
                     self.exec_action(st)
                 finally:
                     self.statement_loop = None
+                if self.events_overflowed:
+                    # Events past the budget were dropped: say so, and stop.
+                    self.emit(acting, "budget", reason="events")
+                    return
         except _Budget:
             return      # `budget` was recorded; the whole scenario ends
 
@@ -1105,14 +1163,14 @@ class Runner:
 def main(argv):
     args = argv[1:]
     path = None
-    max_it = None
+    budgets = {}
     jitter = None
     fmt = "json"
     i = 0
     try:
         while i < len(args):
             a = args[i]
-            if a in ("--seed", "--max-iterations", "--format", "--tie-break", "--jitter"):
+            if a in ("--seed", "--format", "--tie-break", "--jitter") or a in BUDGET_FLAGS:
                 if i + 1 >= len(args):
                     raise ValueError(f"{a} needs a value")
                 v = args[i + 1]
@@ -1126,16 +1184,17 @@ def main(argv):
                     jitter = parse_duration(v)
                     if jitter is None or jitter < 0:
                         raise ValueError("--jitter needs a duration >= 0")
-                elif a == "--max-iterations":
-                    max_it = int(v)
-                    if max_it < 0:
-                        raise ValueError("--max-iterations must be >= 0")
+                elif a in BUDGET_FLAGS:
+                    n = int(v)
+                    if n < 0:
+                        raise ValueError(f"{a} must be >= 0")
+                    budgets[a[len("--max-"):]] = n
                 else:
                     if v not in ("json", "text"):
                         raise ValueError("--format is json or text")
                     fmt = v
                 i += 2
-            elif a.split("=", 1)[0] in ("--seed", "--max-iterations", "--format", "--tie-break", "--jitter") and "=" in a:
+            elif a.split("=", 1)[0] in ("--seed", "--format", "--tie-break", "--jitter") + BUDGET_FLAGS and "=" in a:
                 k, v = a.split("=", 1)
                 args[i:i + 1] = [k, v]
             elif a == "--batch":
@@ -1153,7 +1212,8 @@ def main(argv):
         if path is None:
             raise ValueError("expected a FILE")
     except ValueError as e:
-        print(f"usage: asyncio_runner.py FILE [--seed N] [--max-iterations N] [--format json|text]"
+        print(f"usage: asyncio_runner.py FILE [--seed N] [--max-iterations N] [--max-events N]"
+              f" [--max-callbacks N] [--max-pending N] [--format json|text]"
               f" [--tie-break P (ignored)] [--jitter D (nonzero: exit 3)]\nerror: {e}",
               file=sys.stderr)
         return 2
@@ -1164,8 +1224,8 @@ def main(argv):
     except AttributeError:
         pass
     if path == "--batch":
-        return run_batch(max_it, jitter, fmt)
-    code, lines = run_file(path, max_it, jitter, fmt)
+        return run_batch(budgets, jitter, fmt)
+    code, lines = run_file(path, budgets, jitter, fmt)
     try:
         sys.stdout.write("".join(line + "\n" for line in lines))
         sys.stdout.flush()
@@ -1174,7 +1234,7 @@ def main(argv):
     return code
 
 
-def run_batch(max_it, jitter, fmt):
+def run_batch(budgets, jitter, fmt):
     """`--batch`: one file path per line on stdin; for each, its trace, then
     a line `# exit N` with the exit status a single run would have. Saves
     the interpreter's start-up (most of a small run's time) per file."""
@@ -1182,14 +1242,14 @@ def run_batch(max_it, jitter, fmt):
         path = raw.rstrip("\n")
         if not path:
             continue
-        code, lines = run_file(path, max_it, jitter, fmt)
+        code, lines = run_file(path, budgets, jitter, fmt)
         sys.stdout.write("".join(line + "\n" for line in lines))
         sys.stdout.write(f"# exit {code}\n")
         sys.stdout.flush()
     return 0
 
 
-def run_file(path, max_it, jitter, fmt):
+def run_file(path, flag_budgets, jitter, fmt):
     """Runs one scenario file: (exit status, trace lines)."""
     try:
         with open(path, "rb") as fh:
@@ -1207,10 +1267,10 @@ def run_file(path, max_it, jitter, fmt):
     if sc.uses_rand or sc.header.get("jitter", 0) != 0:
         print(f"{path}: uses rand()/jitter: not reproducible on CPython", file=sys.stderr)
         return 3, []
-    if max_it is None:
-        max_it = sc.header.get("max_iterations", 1_000_000)
+    budgets = {b: flag_budgets.get(b, sc.header.get(f"max_{b}", DEFAULT_BUDGETS[b]))
+               for b in BUDGETS}
     lines = []
-    runner = Runner(sc, max_it, lines, fmt)
+    runner = Runner(sc, budgets, lines, fmt)
     runner.run_main()
     return (1 if runner.failed else 0), lines
 

@@ -5,10 +5,16 @@
 #
 #   bash fuzz/smoke.sh            # 2000 runs per target
 #   RUNS=100000 bash fuzz/smoke.sh
+#
+# Every input runs under libFuzzer's limits: more than RSS_LIMIT_MB of
+# memory (default 1024, the budgets' bound: DESIGN.md, "Budgets") or more
+# than TIMEOUT seconds on one input (default 10) is a finding, not a hang.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 runs="${RUNS:-2000}"
+rss_limit_mb="${RSS_LIMIT_MB:-1024}"
+timeout="${TIMEOUT:-10}"
 cargo test --test fuzz_corpus
 
 # cargo-fuzz wants nightly for its sanitizer flags; on stable, build
@@ -22,5 +28,6 @@ scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
 for target in parse schedule api; do
     mkdir -p "$scratch/$target"
-    "${fuzz[@]}" "$target" "$scratch/$target" "fuzz/corpus/$target" -- -runs="$runs"
+    "${fuzz[@]}" "$target" "$scratch/$target" "fuzz/corpus/$target" -- -runs="$runs" \
+        -rss_limit_mb="$rss_limit_mb" -timeout="$timeout"
 done

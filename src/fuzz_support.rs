@@ -186,7 +186,7 @@ pub fn check_scenario(source: &str, options: &RunOptions) -> Result<Outcome, Str
     let budget_is_a_bug = first.settings.max_iterations >= crate::DEFAULT_MAX_ITERATIONS;
     if let Some(event) = first.trace.iter().find(|e| match e.kind {
         EventKind::InvariantViolated { .. } => true,
-        EventKind::Budget => budget_is_a_bug,
+        EventKind::Budget { .. } => budget_is_a_bug,
         _ => false,
     }) {
         return Err(format!(

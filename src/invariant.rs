@@ -55,6 +55,9 @@ pub enum Probe {
     Run { seq: u64, now: i64, skipped: bool },
     /// The batch ended.
     BatchEnd,
+    /// A budget ran out before a callback of the batch: the rest of the
+    /// batch stays queued and the run ends.
+    BudgetEnded,
     /// `stop()` was called.
     Stop,
     /// `run_forever`'s loop ended (for any reason).
@@ -264,6 +267,7 @@ impl Checker {
                     model.must_return = true;
                 }
             }
+            Probe::BudgetEnded => model.batch_left = None,
             Probe::Stop => model.stopping = true,
             Probe::RunForeverReturned => {
                 model.stopping = false;

@@ -87,8 +87,9 @@ pub mod value;
 
 pub use error::Error;
 pub use event_loop::{
-    get_event_loop, get_running_loop, new_event_loop, set_event_loop, CallbackResult, EventLoop,
-    Handle, LoopConfig, DEFAULT_MAX_ITERATIONS,
+    get_event_loop, get_running_loop, new_event_loop, set_event_loop, Budget, CallbackResult,
+    EventLoop, Handle, LoopConfig, DEFAULT_MAX_CALLBACKS, DEFAULT_MAX_EVENTS,
+    DEFAULT_MAX_ITERATIONS, DEFAULT_MAX_PENDING,
 };
 pub use future::{Awaitable, Future};
 pub use task::{create_task, sleep, wait_for, yield_now, Sleep, Task, YieldNow};

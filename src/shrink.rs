@@ -41,7 +41,9 @@ use crate::scenario::{parse, print, run, Outcome, Overrides, RunOptions, Setting
 use crate::tie_break::TieBreak;
 use crate::time::format_duration;
 use crate::trace::{Event, EventKind};
-use crate::DEFAULT_MAX_ITERATIONS;
+use crate::{
+    DEFAULT_MAX_CALLBACKS, DEFAULT_MAX_EVENTS, DEFAULT_MAX_ITERATIONS, DEFAULT_MAX_PENDING,
+};
 
 /// The seeds `0..SEED_SAMPLE` are tried to tell whether a failure depends
 /// on the seed.
@@ -303,6 +305,12 @@ fn header_for(settings: &Settings, original: &Header) -> Header {
         start_time: original.start_time.clone(),
         max_iterations: (settings.max_iterations != DEFAULT_MAX_ITERATIONS)
             .then(|| setting(settings.max_iterations)),
+        max_events: (settings.max_events != DEFAULT_MAX_EVENTS)
+            .then(|| setting(settings.max_events)),
+        max_callbacks: (settings.max_callbacks != DEFAULT_MAX_CALLBACKS)
+            .then(|| setting(settings.max_callbacks)),
+        max_pending: (settings.max_pending != DEFAULT_MAX_PENDING)
+            .then(|| setting(settings.max_pending)),
         expect: original.expect.clone(),
     }
 }
@@ -330,8 +338,13 @@ fn strip_comments(s: &mut Scenario) {
     h.tie_break.iter_mut().for_each(|x| clear(&mut x.trivia));
     h.jitter.iter_mut().for_each(|x| clear(&mut x.trivia));
     h.start_time.iter_mut().for_each(|x| clear(&mut x.trivia));
-    h.max_iterations
-        .iter_mut()
-        .for_each(|x| clear(&mut x.trivia));
+    for budget in [
+        &mut h.max_iterations,
+        &mut h.max_events,
+        &mut h.max_callbacks,
+        &mut h.max_pending,
+    ] {
+        budget.iter_mut().for_each(|x| clear(&mut x.trivia));
+    }
     h.expect.iter_mut().for_each(|x| clear(&mut x.trivia));
 }

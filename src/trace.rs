@@ -95,8 +95,8 @@ pub enum EventKind {
     },
     /// Nothing ready and no timers: the driver ended.
     Idle,
-    /// The iteration budget ran out; the run ends.
-    Budget,
+    /// A budget ran out (`reason` says which); the run ends.
+    Budget { reason: crate::event_loop::Budget },
     /// A `check` did not hold.
     CheckFailed { cond: Rc<str> },
     /// The invariant checker caught the loop breaking a rule.
@@ -119,7 +119,7 @@ impl EventKind {
             EventKind::Stop => "stop",
             EventKind::Returned { .. } => "returned",
             EventKind::Idle => "idle",
-            EventKind::Budget => "budget",
+            EventKind::Budget { .. } => "budget",
             EventKind::CheckFailed { .. } => "check_failed",
             EventKind::InvariantViolated { .. } => "invariant_violated",
         }
@@ -129,7 +129,9 @@ impl EventKind {
     pub fn is_failure(&self) -> bool {
         matches!(
             self,
-            EventKind::Budget | EventKind::CheckFailed { .. } | EventKind::InvariantViolated { .. }
+            EventKind::Budget { .. }
+                | EventKind::CheckFailed { .. }
+                | EventKind::InvariantViolated { .. }
         )
     }
 
@@ -179,7 +181,8 @@ impl EventKind {
                 Some(("message", Text(message))),
                 None,
             ],
-            EventKind::Stop | EventKind::Idle | EventKind::Budget => [None, None, None],
+            EventKind::Stop | EventKind::Idle => [None, None, None],
+            EventKind::Budget { reason } => [Some(("reason", Name(reason.as_str()))), None, None],
             EventKind::Returned { driver, value } => [
                 Some(("driver", Name(driver.as_str()))),
                 value.as_ref().map(|v| ("value", Val(v))),

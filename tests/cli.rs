@@ -146,11 +146,84 @@ fn the_budget_exits_1() {
     let out = loopsim(&["run", "tests/cli/pass.scn", "--max-iterations", "2"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        stdout(&out).ends_with("#2 t=2.0 budget\n"),
+        stdout(&out).ends_with("#2 t=2.0 budget reason=iterations\n"),
         "{}",
         stdout(&out)
     );
     assert!(stderr(&out).contains("--max-iterations 2"));
+}
+
+/// Each budget is a flag of every command that runs scenarios, names
+/// itself in the `budget` event and in the replay command.
+#[test]
+fn every_budget_is_a_flag_of_every_command() {
+    let cases = [
+        ("--max-events", "2", "#2 t=2.0 budget reason=events\n"),
+        ("--max-callbacks", "1", "#2 t=2.0 budget reason=callbacks\n"),
+        ("--max-pending", "2", "#1 t=1.0 budget reason=pending\n"),
+    ];
+    for (flag, value, last) in cases {
+        for command in ["run", "replay"] {
+            let out = loopsim(&[command, "tests/cli/pass.scn", flag, value]);
+            assert_eq!(out.status.code(), Some(1), "{command} {flag}");
+            assert!(stdout(&out).ends_with(last), "{flag}: {}", stdout(&out));
+            assert!(
+                stderr(&out).contains(&format!(
+                    "reproduce: loopsim replay tests/cli/pass.scn --seed 0 {flag} {value}"
+                )),
+                "{}",
+                stderr(&out)
+            );
+        }
+        let check = loopsim(&["check", "tests/cli/pass.scn", flag, value]);
+        assert_eq!(check.status.code(), Some(1));
+        assert!(
+            stdout(&check).contains("budget reason="),
+            "{}",
+            stdout(&check)
+        );
+        let explore = loopsim(&["explore", "tests/cli/pass.scn", "--seeds", "3", flag, value]);
+        assert_eq!(explore.status.code(), Some(1));
+        assert!(
+            stdout(&explore).contains(&format!("{flag} {value}")),
+            "{}",
+            stdout(&explore)
+        );
+        let shrunk = std::env::temp_dir().join(format!("loopsim-budget-shrink{flag}.scn"));
+        let shrink = loopsim(&[
+            "shrink",
+            "tests/cli/pass.scn",
+            flag,
+            value,
+            "-o",
+            shrunk.to_str().unwrap(),
+        ]);
+        assert_eq!(shrink.status.code(), Some(0), "{}", stderr(&shrink));
+        let text = std::fs::read_to_string(&shrunk).unwrap();
+        assert!(
+            text.contains(&format!("{} {value}", &flag[2..].replace('-', "_"))),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn budgets_in_the_header_and_a_flag_that_overrides_them() {
+    let dir = std::env::temp_dir().join("loopsim-budget-header");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("fork.scn");
+    std::fs::write(
+        &file,
+        "max_callbacks 3\n\ncallback fork:\n    call_soon fork\n    call_soon fork\n\nmain:\n    call_soon fork\n    run_forever\n",
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    let out = loopsim(&["run", file]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out).matches("call name=fork").count(), 3);
+    assert!(stdout(&out).ends_with("budget reason=callbacks\n"));
+    let more = loopsim(&["run", file, "--max-callbacks", "5"]);
+    assert_eq!(stdout(&more).matches("call name=fork").count(), 5);
 }
 
 #[test]

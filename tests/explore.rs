@@ -121,7 +121,7 @@ fn many_failing_seeds_are_grouped_by_failure_and_listed_up_to_a_bound() {
     let head = format!(
         "explored 40 seeds: 2 distinct traces, 40 failing\n\
          2 distinct failures:\n  \
-         20 seeds: budget\n    first, seed 0: {}\n  \
+         20 seeds: budget reason=iterations\n    first, seed 0: {}\n  \
          20 seeds: check_failed cond=\"done first_ran\"\n    first, seed 2: {}\n",
         replay(0),
         replay(2)
@@ -130,7 +130,10 @@ fn many_failing_seeds_are_grouped_by_failure_and_listed_up_to_a_bound() {
     // The first 20 failing seeds, in seed order, then what was left out.
     let listed = reported_failures(&stdout);
     assert_eq!(listed.len(), 20);
-    assert_eq!(listed[0], ("#6 t=1.0 budget".to_string(), replay(0)));
+    assert_eq!(
+        listed[0],
+        ("#6 t=1.0 budget reason=iterations".to_string(), replay(0))
+    );
     assert_eq!(
         listed[2],
         (
@@ -175,7 +178,7 @@ fn many_failing_seeds_are_grouped_by_failure_and_listed_up_to_a_bound() {
     assert_eq!(
         groups,
         [
-            ("budget".to_string(), 20, 0),
+            ("budget reason=iterations".to_string(), 20, 0),
             ("check_failed cond=\"done first_ran\"".to_string(), 20, 2)
         ]
     );

@@ -31,13 +31,17 @@ fn count() -> u64 {
     COUNT.with(|c| c.get())
 }
 
-/// A loop for benchmarking: no invariant checker, no iteration budget, the
-/// trace on or off.
+/// A loop for benchmarking: no invariant checker, no budgets (W3 1M holds
+/// a million timers, more than the default pending budget), the trace on
+/// or off.
 pub fn new_loop(record_trace: bool) -> EventLoop {
     LoopConfig {
         record_trace,
         check_invariants: false,
         max_iterations: u64::MAX,
+        max_events: u64::MAX,
+        max_callbacks: u64::MAX,
+        max_pending: u64::MAX,
         ..LoopConfig::default()
     }
     .build()

@@ -146,6 +146,16 @@ pub(crate) struct LoopFlags {
     /// The iteration budget per loop (overrides `max_iterations`).
     #[arg(long)]
     pub(crate) max_iterations: Option<u64>,
+    /// The event budget of the trace (overrides `max_events`; default 2,000,000).
+    #[arg(long)]
+    pub(crate) max_events: Option<u64>,
+    /// The callback budget per loop (overrides `max_callbacks`; default 10,000,000).
+    #[arg(long)]
+    pub(crate) max_callbacks: Option<u64>,
+    /// The budget of ready callbacks + timers + unfinished tasks per loop
+    /// (overrides `max_pending`; default 1,000,000).
+    #[arg(long)]
+    pub(crate) max_pending: Option<u64>,
 }
 
 impl LoopFlags {
@@ -156,6 +166,9 @@ impl LoopFlags {
             tie_break: self.tie_break.map(TieBreak::from),
             jitter_nanos: self.jitter,
             max_iterations: self.max_iterations,
+            max_events: self.max_events,
+            max_callbacks: self.max_callbacks,
+            max_pending: self.max_pending,
             ..Overrides::default()
         }
     }

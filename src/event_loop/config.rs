@@ -7,6 +7,42 @@ use crate::time::Instant;
 
 /// The default iteration budget: a million `_run_once` passes per loop.
 pub const DEFAULT_MAX_ITERATIONS: u64 = 1_000_000;
+/// The default event budget: two million events in a world's trace
+/// (about 64 bytes each: 128 MiB).
+pub const DEFAULT_MAX_EVENTS: u64 = 2_000_000;
+/// The default callback budget: ten million callbacks run per loop (task
+/// steps and other internal callbacks included), a few seconds of work.
+pub const DEFAULT_MAX_CALLBACKS: u64 = 10_000_000;
+/// The default pending budget: a million objects waiting in a loop (ready
+/// callbacks + timers + unfinished tasks; a task with its body is a few
+/// hundred bytes: well under 1 GiB).
+pub const DEFAULT_MAX_PENDING: u64 = 1_000_000;
+
+/// Which budget ran out: the `reason` of a `budget` event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Budget {
+    /// [`LoopConfig::max_iterations`]: `_run_once` passes of one loop.
+    Iterations,
+    /// [`LoopConfig::max_events`]: events in the trace.
+    Events,
+    /// [`LoopConfig::max_callbacks`]: callbacks one loop ran.
+    Callbacks,
+    /// [`LoopConfig::max_pending`]: ready callbacks, timers and unfinished
+    /// tasks of one loop.
+    Pending,
+}
+
+impl Budget {
+    /// The trace's spelling (`budget reason=iterations`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Budget::Iterations => "iterations",
+            Budget::Events => "events",
+            Budget::Callbacks => "callbacks",
+            Budget::Pending => "pending",
+        }
+    }
+}
 
 /// Everything that decides a run. Two loops built from equal configs and
 /// driven by the same program produce byte-identical traces.
@@ -31,8 +67,25 @@ pub struct LoopConfig {
     /// Whose asyncio this loop is, exactly (default [`Python::V3_12`]).
     pub python: Python,
     /// `_run_once` passes a loop may make before its driver fails with
-    /// `budget` (default [`DEFAULT_MAX_ITERATIONS`]).
+    /// `budget reason=iterations` (default [`DEFAULT_MAX_ITERATIONS`]).
+    /// Checked before each pass.
     pub max_iterations: u64,
+    /// Events the trace may hold (default [`DEFAULT_MAX_EVENTS`]). Events
+    /// past it are not kept, and the run ends with `budget reason=events`
+    /// (checked before each callback and after each pass; the scenario
+    /// interpreter also checks after each statement of `main`).
+    pub max_events: u64,
+    /// Callbacks a loop may run, task steps and the loop's internal
+    /// callbacks included (default [`DEFAULT_MAX_CALLBACKS`]). When it has
+    /// run that many and another is next, the run ends with `budget
+    /// reason=callbacks`.
+    pub max_callbacks: u64,
+    /// Objects a loop may hold waiting: ready callbacks (cancelled ones not
+    /// yet skipped included), timers (cancelled ones not yet dropped
+    /// included) and tasks not done (default [`DEFAULT_MAX_PENDING`]).
+    /// Checked before each callback: over it, the run ends with `budget
+    /// reason=pending`.
+    pub max_pending: u64,
     /// Record the trace (default on). Off, a run costs less and
     /// [`EventLoop::trace`] stays empty.
     pub record_trace: bool,
@@ -67,6 +120,9 @@ impl Default for LoopConfig {
             start_time: Instant::ZERO,
             python: Python::default(),
             max_iterations: DEFAULT_MAX_ITERATIONS,
+            max_events: DEFAULT_MAX_EVENTS,
+            max_callbacks: DEFAULT_MAX_CALLBACKS,
+            max_pending: DEFAULT_MAX_PENDING,
             record_trace: true,
             check_invariants: true,
             tie_order: None,

@@ -18,7 +18,10 @@ pub(crate) mod slots;
 mod world;
 
 pub use callback::CallbackResult;
-pub use config::{LoopConfig, DEFAULT_MAX_ITERATIONS};
+pub use config::{
+    Budget, LoopConfig, DEFAULT_MAX_CALLBACKS, DEFAULT_MAX_EVENTS, DEFAULT_MAX_ITERATIONS,
+    DEFAULT_MAX_PENDING,
+};
 pub use handle::Handle;
 pub(crate) use handle::SlotRef;
 pub use registry::{get_event_loop, get_running_loop, new_event_loop, set_event_loop};
@@ -109,6 +112,10 @@ pub(crate) struct LoopInner {
     running: Cell<bool>,
     closed: Cell<bool>,
     iteration: Cell<u64>,
+    /// Callbacks run so far (for [`LoopConfig::max_callbacks`]).
+    callbacks_run: Cell<u64>,
+    /// Tasks of this loop not yet done (for [`LoopConfig::max_pending`]).
+    pub(crate) live_tasks: Cell<u64>,
     pub(crate) step: StepContext,
 }
 
@@ -144,14 +151,33 @@ impl LoopInner {
         }
     }
 
+    /// Appends an event to the trace, if recording. Past
+    /// [`LoopConfig::max_events`] the event is not kept and the world is
+    /// marked overflowed: the run ends at the next budget check.
     pub(crate) fn record(&self, kind: EventKind) {
         if self.world.config.record_trace {
-            let event = Event {
+            let mut trace = self.world.trace.borrow_mut();
+            if trace.len() as u64 >= self.world.config.max_events {
+                self.world.events_overflowed.set(true);
+                return;
+            }
+            trace.push(Event {
                 iteration: self.stamp(),
                 time: self.world.clock.get(),
                 kind,
-            };
-            self.world.trace.borrow_mut().push(event);
+            });
+        }
+    }
+
+    /// [`record`](LoopInner::record) even past the event budget: for the
+    /// `budget` event that ends a run.
+    pub(crate) fn record_past_budget(&self, kind: EventKind) {
+        if self.world.config.record_trace {
+            self.world.trace.borrow_mut().push(Event {
+                iteration: self.stamp(),
+                time: self.world.clock.get(),
+                kind,
+            });
         }
     }
 
@@ -268,6 +294,8 @@ impl EventLoop {
                 running: Cell::new(false),
                 closed: Cell::new(false),
                 iteration: Cell::new(0),
+                callbacks_run: Cell::new(0),
+                live_tasks: Cell::new(0),
                 step: StepContext::default(),
             }),
         }

@@ -16,6 +16,7 @@
 //!    cancelled ones. What they schedule waits for the next pass.
 
 use super::callback::Label;
+use super::config::Budget;
 use super::slots::{Slots, CANCELLED, IN_TIMERS};
 use super::{EventLoop, LoopInner, Queues};
 use crate::error::Error;
@@ -34,9 +35,38 @@ const MIN_SCHEDULED_TIMER_HANDLES: usize = 100;
 enum Pass {
     Ran,
     Idle,
+    /// A budget ran out before one of its callbacks: the run ends.
+    OverBudget(Budget),
 }
 
 impl LoopInner {
+    /// The budget that has run out, if any, checked before each callback
+    /// of a batch: events (the trace overflowed), callbacks run, objects
+    /// pending. A few compares: this is on every callback's path.
+    #[inline(always)]
+    fn over_budget(&self, queues: &Queues) -> Option<Budget> {
+        let config = &self.world.config;
+        if self.world.events_overflowed.get() {
+            Some(Budget::Events)
+        } else if self.callbacks_run.get() >= config.max_callbacks {
+            Some(Budget::Callbacks)
+        } else if (queues.ready.len() + queues.timers.len()) as u64 + self.live_tasks.get()
+            > config.max_pending
+        {
+            Some(Budget::Pending)
+        } else {
+            None
+        }
+    }
+
+    /// Records `budget reason=…` (past the event budget too: the trace
+    /// always says why it ends) and gives the error that ends the run.
+    #[cold]
+    pub(crate) fn out_of_budget(&self, reason: Budget) -> Error {
+        self.record_past_budget(EventKind::Budget { reason });
+        Error::BudgetExhausted
+    }
+
     /// Step 1: drop cancelled timers, as `_run_once` does.
     fn sweep_cancelled_timers(&self) {
         let mut guard = self.queues.borrow_mut();
@@ -247,12 +277,16 @@ impl EventLoop {
             // (the common case of a pass that only runs `call_soon` callbacks).
             ready
         };
-        self.run_batch(batch);
-        Pass::Ran
+        match self.run_batch(batch) {
+            Some(reason) => Pass::OverBudget(reason),
+            None => Pass::Ran,
+        }
     }
 
-    /// Step 4: the `batch` callbacks ready when it began, in order.
-    fn run_batch(&self, batch: usize) {
+    /// Step 4: the `batch` callbacks ready when it began, in order. Before
+    /// each, the budgets are checked: if one ran out, the batch ends there
+    /// (what is left stays queued) and the budget is returned.
+    fn run_batch(&self, batch: usize) -> Option<Budget> {
         let inner = &self.inner;
         #[allow(unused_mut)]
         let mut batch = batch;
@@ -263,6 +297,11 @@ impl EventLoop {
         while i < batch {
             i += 1;
             let mut queues = inner.queues.borrow_mut();
+            if let Some(reason) = inner.over_budget(&queues) {
+                drop(queues);
+                inner.report(|| Probe::BudgetEnded);
+                return Some(reason);
+            }
             #[cfg(feature = "mutants")]
             let next = match mutant {
                 Some(crate::mutant::Mutant::LifoReady) => queues.ready.pop_back(),
@@ -285,6 +324,7 @@ impl EventLoop {
                 skipped: skipped && callback.is_none(),
             });
             if let Some(callback) = callback {
+                inner.callbacks_run.set(inner.callbacks_run.get() + 1);
                 self.run_callback(callback);
             }
             #[cfg(feature = "mutants")]
@@ -297,6 +337,7 @@ impl EventLoop {
             }
         }
         inner.report(|| Probe::BatchEnd);
+        None
     }
 
     /// Runs one callback: `call` first (unless internal), then the body; an
@@ -336,6 +377,21 @@ impl EventLoop {
         }
     }
 
+    /// Whether the trace refused an event: it held
+    /// [`LoopConfig::max_events`](crate::LoopConfig::max_events) already.
+    pub fn trace_overflowed(&self) -> bool {
+        self.inner.world.events_overflowed.get()
+    }
+
+    /// Ends a run for want of `reason`: records `budget reason=…` (even
+    /// past the event budget) and gives [`Error::BudgetExhausted`]. The
+    /// drivers do this themselves; a program that drives the loop its own
+    /// way (as the scenario interpreter does between statements of `main`)
+    /// calls it when it finds a budget spent.
+    pub fn out_of_budget(&self, reason: Budget) -> Error {
+        self.inner.out_of_budget(reason)
+    }
+
     /// The checks `run_forever` makes before running: not closed, not
     /// running, no other loop running. A failure is recorded as `error`.
     pub fn check_can_run(&self) -> Result<(), Error> {
@@ -360,11 +416,19 @@ impl EventLoop {
         let stamping = inner.world.stamping.replace(false);
         let outcome = loop {
             if inner.iteration.get() >= inner.world.config.max_iterations {
-                inner.record(EventKind::Budget);
-                break Err(Error::BudgetExhausted);
+                break Err(inner.out_of_budget(Budget::Iterations));
             }
-            if self.run_once() == Pass::Idle {
+            let pass = self.run_once();
+            if let Pass::OverBudget(reason) = pass {
+                break Err(inner.out_of_budget(reason));
+            }
+            if pass == Pass::Idle {
                 inner.record(EventKind::Idle);
+            }
+            if inner.world.events_overflowed.get() {
+                break Err(inner.out_of_budget(Budget::Events));
+            }
+            if pass == Pass::Idle {
                 break Err(Error::Idle);
             }
             if inner.stopping.get() {

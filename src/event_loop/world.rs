@@ -19,6 +19,8 @@ pub(crate) struct World {
     /// The next handle sequence number.
     next_seq: Cell<u64>,
     pub trace: RefCell<Vec<Event>>,
+    /// An event was refused: the trace held `max_events` already.
+    pub events_overflowed: Cell<bool>,
     pub program_rng: RefCell<SeededRng>,
     pub tie_rng: RefCell<SeededRng>,
     pub jitter_rng: RefCell<SeededRng>,
@@ -71,6 +73,7 @@ impl World {
             clock: Cell::new(config.start_time.as_nanos()),
             next_seq: Cell::new(0),
             trace: RefCell::new(Vec::new()),
+            events_overflowed: Cell::new(false),
             program_rng: RefCell::new(SeededRng::new(config.seed, Stream::Program)),
             tie_rng: RefCell::new(SeededRng::new(config.seed, Stream::TieBreak)),
             jitter_rng: RefCell::new(SeededRng::new(config.seed, Stream::Jitter)),

@@ -211,7 +211,7 @@ pub fn check_api(data: &[u8]) -> Result<(), String> {
     if let Some(event) = first.iter().find(|e| {
         matches!(
             e.kind,
-            EventKind::InvariantViolated { .. } | EventKind::Budget
+            EventKind::InvariantViolated { .. } | EventKind::Budget { .. }
         )
     }) {
         return Err(format!(

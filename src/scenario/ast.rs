@@ -11,7 +11,7 @@
 //! ```text
 //! Scenario
 //! ├── file_comments          comments at the top, ended by a blank line
-//! ├── header: Header         seed, tie_break, jitter, start_time, max_iterations, expect
+//! ├── header: Header         seed, tie_break, jitter, start_time, the budgets, expect
 //! ├── blocks: Vec<Block>     callback / task / future, in file order
 //! ├── main: MainBlock        the `main:` line, its comments and body (the driver script)
 //! └── trailing_comments      comments after everything else
@@ -71,6 +71,12 @@ pub struct Header {
     pub start_time: Option<Setting<DurLit>>,
     /// `max_iterations N`.
     pub max_iterations: Option<Setting<u64>>,
+    /// `max_events N`.
+    pub max_events: Option<Setting<u64>>,
+    /// `max_callbacks N`.
+    pub max_callbacks: Option<Setting<u64>>,
+    /// `max_pending N`.
+    pub max_pending: Option<Setting<u64>>,
     /// `expect fail`: the scenario fails on purpose (`loopsim check`
     /// counts it as passing when it fails, and as failing when it passes).
     pub expect: Option<Setting<Expect>>,

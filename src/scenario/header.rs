@@ -6,6 +6,9 @@
 //! jitter 2ms           a duration literal, not negative
 //! start_time 100       a duration literal
 //! max_iterations 1000  an integer from 0 to 2^64 - 1
+//! max_events 5000      an integer from 0 to 2^64 - 1
+//! max_callbacks 5000   an integer from 0 to 2^64 - 1
+//! max_pending 100      an integer from 0 to 2^64 - 1
 //! expect fail          the run fails on purpose (for `loopsim check`)
 //! ```
 //!
@@ -18,12 +21,15 @@ use super::diagnostic::Diagnostic;
 use super::span::Span;
 
 /// The setting names, in the order the printer writes them.
-pub const KEYS: [&str; 6] = [
+pub const KEYS: [&str; 9] = [
     "seed",
     "tie_break",
     "jitter",
     "start_time",
     "max_iterations",
+    "max_events",
+    "max_callbacks",
+    "max_pending",
     "expect",
 ];
 
@@ -47,6 +53,20 @@ pub fn parse_setting(
             let budget = integer(c, "a number of iterations (an integer from 0 to 2^64 - 1)")?;
             end(c)?;
             store(&mut header.max_iterations, key, span, trivia, budget)
+        }
+        "max_events" | "max_callbacks" | "max_pending" => {
+            let what = &key["max_".len()..];
+            let budget = integer(
+                c,
+                &format!("a number of {what} (an integer from 0 to 2^64 - 1)"),
+            )?;
+            end(c)?;
+            let slot = match key {
+                "max_events" => &mut header.max_events,
+                "max_callbacks" => &mut header.max_callbacks,
+                _ => &mut header.max_pending,
+            };
+            store(slot, key, span, trivia, budget)
         }
         "tie_break" => {
             let (text, word) = c.word("a tie-break policy (`fifo`, `random` or `heapq`)")?;

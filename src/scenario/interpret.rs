@@ -12,7 +12,7 @@ use super::ast::{BlockKind, Body, Cond, Dur, Name, Scenario, Stmt, StmtKind};
 use super::settings::{Overrides, Settings};
 use crate::error::Error;
 use crate::event_loop::callback;
-use crate::event_loop::{EventLoop, Handle, LoopConfig};
+use crate::event_loop::{Budget, EventLoop, Handle, LoopConfig};
 use crate::future::{Awaitable, Future, Wait, Waitable};
 use crate::task::{sleep, wait_for, yield_now, Task};
 use crate::tie_break::TieDecision;
@@ -194,7 +194,13 @@ impl Interp {
     fn run_main(self: &Rc<Self>, body: &Body) {
         for stmt in &body.stmts {
             let lp = self.acting_loop();
-            match lp.run_statement(|| self.exec(&lp, stmt, Site::Main)) {
+            let flow = lp.run_statement(|| self.exec(&lp, stmt, Site::Main));
+            if !self.over.get() && lp.trace_overflowed() {
+                // Events past the budget were dropped: say so, and stop.
+                lp.out_of_budget(Budget::Events);
+                return;
+            }
+            match flow {
                 Flow::Next => {}
                 Flow::Over => return,
                 Flow::Raise(error) => {

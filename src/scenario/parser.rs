@@ -8,7 +8,8 @@
 //!
 //! ```text
 //! file    = { setting } { block }          (settings only before the first block)
-//! setting = ("seed" | "max_iterations") INTEGER | "tie_break" POLICY
+//! setting = ("seed" | "max_iterations" | "max_events" | "max_callbacks"
+//!           | "max_pending") INTEGER | "tie_break" POLICY
 //!         | ("jitter" | "start_time") DURATION | "expect" "fail"
 //! block   = ("callback" | "task") NAME ":" body | "future" NAME | "main" ":" body
 //! body    = { INDENT stmt }                (may be empty; see `stmt.rs`)
@@ -34,7 +35,8 @@ use super::stmt::{parse_stmt, KEYWORDS};
 
 /// What may start a top-level line, for messages.
 const TOP_LEVEL: &str =
-    "a header setting (`seed`, `tie_break`, `jitter`, `start_time`, `max_iterations`, `expect`) or a block \
+    "a header setting (`seed`, `tie_break`, `jitter`, `start_time`, `max_iterations`, \
+     `max_events`, `max_callbacks`, `max_pending`, `expect`) or a block \
      (`callback NAME:`, `task NAME:`, `future NAME`, `main:`)";
 
 /// A code line with the comment lines above it (and their indentation).

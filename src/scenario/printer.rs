@@ -43,6 +43,15 @@ pub fn print(scenario: &Scenario) -> String {
         h.max_iterations
             .as_ref()
             .map(|s| ("max_iterations", s.value.to_string(), &s.trivia)),
+        h.max_events
+            .as_ref()
+            .map(|s| ("max_events", s.value.to_string(), &s.trivia)),
+        h.max_callbacks
+            .as_ref()
+            .map(|s| ("max_callbacks", s.value.to_string(), &s.trivia)),
+        h.max_pending
+            .as_ref()
+            .map(|s| ("max_pending", s.value.to_string(), &s.trivia)),
         h.expect
             .as_ref()
             .map(|s| ("expect", s.value.as_str().to_string(), &s.trivia)),

@@ -1,7 +1,10 @@
 //! What a scenario runs with: its header, overridden by the command line.
 
 use super::ast::Scenario;
-use crate::event_loop::{LoopConfig, DEFAULT_MAX_ITERATIONS};
+use crate::event_loop::{
+    LoopConfig, DEFAULT_MAX_CALLBACKS, DEFAULT_MAX_EVENTS, DEFAULT_MAX_ITERATIONS,
+    DEFAULT_MAX_PENDING,
+};
 use crate::tie_break::TieBreak;
 use crate::time::{format_duration, Instant};
 
@@ -17,6 +20,12 @@ pub struct Overrides {
     pub jitter_nanos: Option<i64>,
     /// `--max-iterations`.
     pub max_iterations: Option<u64>,
+    /// `--max-events`.
+    pub max_events: Option<u64>,
+    /// `--max-callbacks`.
+    pub max_callbacks: Option<u64>,
+    /// `--max-pending`.
+    pub max_pending: Option<u64>,
     /// `--tie-order`: a script for tied timers (see
     /// [`LoopConfig::tie_order`]); exhaustive exploration reports these.
     pub tie_order: Option<Vec<u32>>,
@@ -35,6 +44,12 @@ pub struct Settings {
     pub start_nanos: i64,
     /// The iteration budget per loop.
     pub max_iterations: u64,
+    /// The event budget of the trace.
+    pub max_events: u64,
+    /// The callback budget per loop.
+    pub max_callbacks: u64,
+    /// The pending-object budget per loop.
+    pub max_pending: u64,
     /// The tie-order script, if any (see [`LoopConfig::tie_order`]).
     pub tie_order: Option<Vec<u32>>,
 }
@@ -61,6 +76,18 @@ impl Settings {
                 .max_iterations
                 .or(header.max_iterations.as_ref().map(|s| s.value))
                 .unwrap_or(DEFAULT_MAX_ITERATIONS),
+            max_events: overrides
+                .max_events
+                .or(header.max_events.as_ref().map(|s| s.value))
+                .unwrap_or(DEFAULT_MAX_EVENTS),
+            max_callbacks: overrides
+                .max_callbacks
+                .or(header.max_callbacks.as_ref().map(|s| s.value))
+                .unwrap_or(DEFAULT_MAX_CALLBACKS),
+            max_pending: overrides
+                .max_pending
+                .or(header.max_pending.as_ref().map(|s| s.value))
+                .unwrap_or(DEFAULT_MAX_PENDING),
             tie_order: overrides.tie_order.clone(),
         }
     }
@@ -73,6 +100,9 @@ impl Settings {
             jitter_nanos: self.jitter_nanos,
             start_time: Instant(self.start_nanos),
             max_iterations: self.max_iterations,
+            max_events: self.max_events,
+            max_callbacks: self.max_callbacks,
+            max_pending: self.max_pending,
             record_trace,
             check_invariants,
             ..LoopConfig::default()
@@ -94,8 +124,16 @@ impl Settings {
         if self.jitter_nanos != 0 {
             flags.push_str(&format!(" --jitter {}", format_duration(self.jitter_nanos)));
         }
-        if self.max_iterations != DEFAULT_MAX_ITERATIONS {
-            flags.push_str(&format!(" --max-iterations {}", self.max_iterations));
+        let budgets = [
+            ("iterations", self.max_iterations, DEFAULT_MAX_ITERATIONS),
+            ("events", self.max_events, DEFAULT_MAX_EVENTS),
+            ("callbacks", self.max_callbacks, DEFAULT_MAX_CALLBACKS),
+            ("pending", self.max_pending, DEFAULT_MAX_PENDING),
+        ];
+        for (name, value, default) in budgets {
+            if value != default {
+                flags.push_str(&format!(" --max-{name} {value}"));
+            }
         }
         if let Some(order) = &self.tie_order {
             flags.push_str(&format!(

@@ -103,6 +103,7 @@ impl<T: Clone + TraceValue + 'static> Task<T> {
             fut_waiter: Cell::new(Waiter::Nothing),
         });
         lp.schedule_detached(None, inner.step_callback())?;
+        lp.inner.live_tasks.set(lp.inner.live_tasks.get() + 1);
         Ok(Task(inner))
     }
 
@@ -280,6 +281,9 @@ where
     }
 
     fn finish(&self, lp: &EventLoop, outcome: Result<T, Error>) {
+        lp.inner
+            .live_tasks
+            .set(lp.inner.live_tasks.get().saturating_sub(1));
         if let Err(error) = self.future.finish(outcome) {
             let _ = lp.fail::<()>(error);
         }
