@@ -164,7 +164,7 @@ fn every_budget_is_a_flag_of_every_command() {
     ];
     for (flag, value, last) in cases {
         for command in ["run", "replay"] {
-            let out = loopsim(&[command, "tests/cli/pass.scn", flag, value]);
+            let out = loopsim(&[command, "tests/cli/pass.scn", "--seed", "0", flag, value]);
             assert_eq!(out.status.code(), Some(1), "{command} {flag}");
             assert!(stdout(&out).ends_with(last), "{flag}: {}", stdout(&out));
             assert!(
@@ -252,7 +252,7 @@ fn check_summarises_many_files() {
         stdout(&shipped)
     );
     assert!(stdout(&shipped).contains(
-        "ok      scenarios/20_budget.scn (11 events, failed as expected: #5 t=0.0 budget)\n"
+        "ok      scenarios/20_budget.scn (11 events, failed as expected: #5 t=0.0 budget reason=iterations)\n"
     ));
 }
 
