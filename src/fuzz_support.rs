@@ -22,7 +22,7 @@
 //! assert!(check_schedule(&artifact).is_ok());
 //! let decoded = decode(&artifact);
 //! assert!(decoded.scenario_text.contains("main:"));
-//! assert!(decoded.flags.starts_with("--seed "));
+//! assert!(decoded.flags.starts_with("--python "));
 //! // loopsim replay crash.scn <decoded.flags>
 //! ```
 
@@ -30,6 +30,7 @@ mod api;
 
 pub use api::{check_api, Action, ApiProgram, Block, TaskOp};
 
+use crate::python::Python;
 use crate::scenario::generate::{generate, GenConfig};
 use crate::scenario::{self, Outcome, Overrides, RunOptions, Settings};
 use crate::tie_break::TieBreak;
@@ -78,6 +79,8 @@ pub struct FuzzScenario {
     pub tie_break: TieBreak,
     /// Jitter in nanoseconds (`--jitter`).
     pub jitter_nanos: i64,
+    /// Whose asyncio (`--python`).
+    pub python: Python,
 }
 
 /// Jitters the `schedule` and `api` targets choose from.
@@ -94,6 +97,7 @@ impl<'a> Arbitrary<'a> for FuzzScenario {
             other_loop: false,
             header: false,
             crowd: 0,
+            python: None,
         };
         let tie_break = *u.choose(&TieBreak::ALL)?;
         let jitter_nanos = *u.choose(&JITTERS)?;
@@ -105,7 +109,11 @@ impl<'a> Arbitrary<'a> for FuzzScenario {
         if u.ratio(1u8, 8u8)? {
             config.crowd = u.int_in_range(95..=130)?;
         }
+        // Whose asyncio: read after everything else, so older inputs decode
+        // as before (to 3.11, the version they were written under).
+        let python = *u.choose(&Python::ALL)?;
         Ok(FuzzScenario {
+            python,
             gen_seed,
             config,
             tie_break,
@@ -125,6 +133,7 @@ impl FuzzScenario {
             seed: 0,
             tie_break: TieBreak::Fifo,
             jitter_nanos: 0,
+            python: Python::default(),
         })
     }
 
@@ -136,6 +145,7 @@ impl FuzzScenario {
     /// The command-line overrides that give this run.
     pub fn overrides(&self) -> Overrides {
         Overrides {
+            python: Some(self.python),
             seed: Some(self.seed),
             tie_break: Some(self.tie_break),
             jitter_nanos: Some(self.jitter_nanos),
@@ -217,7 +227,7 @@ pub fn check_scenario(source: &str, options: &RunOptions) -> Result<Outcome, Str
 pub struct Decoded {
     /// The scenario, with a comment naming where it came from.
     pub scenario_text: String,
-    /// E.g. `--seed 3 --tie-break random --jitter 2ms`.
+    /// E.g. `--python 3.12 --seed 3 --tie-break random --jitter 2ms`.
     pub flags: String,
 }
 
@@ -243,7 +253,11 @@ fn flags_for(source: &str, overrides: &Overrides) -> String {
     match scenario::parse("gen.scn", source) {
         Ok(parsed) => Settings::resolve(&parsed, overrides).flags(),
         Err(_) => {
-            let mut flags = format!("--seed {}", overrides.seed.unwrap_or(0));
+            let mut flags = format!(
+                "--python {} --seed {}",
+                overrides.python.unwrap_or_default(),
+                overrides.seed.unwrap_or(0)
+            );
             if let Some(policy) = overrides.tie_break {
                 flags.push_str(&format!(" --tie-break {policy}"));
             }

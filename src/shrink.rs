@@ -36,6 +36,7 @@
 //! ```
 
 use crate::explore::next_order;
+use crate::python::Python;
 use crate::scenario::ast::{Body, DurLit, Header, Scenario, Setting, Trivia};
 use crate::scenario::{parse, print, run, Outcome, Overrides, RunOptions, Settings};
 use crate::tie_break::TieBreak;
@@ -299,6 +300,8 @@ fn header_for(settings: &Settings, original: &Header) -> Header {
         span: Default::default(),
     };
     Header {
+        python: (original.python.is_some() || settings.python != Python::default())
+            .then(|| setting(settings.python)),
         seed: Some(setting(settings.seed)),
         tie_break: (settings.tie_break != TieBreak::Fifo).then(|| setting(settings.tie_break)),
         jitter: (settings.jitter_nanos != 0).then(|| setting(lit(settings.jitter_nanos))),
@@ -334,6 +337,7 @@ fn strip_comments(s: &mut Scenario) {
     }
     let h = &mut s.header;
     let clear = |t: &mut Trivia| *t = Trivia::default();
+    h.python.iter_mut().for_each(|x| clear(&mut x.trivia));
     h.seed.iter_mut().for_each(|x| clear(&mut x.trivia));
     h.tie_break.iter_mut().for_each(|x| clear(&mut x.trivia));
     h.jitter.iter_mut().for_each(|x| clear(&mut x.trivia));

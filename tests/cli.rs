@@ -33,8 +33,8 @@ fn a_passing_run_prints_its_trace_and_exits_0() {
     "#);
     assert_eq!(
         stderr(&out),
-        "loopsim: tests/cli/pass.scn (--seed 0)\n",
-        "the seed in use is always shown"
+        "loopsim: tests/cli/pass.scn (--python 3.12 --seed 0)\n",
+        "the Python version and the seed in use are always shown"
     );
 }
 
@@ -64,7 +64,7 @@ fn a_failing_run_exits_1_and_prints_its_replay_command() {
     assert_eq!(failing.status.code(), Some(1));
     let err = stderr(&failing);
     let replay =
-        format!("reproduce: loopsim replay tests/cli/fail.scn --seed {seed} --tie-break random\n");
+        format!("reproduce: loopsim replay tests/cli/fail.scn --python 3.12 --seed {seed} --tie-break random\n");
     assert!(err.ends_with(&replay), "{err}");
     assert!(
         err.contains(r#"failed: "#) && err.contains(r#"check_failed cond="result first == \"a\"""#),
@@ -93,7 +93,7 @@ fn flags_override_the_header() {
         "under fifo `a` always runs first"
     );
     assert!(
-        stderr(&fifo).contains("(--seed 3)"),
+        stderr(&fifo).contains("(--python 3.12 --seed 3)"),
         "the header's seed, no tie-break flag: {}",
         stderr(&fifo)
     );
@@ -169,7 +169,7 @@ fn every_budget_is_a_flag_of_every_command() {
             assert!(stdout(&out).ends_with(last), "{flag}: {}", stdout(&out));
             assert!(
                 stderr(&out).contains(&format!(
-                    "reproduce: loopsim replay tests/cli/pass.scn --seed 0 {flag} {value}"
+                    "reproduce: loopsim replay tests/cli/pass.scn --python 3.12 --seed 0 {flag} {value}"
                 )),
                 "{}",
                 stderr(&out)
@@ -342,7 +342,7 @@ fn expect_fail_passes_check_only_when_the_run_fails() {
         stdout(&out),
         "ok      tests/cli/expected_failure.scn (1 events, failed as expected: #0 t=0.0 check_failed cond=\"is_running\")\n\
          FAILED  tests/cli/unmet_expectation.scn: expected a failure (`expect fail`), but every check held\n        \
-         reproduce: loopsim replay tests/cli/unmet_expectation.scn --seed 0\n\
+         reproduce: loopsim replay tests/cli/unmet_expectation.scn --python 3.12 --seed 0\n\
          check: 1 passed, 1 failed\n"
     );
     // `run` keeps the contract's exit status: the run did fail.
@@ -378,8 +378,8 @@ fn check_format_json_prints_one_object_per_scenario() {
         objects[0],
         serde_json::json!({
             "file": "tests/cli/pass.scn", "status": "passed", "expect": "pass",
-            "events": 7, "failure": null, "settings": "--seed 0",
-            "replay": "loopsim replay tests/cli/pass.scn --seed 0",
+            "events": 7, "failure": null, "settings": "--python 3.12 --seed 0",
+            "replay": "loopsim replay tests/cli/pass.scn --python 3.12 --seed 0",
         })
     );
     assert_eq!(objects[1]["status"], "failed");

@@ -1,21 +1,72 @@
 //! Conformance: every shipped scenario, run by loopsim under `heapq` and by
 //! stock CPython asyncio (`conformance/asyncio_runner.py`), must give the
-//! same trace event by event.
+//! same trace event by event, under each supported CPython version against
+//! that version's interpreter. A scenario whose header pins a version
+//! (`python 3.11`) is compared under that one only.
 //!
 //! The only exceptions are scenarios that use `rand()` or jitter, which
 //! CPython cannot reproduce; they are listed when the test runs. The test
-//! fails, never skips, when python3 cannot be run (set `LOOPSIM_PYTHON` to
-//! choose the interpreter).
+//! fails, never skips, when an interpreter cannot be found or run; how one
+//! is found is [`interpreter`]'s doc.
 
 use loopsim::scenario::{self, ast::Dur, ast::Scenario, Overrides, RunOptions};
 use loopsim::trace::{render, Format};
-use loopsim::TieBreak;
+use loopsim::{Python, TieBreak};
 use serde_json::Value as Json;
 use std::path::PathBuf;
 use std::process::Command;
 
-fn python() -> String {
-    std::env::var("LOOPSIM_PYTHON").unwrap_or_else(|_| "python3".to_string())
+/// The interpreter of CPython `version` (3.12 here as the example): the
+/// first of `$LOOPSIM_PYTHON_3_12`, `python3.12` on `PATH` and
+/// `$(pyenv prefix 3.12)/bin/python3.12` that runs and reports 3.12 (a
+/// pyenv shim of a version not selected does not run). `.ci/run` finds
+/// them the same way. Panics, saying how to get one, when none does.
+fn interpreter(version: Python) -> PathBuf {
+    let var = format!("LOOPSIM_PYTHON_{}", version.as_str().replace('.', "_"));
+    let exe = format!("python{version}");
+    let pyenv = || {
+        let out = Command::new("pyenv")
+            .args(["prefix", version.as_str()])
+            .output()
+            .ok()?;
+        let prefix = String::from_utf8(out.stdout).ok()?;
+        Some(PathBuf::from(prefix.trim()).join("bin").join(&exe))
+    };
+    let candidates = [
+        std::env::var_os(&var).map(PathBuf::from),
+        on_path(&exe),
+        pyenv(),
+    ];
+    let is_version = |path: &PathBuf| {
+        Command::new(path)
+            .args(["-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == version.as_str())
+    };
+    let tried: Vec<String> = candidates
+        .iter()
+        .flatten()
+        .map(|p| p.display().to_string())
+        .collect();
+    candidates
+        .into_iter()
+        .flatten()
+        .find(is_version)
+        .unwrap_or_else(|| {
+            panic!(
+            "no CPython {version} found (tried ${var}, `{exe}` on PATH, `pyenv prefix {version}`: \
+             {tried:?}). CPython {version} is needed to prove loopsim's {version} semantics: \
+             install it (`pyenv install {version}`, or your system's `{exe}` package) or set \
+             {var} to its interpreter"
+        )
+        })
+}
+
+/// `name` in a folder of `PATH`, if there is one.
+fn on_path(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
 }
 
 fn repo() -> PathBuf {
@@ -57,23 +108,20 @@ fn uses_rand(scenario: &Scenario) -> bool {
     })
 }
 
-/// Runs the CPython reference runner on every file of `paths` in one
-/// process (`--batch`): each file's exit status and trace.
-pub fn cpython_traces(paths: &[PathBuf]) -> Vec<(i32, Vec<Json>)> {
+/// Runs the CPython `version` reference runner on every file of `paths`
+/// in one process (`--batch`): each file's exit status and trace.
+pub fn cpython_traces(version: Python, paths: &[PathBuf]) -> Vec<(i32, Vec<Json>)> {
     use std::io::Write;
-    let mut child = Command::new(python())
+    let python = interpreter(version);
+    let mut child = Command::new(&python)
         .arg(repo().join("conformance/asyncio_runner.py"))
         .arg("--batch")
+        .args(["--python", version.as_str()])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::inherit())
         .spawn()
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot run `{}` (install python3 or set LOOPSIM_PYTHON): {e}",
-                python()
-            )
-        });
+        .unwrap_or_else(|e| panic!("cannot run `{}`: {e}", python.display()));
     let mut stdin = child.stdin.take().expect("piped stdin");
     let list: String = paths.iter().map(|p| format!("{}\n", p.display())).collect();
     let writer = std::thread::spawn(move || stdin.write_all(list.as_bytes()));
@@ -97,10 +145,12 @@ pub fn cpython_traces(paths: &[PathBuf]) -> Vec<(i32, Vec<Json>)> {
     runs
 }
 
-/// loopsim's trace of `scenario` under `heapq`, as JSON values.
-pub fn loopsim_trace(scenario: &Scenario) -> Vec<Json> {
+/// loopsim's trace of `scenario` under `heapq` as CPython `version`, as
+/// JSON values.
+pub fn loopsim_trace(version: Python, scenario: &Scenario) -> Vec<Json> {
     let options = RunOptions {
         overrides: Overrides {
+            python: Some(version),
             tie_break: Some(TieBreak::Heapq),
             ..Overrides::default()
         },
@@ -136,8 +186,9 @@ pub fn compare(label: &str, ours: &[Json], cpython: &[Json]) -> Result<(), Strin
     ))
 }
 
-#[test]
-fn every_shipped_scenario_matches_cpython() {
+/// Every shipped scenario that `version` runs (no `python` header, or
+/// that version's), under `version`, by loopsim and by that interpreter.
+fn shipped_scenarios_match(version: Python) {
     let mut files: Vec<PathBuf> = std::fs::read_dir(repo().join("scenarios"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -148,6 +199,14 @@ fn every_shipped_scenario_matches_cpython() {
     let mut compared = Vec::new();
     for path in &files {
         let (_, parsed) = scenario::read_and_parse(path, false).unwrap_or_else(|e| panic!("{e}"));
+        if parsed
+            .header
+            .python
+            .as_ref()
+            .is_some_and(|p| p.value != version)
+        {
+            continue;
+        }
         if uses_randomness(&parsed) {
             exempt.push(path.file_name().unwrap().to_string_lossy().to_string());
         } else {
@@ -155,32 +214,36 @@ fn every_shipped_scenario_matches_cpython() {
         }
     }
     let paths: Vec<PathBuf> = compared.iter().map(|(p, _)| p.clone()).collect();
-    let cpython = cpython_traces(&paths);
+    let cpython = cpython_traces(version, &paths);
     let mut failures = Vec::new();
     for ((path, parsed), (code, theirs)) in compared.iter().zip(&cpython) {
         assert!(
             matches!(code, 0 | 1),
-            "the runner rejected {}: exit {code}",
+            "CPython {version}'s runner rejected {}: exit {code}",
             path.display()
         );
-        if let Err(divergence) =
-            compare(&path.display().to_string(), &loopsim_trace(parsed), theirs)
-        {
+        let label = format!("{} under {version}", path.display());
+        if let Err(divergence) = compare(&label, &loopsim_trace(version, parsed), theirs) {
             failures.push(divergence);
         }
     }
     let compared = compared.len();
     println!(
-        "compared {compared} scenarios with CPython; exempt (rand/jitter): {}",
+        "compared {compared} scenarios with CPython {version}; exempt (rand/jitter): {}",
         exempt.join(", ")
     );
     assert!(compared >= 40, "too few scenarios compared: {compared}");
     assert!(
         failures.is_empty(),
-        "{} scenarios diverge from CPython:\n{}",
+        "{} scenarios diverge from CPython {version}:\n{}",
         failures.len(),
         failures.join("\n\n")
     );
+}
+
+#[test]
+fn shipped_scenarios_match_cpython_3_11() {
+    shipped_scenarios_match(Python::V3_11);
 }
 
 /// How many random scenarios to compare: 2,000 by default (a few seconds;
@@ -194,8 +257,9 @@ fn random_count() -> u64 {
 }
 
 /// Differential testing: random valid scenarios from the generator the fuzz
-/// targets share (`scenario::generate`), each run by loopsim under `heapq`
-/// and by CPython. A third of them have a second loop, a fifth a header
+/// targets share (`scenario::generate`), each with a `python` header naming
+/// `version` (the same programs for every version), run by loopsim under
+/// `heapq` and by that CPython. A third of them have a second loop, a fifth a header
 /// (a start time, a small budget), a seventh a crowd of 90-129 timers thinned
 /// out (CPython's heap compaction). A divergence prints the scenario and
 /// keeps it under `target/conformance-divergences/` to become a regression
@@ -215,11 +279,10 @@ fn with_small_budget(seed: u64, source: String) -> String {
     format!("{line}\n{source}")
 }
 
-#[test]
-fn random_scenarios_match_cpython() {
+fn random_scenarios_match(version: Python) {
     use loopsim::scenario::generate::{generate, GenConfig};
     let count = random_count();
-    let dir = repo().join("target/conformance-random");
+    let dir = repo().join(format!("target/conformance-random/{version}"));
     std::fs::create_dir_all(&dir).unwrap();
     let mut cases = Vec::new();
     for seed in 0..count {
@@ -232,6 +295,7 @@ fn random_scenarios_match_cpython() {
             } else {
                 0
             },
+            python: Some(version),
             ..GenConfig::default()
         };
         let source = with_small_budget(seed, generate(seed, &config));
@@ -240,30 +304,35 @@ fn random_scenarios_match_cpython() {
         cases.push((seed, path, source));
     }
     let paths: Vec<PathBuf> = cases.iter().map(|(_, p, _)| p.clone()).collect();
-    let cpython = cpython_traces(&paths);
+    let cpython = cpython_traces(version, &paths);
     let mut failures = Vec::new();
     for ((seed, _, source), (code, theirs)) in cases.iter().zip(&cpython) {
         assert!(
             matches!(code, 0 | 1),
-            "the runner rejected generated seed {seed}: exit {code}\n{source}"
+            "CPython {version}'s runner rejected generated seed {seed}: exit {code}\n{source}"
         );
         let parsed = scenario::parse("random.scn", source).expect("generated scenarios parse");
         if let Err(divergence) = compare(
-            &format!("generated seed {seed}"),
-            &loopsim_trace(&parsed),
+            &format!("generated seed {seed} under {version}"),
+            &loopsim_trace(version, &parsed),
             theirs,
         ) {
             let keep = repo().join("target/conformance-divergences");
             std::fs::create_dir_all(&keep).unwrap();
-            std::fs::write(keep.join(format!("random-{seed}.scn")), source).unwrap();
+            std::fs::write(keep.join(format!("random-{version}-{seed}.scn")), source).unwrap();
             failures.push(format!("{divergence}\n--- scenario ---\n{source}"));
         }
     }
-    println!("compared {count} random scenarios with CPython");
+    println!("compared {count} random scenarios with CPython {version}");
     assert!(
         failures.is_empty(),
-        "{} random scenarios diverge from CPython:\n{}",
+        "{} random scenarios diverge from CPython {version}:\n{}",
         failures.len(),
         failures.join("\n\n")
     );
+}
+
+#[test]
+fn random_scenarios_match_cpython_3_11() {
+    random_scenarios_match(Python::V3_11);
 }

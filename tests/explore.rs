@@ -116,7 +116,7 @@ fn many_failing_seeds_are_grouped_by_failure_and_listed_up_to_a_bound() {
     assert_eq!(out.status.code(), Some(1));
     let stdout = text(&out.stdout);
     let replay = |seed: u32| {
-        format!("loopsim replay {BIG} --seed {seed} --tie-break random --max-iterations 6")
+        format!("loopsim replay {BIG} --python 3.12 --seed {seed} --tie-break random --max-iterations 6")
     };
     let head = format!(
         "explored 40 seeds: 2 distinct traces, 40 failing\n\

@@ -67,7 +67,7 @@ fn schedule_inputs_decode_to_replayable_scenarios() {
             "{}: decoded text does not parse",
             path.display()
         );
-        assert!(decoded.flags.starts_with("--seed "), "{}", decoded.flags);
+        assert!(decoded.flags.starts_with("--python "), "{}", decoded.flags);
     }
 }
 

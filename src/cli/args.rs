@@ -4,7 +4,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use loopsim::explore::{Listing, SeedRange, Shard};
 use loopsim::scenario::{Overrides, RunOptions};
 use loopsim::trace::Format;
-use loopsim::TieBreak;
+use loopsim::{Python, TieBreak};
 use std::path::PathBuf;
 
 /// asyncio's event loop on a virtual, seedable clock.
@@ -137,6 +137,10 @@ pub(crate) struct ExploreFlags {
 /// that runs one.
 #[derive(Args, Clone)]
 pub(crate) struct LoopFlags {
+    /// Whose asyncio to run: 3.11, 3.12 or 3.13 (overrides `python`;
+    /// default 3.12).
+    #[arg(long, value_enum)]
+    pub(crate) python: Option<PythonArg>,
     /// How equal deadlines are ordered (overrides `tie_break`).
     #[arg(long, value_enum)]
     pub(crate) tie_break: Option<TieBreakArg>,
@@ -163,6 +167,7 @@ impl LoopFlags {
     /// caller's).
     pub(crate) fn overrides(&self) -> Overrides {
         Overrides {
+            python: self.python.map(Python::from),
             tie_break: self.tie_break.map(TieBreak::from),
             jitter_nanos: self.jitter,
             max_iterations: self.max_iterations,
@@ -201,6 +206,30 @@ impl From<TieBreakArg> for TieBreak {
             TieBreakArg::Fifo => TieBreak::Fifo,
             TieBreakArg::Random => TieBreak::Random,
             TieBreakArg::Heapq => TieBreak::Heapq,
+        }
+    }
+}
+
+/// `--python`: the library's [`Python`], with help for each value.
+#[derive(Clone, Copy, ValueEnum)]
+pub(crate) enum PythonArg {
+    /// CPython 3.11's asyncio (its own `wait_for`).
+    #[value(name = "3.11")]
+    V3_11,
+    /// CPython 3.12's asyncio (the default).
+    #[value(name = "3.12")]
+    V3_12,
+    /// CPython 3.13's asyncio.
+    #[value(name = "3.13")]
+    V3_13,
+}
+
+impl From<PythonArg> for Python {
+    fn from(arg: PythonArg) -> Python {
+        match arg {
+            PythonArg::V3_11 => Python::V3_11,
+            PythonArg::V3_12 => Python::V3_12,
+            PythonArg::V3_13 => Python::V3_13,
         }
     }
 }

@@ -32,7 +32,7 @@
 //! let failing = json["failures_by_kind"]["check_failed"].as_u64().unwrap();
 //! assert!(failing > 0 && failing < 20);
 //! assert_eq!(json["failures"][0]["replay"].as_str().unwrap(),
-//!     format!("loopsim replay ab.scn --seed {} --tie-break random", json["failures"][0]["seed"]));
+//!     format!("loopsim replay ab.scn --python 3.12 --seed {} --tie-break random", json["failures"][0]["seed"]));
 //! ```
 
 use super::report::{Failure, Problem, Report};
@@ -84,6 +84,7 @@ fn options_json(options: &ExploreOptions) -> Value {
     json!({
         "seeds": {"start": options.seeds.start, "end": options.seeds.end},
         "shard": options.shard.map(|s| format!("{}/{}", s.index, s.count)),
+        "python": o.python.map(|p| p.as_str()),
         "tie_break": o.tie_break.map(|t| t.as_str()),
         "jitter": o.jitter_nanos.map(format_duration),
         "max_iterations": o.max_iterations,

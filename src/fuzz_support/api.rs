@@ -16,6 +16,7 @@
 use crate::error::Error;
 use crate::event_loop::{EventLoop, Handle, LoopConfig};
 use crate::future::Future;
+use crate::python::Python;
 use crate::task::{sleep, wait_for, yield_now, Task};
 use crate::tie_break::TieBreak;
 use crate::time::{Instant, Nanos};
@@ -118,6 +119,8 @@ pub struct ApiProgram {
     pub tie_break: TieBreak,
     /// The loop's jitter in nanoseconds.
     pub jitter_nanos: i64,
+    /// Whose asyncio the loop is.
+    pub python: Python,
     /// How many futures (`f0`, `f1`, …) exist from the start.
     pub futures: usize,
     /// Callbacks and task bodies, by rank.
@@ -147,10 +150,13 @@ impl<'a> Arbitrary<'a> for ApiProgram {
             });
         }
         let main = list(u, 24)?;
+        // Read last, so older inputs decode as before (to 3.11).
+        let python = *u.choose(&Python::ALL)?;
         Ok(ApiProgram {
             seed,
             tie_break,
             jitter_nanos,
+            python,
             futures,
             blocks,
             main,
@@ -165,6 +171,7 @@ impl ApiProgram {
             seed: 0,
             tie_break: TieBreak::Fifo,
             jitter_nanos: 0,
+            python: Python::default(),
             futures: 0,
             blocks: Vec::new(),
             main: Vec::new(),
@@ -177,6 +184,7 @@ impl ApiProgram {
             seed: self.seed,
             tie_break: self.tie_break,
             jitter_nanos: self.jitter_nanos,
+            python: self.python,
             max_iterations: 100_000,
             ..LoopConfig::default()
         };

@@ -11,7 +11,7 @@
 //! ```text
 //! Scenario
 //! ├── file_comments          comments at the top, ended by a blank line
-//! ├── header: Header         seed, tie_break, jitter, start_time, the budgets, expect
+//! ├── header: Header         python, seed, tie_break, jitter, start_time, the budgets, expect
 //! ├── blocks: Vec<Block>     callback / task / future, in file order
 //! ├── main: MainBlock        the `main:` line, its comments and body (the driver script)
 //! └── trailing_comments      comments after everything else
@@ -23,6 +23,7 @@
 use std::rc::Rc;
 
 use super::span::Span;
+use crate::python::Python;
 use crate::tie_break::TieBreak;
 use crate::value::Value;
 
@@ -61,6 +62,8 @@ impl Scenario {
 /// decides).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Header {
+    /// `python 3.11|3.12|3.13`: whose asyncio the run is.
+    pub python: Option<Setting<Python>>,
     /// `seed N`.
     pub seed: Option<Setting<u64>>,
     /// `tie_break fifo|random|heapq`.

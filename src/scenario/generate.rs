@@ -42,6 +42,7 @@
 //! with [`GenConfig::other_loop`]; a header only with [`GenConfig::header`];
 //! a crowd of timers to thin out only with [`GenConfig::crowd`].
 
+use crate::python::Python;
 use crate::rng::{SeededRng, Stream};
 use std::fmt::Write as _;
 
@@ -75,6 +76,11 @@ pub struct GenConfig {
     /// Over 100, with over half cancelled, CPython compacts its heap,
     /// which changes the orders of equal deadlines under `heapq`.
     pub crowd: usize,
+    /// A `python` header line naming this version (default `None`: no
+    /// line, so the run is the default version or the command line's).
+    /// It draws nothing from the generator's stream: the same seed gives
+    /// the same program under every version.
+    pub python: Option<Python>,
 }
 
 impl Default for GenConfig {
@@ -87,6 +93,7 @@ impl Default for GenConfig {
             other_loop: false,
             header: false,
             crowd: 0,
+            python: None,
         }
     }
 }
@@ -250,6 +257,9 @@ impl<'c> Gen<'c> {
             self.nodes[rank].body = self.body(site, len);
         }
         let mut out = String::new();
+        if let Some(version) = self.config.python {
+            let _ = writeln!(out, "python {version}");
+        }
         if self.config.header {
             if self.chance(50) {
                 let start = self.pick(&["1", "100", "0.5", "-2"]);
@@ -678,6 +688,7 @@ mod tests {
                 other_loop: true,
                 header: true,
                 crowd: 0,
+                python: Some(Python::V3_11),
             },
             GenConfig {
                 crowd: 120,

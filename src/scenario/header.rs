@@ -1,6 +1,7 @@
 //! Header settings: the optional lines before the first block.
 //!
 //! ```text
+//! python 3.11          whose asyncio: 3.11 | 3.12 | 3.13 (default 3.12)
 //! seed 42              an integer from 0 to 2^64 - 1
 //! tie_break fifo       fifo | random | heapq
 //! jitter 2ms           a duration literal, not negative
@@ -21,7 +22,8 @@ use super::diagnostic::Diagnostic;
 use super::span::Span;
 
 /// The setting names, in the order the printer writes them.
-pub const KEYS: [&str; 9] = [
+pub const KEYS: [&str; 10] = [
+    "python",
     "seed",
     "tie_break",
     "jitter",
@@ -53,6 +55,14 @@ pub fn parse_setting(
             let budget = integer(c, "a number of iterations (an integer from 0 to 2^64 - 1)")?;
             end(c)?;
             store(&mut header.max_iterations, key, span, trivia, budget)
+        }
+        "python" => {
+            let (text, word) = c.word("a Python version (`3.11`, `3.12` or `3.13`)")?;
+            let version = text.parse().map_err(|message: String| {
+                Diagnostic::error(word, message).with_label("unsupported version")
+            })?;
+            end(c)?;
+            store(&mut header.python, key, span, trivia, version)
         }
         "max_events" | "max_callbacks" | "max_pending" => {
             let what = &key["max_".len()..];

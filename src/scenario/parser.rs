@@ -8,7 +8,7 @@
 //!
 //! ```text
 //! file    = { setting } { block }          (settings only before the first block)
-//! setting = ("seed" | "max_iterations" | "max_events" | "max_callbacks"
+//! setting = "python" VERSION | ("seed" | "max_iterations" | "max_events" | "max_callbacks"
 //!           | "max_pending") INTEGER | "tie_break" POLICY
 //!         | ("jitter" | "start_time") DURATION | "expect" "fail"
 //! block   = ("callback" | "task") NAME ":" body | "future" NAME | "main" ":" body
@@ -35,7 +35,7 @@ use super::stmt::{parse_stmt, KEYWORDS};
 
 /// What may start a top-level line, for messages.
 const TOP_LEVEL: &str =
-    "a header setting (`seed`, `tie_break`, `jitter`, `start_time`, `max_iterations`, \
+    "a header setting (`python`, `seed`, `tie_break`, `jitter`, `start_time`, `max_iterations`, \
      `max_events`, `max_callbacks`, `max_pending`, `expect`) or a block \
      (`callback NAME:`, `task NAME:`, `future NAME`, `main:`)";
 

@@ -1,6 +1,6 @@
 //! The canonical form of a scenario.
 //!
-//! Header settings in a fixed order (`seed`, `tie_break`, `jitter`,
+//! Header settings in a fixed order (`python`, `seed`, `tie_break`, `jitter`,
 //! `start_time`, `max_iterations`, `expect`), then the blocks in file order, then
 //! `main:`; a blank line between blocks (none between consecutive
 //! futures); bodies indented by 4 spaces; one space between tokens; a
@@ -28,6 +28,9 @@ pub fn print(scenario: &Scenario) -> String {
     }
     let h = &scenario.header;
     let settings = [
+        h.python
+            .as_ref()
+            .map(|s| ("python", s.value.to_string(), &s.trivia)),
         h.seed
             .as_ref()
             .map(|s| ("seed", s.value.to_string(), &s.trivia)),

@@ -5,6 +5,7 @@ use crate::event_loop::{
     LoopConfig, DEFAULT_MAX_CALLBACKS, DEFAULT_MAX_EVENTS, DEFAULT_MAX_ITERATIONS,
     DEFAULT_MAX_PENDING,
 };
+use crate::python::Python;
 use crate::tie_break::TieBreak;
 use crate::time::{format_duration, Instant};
 
@@ -12,6 +13,8 @@ use crate::time::{format_duration, Instant};
 /// header's setting when given.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Overrides {
+    /// `--python`.
+    pub python: Option<Python>,
     /// `--seed`.
     pub seed: Option<u64>,
     /// `--tie-break`.
@@ -34,6 +37,8 @@ pub struct Overrides {
 /// The settings a run used: enough to replay it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Settings {
+    /// Whose asyncio the run is.
+    pub python: Python,
     /// The seed.
     pub seed: u64,
     /// The tie-break policy.
@@ -59,6 +64,10 @@ impl Settings {
     pub fn resolve(scenario: &Scenario, overrides: &Overrides) -> Settings {
         let header = &scenario.header;
         Settings {
+            python: overrides
+                .python
+                .or(header.python.as_ref().map(|s| s.value))
+                .unwrap_or_default(),
             seed: overrides
                 .seed
                 .or(header.seed.as_ref().map(|s| s.value))
@@ -95,6 +104,7 @@ impl Settings {
     /// A loop configuration with these settings.
     pub fn loop_config(&self, record_trace: bool, check_invariants: bool) -> LoopConfig {
         let config = LoopConfig {
+            python: self.python,
             seed: self.seed,
             tie_break: self.tie_break,
             jitter_nanos: self.jitter_nanos,
@@ -114,10 +124,11 @@ impl Settings {
     }
 
     /// The flags that reproduce these settings on the command line, e.g.
-    /// `--seed 7 --tie-break heapq`. The seed is always given; the rest
-    /// only when not the default.
+    /// `--python 3.12 --seed 7 --tie-break heapq`. The version and the
+    /// seed are always given (a replay must not depend on a default); the
+    /// rest only when not the default.
     pub fn flags(&self) -> String {
-        let mut flags = format!("--seed {}", self.seed);
+        let mut flags = format!("--python {} --seed {}", self.python, self.seed);
         if self.tie_break != TieBreak::Fifo {
             flags.push_str(&format!(" --tie-break {}", self.tie_break));
         }
