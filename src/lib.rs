@@ -42,7 +42,9 @@
 //! * [`trace`]: every event with its iteration and virtual time, as text for
 //!   snapshots or JSON lines.
 //! * [`invariant`]: the rules checked on every run.
-//! * [`scenario`]: `.scn` files, parsed and run on this same loop.
+//! * [`scenario`]: `.scn` files, parsed and run on this same loop; the
+//!   language, every statement with an example, is
+//!   [`scenario::language`] (`docs/scenario-language.md` in the repository).
 //!
 //! # Reproducing a failure
 //! The seed is the only source of nondeterminism. A failing run prints its

@@ -590,3 +590,66 @@ fn fmt_check_names_the_unformatted_files_and_write_fixes_them() {
         Some(2)
     );
 }
+
+/// The README's bug-hunting walkthrough, step by step, as it shows it.
+#[test]
+fn the_readme_walkthrough_finds_replays_and_shrinks_the_ordering_bug() {
+    const FILE: &str = "scenarios/160_ordering_bug_found_by_explore.scn";
+    assert_eq!(
+        loopsim(&["run", FILE]).status.code(),
+        Some(0),
+        "its own seed passes"
+    );
+    let explored = loopsim(&["explore", FILE, "--seeds", "1000"]);
+    assert_eq!(explored.status.code(), Some(1));
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    let shown: Vec<&str> = readme
+        .lines()
+        .skip_while(|l| !l.contains(&format!("$ loopsim explore {FILE} --seeds 1000")))
+        .skip(1)
+        .take_while(|l| !l.trim().starts_with("..."))
+        .map(str::trim)
+        .collect();
+    assert_eq!(shown.len(), 5, "{shown:?}");
+    let printed: Vec<String> = stdout(&explored)
+        .lines()
+        .take(5)
+        .map(|l| l.trim().to_string())
+        .collect();
+    assert_eq!(printed, shown);
+
+    let replay = loopsim(&["replay", FILE, "--seed", "2", "--tie-break", "random"]);
+    assert_eq!(replay.status.code(), Some(1));
+    assert!(stdout(&replay).contains(
+        "#4 t=1.0 call name=serve\n#4 t=1.0 log text=\"serving\"\n#4 t=1.0 check_failed"
+    ));
+
+    let small = scratch("walkthrough").join("small.scn");
+    let small = small.to_str().unwrap();
+    let shrunk = loopsim(&[
+        "shrink",
+        FILE,
+        "--seed",
+        "2",
+        "--tie-break",
+        "random",
+        "-o",
+        small,
+    ]);
+    assert_eq!(shrunk.status.code(), Some(0));
+    assert!(
+        stderr(&shrunk).contains("still an ordering bug"),
+        "{}",
+        stderr(&shrunk)
+    );
+    assert_eq!(
+        loopsim(&["run", small]).status.code(),
+        Some(1),
+        "fails alone"
+    );
+    let text = std::fs::read_to_string(small).unwrap();
+    assert!(
+        text.contains("call_later 1 refresh") && text.contains("call_later 1 serve"),
+        "{text}"
+    );
+}

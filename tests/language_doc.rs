@@ -59,10 +59,7 @@ fn listed_in_message(source: &str, note: bool) -> Vec<String> {
     let errors = parse("probe.scn", source).unwrap_err();
     let text = scenario::render("probe.scn", source, &errors, false);
     let line = if note {
-        text.lines()
-            .find(|l| l.contains("= "))
-            .unwrap()
-            .to_string()
+        text.lines().find(|l| l.contains("= ")).unwrap().to_string()
     } else {
         text.lines().next().unwrap().to_string()
     };
@@ -97,7 +94,10 @@ fn every_statement_the_parser_accepts_is_documented() {
     let statements = listed_in_message("main:\n    frobnicate\n", true);
     assert!(statements.contains(&"wait_for".to_string()));
     for keyword in statements {
-        assert!(documented(&keyword), "statement `{keyword}` is not documented");
+        assert!(
+            documented(&keyword),
+            "statement `{keyword}` is not documented"
+        );
     }
 }
 
@@ -175,14 +175,22 @@ fn every_trace_event_is_documented_with_its_fields() {
             .find(|l| l.starts_with(&format!("| `{name}` |")))
             .unwrap_or_else(|| panic!("no row for the event `{name}`"));
         for (field, _) in kind.fields() {
-            assert!(row.contains(&format!("`{field}`")), "`{name}` lacks `{field}`: {row}");
+            assert!(
+                row.contains(&format!("`{field}`")),
+                "`{name}` lacks `{field}`: {row}"
+            );
         }
     }
 }
 
 #[test]
 fn docs_name_no_path_outside_the_repository_and_are_linked() {
-    for doc in ["README.md", "DESIGN.md", "conformance/README.md", "docs/scenario-language.md"] {
+    for doc in [
+        "README.md",
+        "DESIGN.md",
+        "conformance/README.md",
+        "docs/scenario-language.md",
+    ] {
         let text = std::fs::read_to_string(doc).unwrap();
         for outside in ["/work/", "../shared", "SCENARIO_FORMAT"] {
             assert!(!text.contains(outside), "{doc} names `{outside}`");

@@ -36,6 +36,8 @@ pub mod diagnostic;
 pub mod generate;
 mod header;
 pub mod interpret;
+#[doc = include_str!("../../docs/scenario-language.md")]
+pub mod language {}
 pub mod lexer;
 mod parser;
 pub mod plain;
