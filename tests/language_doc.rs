@@ -140,7 +140,9 @@ fn every_kind() -> Vec<EventKind> {
             value: None,
         },
         EventKind::Idle,
-        EventKind::Budget,
+        EventKind::Budget {
+            reason: loopsim::event_loop::Budget::Iterations,
+        },
         EventKind::CheckFailed { cond: s("c") },
         EventKind::InvariantViolated {
             invariant: s("i"),
@@ -158,7 +160,7 @@ fn every_kind() -> Vec<EventKind> {
             | EventKind::Stop
             | EventKind::Returned { .. }
             | EventKind::Idle
-            | EventKind::Budget
+            | EventKind::Budget { .. }
             | EventKind::CheckFailed { .. }
             | EventKind::InvariantViolated { .. } => {}
         }

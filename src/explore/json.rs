@@ -88,6 +88,9 @@ fn options_json(options: &ExploreOptions) -> Value {
         "tie_break": o.tie_break.map(|t| t.as_str()),
         "jitter": o.jitter_nanos.map(format_duration),
         "max_iterations": o.max_iterations,
+        "max_events": o.max_events,
+        "max_callbacks": o.max_callbacks,
+        "max_pending": o.max_pending,
         "exhaustive": options.exhaustive,
         "max_exhaustive": options.exhaustive.then_some(options.max_exhaustive),
     })
