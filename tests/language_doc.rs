@@ -85,6 +85,7 @@ fn listed_in_message(source: &str, note: bool) -> Vec<String> {
 }
 
 fn documented(word: &str) -> bool {
+    // In inline code: `word` or `word ARGS`.
     DOC.contains(&format!("`{word} ")) || DOC.contains(&format!("`{word}`"))
 }
 

@@ -85,6 +85,7 @@ fn options_json(options: &ExploreOptions) -> Value {
         "seeds": {"start": options.seeds.start, "end": options.seeds.end},
         "shard": options.shard.map(|s| format!("{}/{}", s.index, s.count)),
         "python": o.python.map(|p| p.as_str()),
+        "python": o.python.map(|p| p.as_str()),
         "tie_break": o.tie_break.map(|t| t.as_str()),
         "jitter": o.jitter_nanos.map(format_duration),
         "max_iterations": o.max_iterations,
