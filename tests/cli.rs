@@ -393,6 +393,11 @@ fn check_format_json_prints_one_object_per_scenario() {
         .as_str()
         .unwrap()
         .contains("tests/cli/invalid.scn:2:15"));
+    assert_eq!(
+        objects[3]["errors"][0],
+        serde_json::json!({"line": 2, "column": 15, "message": "undefined callback `nowhere`"})
+    );
+    assert_eq!(objects[3]["errors"].as_array().unwrap().len(), 2);
     assert!(
         stderr(&out).is_empty(),
         "in JSON the errors are in the object"

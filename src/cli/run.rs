@@ -3,6 +3,7 @@
 
 use super::args::{OutputFormat, RunFlags};
 use super::{color, load, scenario_files, EXIT_FAILED, EXIT_INVALID};
+use loopsim::scenario::span::line_col;
 use loopsim::scenario::{self, Outcome};
 use loopsim::trace::{first_divergence, render};
 use serde_json::json;
@@ -191,8 +192,9 @@ impl Verdict {
 
     /// `{"file", "status": "passed"|"failed"|"invalid", "expect":
     /// "pass"|"fail", "events", "failure": EVENT|null, "settings",
-    /// "replay"}`; an invalid file has `error` (the diagnostics' text)
-    /// instead of the run's fields.
+    /// "replay"}`; an invalid file has `error` (the diagnostics' text) and
+    /// `errors` (each `{"line", "column", "message"}`) instead of the
+    /// run's fields.
     fn to_json(&self, file: &Path) -> serde_json::Value {
         let mut object = serde_json::Map::new();
         let mut put = |key: &str, value: serde_json::Value| {
@@ -217,8 +219,29 @@ impl Verdict {
                 put("settings", json!(outcome.settings.flags()));
                 put("replay", json!(replay));
             }
-            _ => put("error", json!(self.diagnostics.as_deref().unwrap_or(""))),
+            _ => {
+                put("error", json!(self.diagnostics.as_deref().unwrap_or("")));
+                put("errors", json!(diagnostics_json(file)));
+            }
         }
         serde_json::Value::Object(object)
     }
+}
+
+/// The parse errors of `file` as `{"line", "column", "message"}` objects
+/// (empty when it cannot even be read as text: `error` says why).
+fn diagnostics_json(file: &Path) -> Vec<serde_json::Value> {
+    let Ok(source) = std::fs::read_to_string(file) else {
+        return Vec::new();
+    };
+    let Err(diagnostics) = scenario::parse(&file.display().to_string(), &source) else {
+        return Vec::new();
+    };
+    diagnostics
+        .iter()
+        .map(|d| {
+            let (line, column) = line_col(&source, d.span.start);
+            json!({"line": line, "column": column, "message": d.message})
+        })
+        .collect()
 }
