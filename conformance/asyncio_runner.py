@@ -183,6 +183,15 @@ ACTIONS = {"log", "call_soon", "call_later", "call_at", "create_task", "cancel",
            "set_result", "set_exception", "add_done_callback", "stop", "close",
            "raise", "check"}
 TASK_STMTS = {"sleep", "yield", "await", "wait_for", "return"}
+# asyncio's primitives (the contract's "Coordination"): declarations,
+# non-awaiting actions, awaiting task statements, and check conditions.
+PRIM_DECLS = {"event", "lock", "semaphore", "bounded_semaphore", "condition", "barrier",
+              "queue", "lifo_queue", "priority_queue"}
+PRIM_ACTIONS = {"set", "clear", "release", "notify", "notify_all", "put_nowait",
+                "get_nowait", "task_done"}
+PRIM_AWAITS = {"wait", "acquire", "put", "get", "join", "abort", "reset"}
+ACTIONS |= PRIM_ACTIONS
+TASK_STMTS |= PRIM_AWAITS
 DRIVERS = {"run_forever", "run_until_complete", "new_event_loop", "set_event_loop"}
 BUDGETS = ("iterations", "events", "callbacks", "pending")
 DEFAULT_BUDGETS = {"iterations": 1_000_000, "events": 2_000_000,
@@ -374,6 +383,7 @@ class Scenario:
         self.callbacks = {}
         self.tasks = {}
         self.futures = []
+        self.prims = {}       # name -> (keyword, argument or None)
         self.main = None
         self.uses_rand = False
 
@@ -455,6 +465,18 @@ def parse_stmt(cur, ctx, sc):
         v = None if cur.at_end() else cur.value()
         cur.end()
         return Stmt("return", line, value=v)
+    if kw in PRIM_ACTIONS or kw in PRIM_AWAITS:
+        x = cur.name("a name")
+        v = None
+        if kw in ("put", "put_nowait"):
+            v = cur.value()
+        elif kw == "notify" and not cur.at_end():
+            tok, s = cur.token("an integer")
+            if not re.fullmatch(r"[0-9]+", tok):
+                raise cur.err("expected an integer", s)
+            v = int(tok)
+        cur.end()
+        return Stmt(kw, line, x=x, value=v)
     if kw == "check":
         start = cur.pos
         negate = False
@@ -478,6 +500,20 @@ def parse_stmt(cur, ctx, sc):
             v = cur.value()
             cur.end()
             cond = ("result", x, v)
+        elif w in ("is_set", "locked", "empty", "full", "broken"):
+            x = cur.name("a name")
+            cur.end()
+            cond = (w, x)
+        elif w == "qsize":
+            x = cur.name("a name")
+            eq, s2 = cur.token("`==`")
+            if eq != "==":
+                raise cur.err("expected `==`", s2)
+            tok, s3 = cur.token("an integer")
+            if not re.fullmatch(r"[0-9]+", tok):
+                raise cur.err("expected an integer", s3)
+            cur.end()
+            cond = ("qsize", x, int(tok))
         elif w == "time":
             eq, s2 = cur.token("`==`")
             if eq != "==":
@@ -557,6 +593,29 @@ def parse(src):
             block = ("future", name, None)
             saw_block = True
             continue
+        if kw in PRIM_DECLS:
+            name = cur.name("a name")
+            arg = None
+            if kw == "condition":
+                if not cur.at_end():
+                    arg = cur.name("a lock name")
+            elif kw != "event" and kw != "lock":
+                if not cur.at_end():
+                    tok, s = cur.token("an integer")
+                    if not re.fullmatch(r"[0-9]+", tok):
+                        raise cur.err("expected an integer", s)
+                    arg = int(tok)
+                elif kw == "barrier":
+                    raise cur.err("expected the number of parties")
+                if kw == "barrier" and arg == 0:
+                    raise cur.err("a barrier needs at least one party")
+            cur.end()
+            if name in sc.callbacks or name in sc.tasks or name in sc.futures or name in sc.prims:
+                raise ParseError(lineno, 1, f"`{name}` is already declared")
+            sc.prims[name] = (kw, arg)
+            block = ("future", name, None)
+            saw_block = True
+            continue
         if kw in HEADER_KEYS:
             if saw_block:
                 raise ParseError(lineno, 1, "header lines must come before any block")
@@ -596,6 +655,9 @@ def parse(src):
     return sc
 
 
+LOCKABLE = {"lock", "semaphore", "bounded_semaphore", "condition"}
+
+
 def resolve(sc):
     """Static name checks, mirroring loopsim's resolver (src/scenario/resolve.rs):
     one namespace; blocks define callbacks, task bodies and futures;
@@ -614,8 +676,10 @@ def resolve(sc):
                                           f"it already names a {k.replace('_', ' ')}")
         have.add(kind)
 
+    prim_kind = {"lifo_queue": "queue", "priority_queue": "queue"}
     for name, kind in ([(n, "callback") for n in sc.callbacks] + [(n, "task_body") for n in sc.tasks]
-                       + [(n, "future") for n in sc.futures]):
+                       + [(n, "future") for n in sc.futures]
+                       + [(n, prim_kind.get(k, k)) for n, (k, _) in sc.prims.items()]):
         if name == "main":
             raise ParseError(1, 1, f"expected a name for the {kind.replace('_', ' ')}, found `main`")
         define(name, kind, 1)
@@ -646,14 +710,27 @@ def resolve(sc):
         "wait_for": [("x", {"task", "future"})],
         "run_until_complete": [("x", {"task", "future", "task_body"})],
         "set_event_loop": [("x", {"loop"})],
+        "set": [("x", {"event"})], "clear": [("x", {"event"})],
+        "release": [("x", LOCKABLE)], "acquire": [("x", LOCKABLE)],
+        "notify": [("x", {"condition"})], "notify_all": [("x", {"condition"})],
+        "put_nowait": [("x", {"queue"})], "get_nowait": [("x", {"queue"})],
+        "task_done": [("x", {"queue"})], "put": [("x", {"queue"})],
+        "get": [("x", {"queue"})], "join": [("x", {"queue"})],
+        "wait": [("x", {"event", "condition", "barrier"})],
+        "abort": [("x", {"barrier"})], "reset": [("x", {"barrier"})],
     }
+    cond_kinds = {"done": {"task", "future"}, "result": {"task", "future"},
+                  "cancelled": {"handle", "task", "future"}, "is_set": {"event"},
+                  "locked": LOCKABLE, "empty": {"queue"}, "full": {"queue"},
+                  "qsize": {"queue"}, "broken": {"barrier"}}
+    for name, (kw, arg) in sc.prims.items():
+        if kw == "condition" and arg is not None and "lock" not in kinds.get(arg, ()):
+            raise ParseError(1, 1, f"`{arg}` is not a lock name")
     for ctx, body in bodies:
         for st in body:
             need = list(uses.get(st.kind, []))
-            if st.kind == "check" and st.cond[0] in ("done", "result"):
-                need = [(st.cond[1], {"task", "future"})]
-            elif st.kind == "check" and st.cond[0] == "cancelled":
-                need = [(st.cond[1], {"handle", "task", "future"})]
+            if st.kind == "check" and st.cond[0] in cond_kinds:
+                need = [(st.cond[1], cond_kinds[st.cond[0]])]
             else:
                 need = [(getattr(st, attr), ok) for attr, ok in need]
             for name, ok in need:
@@ -710,7 +787,36 @@ def without_reprs(message):
         return "Task cannot await on itself"
     if message.startswith("Task <") and message.endswith(" attached to a different loop"):
         return "Task got Future attached to a different loop"
+    if message.endswith(" is bound to a different event loop"):
+        return "is bound to a different event loop"
     return message
+
+
+def make_prims(decls):
+    """The declared primitives: real asyncio objects, made before any loop
+    runs (bound to a loop by asyncio at their first use that must wait)."""
+    prims = {}
+    for name, (kw, arg) in decls.items():
+        if kw == "lock":
+            prims[name] = asyncio.Lock()
+    for name, (kw, arg) in decls.items():
+        if kw == "event":
+            prims[name] = asyncio.Event()
+        elif kw == "semaphore":
+            prims[name] = asyncio.Semaphore(1 if arg is None else arg)
+        elif kw == "bounded_semaphore":
+            prims[name] = asyncio.BoundedSemaphore(1 if arg is None else arg)
+        elif kw == "condition":
+            prims[name] = asyncio.Condition(None if arg is None else prims[arg])
+        elif kw == "barrier":
+            prims[name] = asyncio.Barrier(arg)
+        elif kw == "queue":
+            prims[name] = asyncio.Queue(arg or 0)
+        elif kw == "lifo_queue":
+            prims[name] = asyncio.LifoQueue(arg or 0)
+        elif kw == "priority_queue":
+            prims[name] = asyncio.PriorityQueue(arg or 0)
+    return prims
 
 
 class Clock:
@@ -887,6 +993,7 @@ class Runner:
             f._scn_name = fname
             f._scn_runner = self
             self.env[fname] = f
+        self.prims = make_prims(sc.prims)
 
     # -- trace
     def emit(self, loop, kind, **fields):
@@ -1009,6 +1116,8 @@ class Runner:
                     self.emit(self.acting(), "error", message=f"name '{st.x}' is not defined")
                     continue
                 await asyncio.wait_for(obj, NsDur(st.dur))
+            elif k in PRIM_AWAITS:
+                await self.prim_await(st)
             elif k == "return":
                 return st.value
             elif k == "raise":
@@ -1052,6 +1161,53 @@ class Runner:
             # `popleft` then raises `pop from an empty deque` out of the
             # outer driver (DESIGN.md, "Python versions").
             self.emit(loop, "error", message=str(e))
+        except (asyncio.QueueEmpty, asyncio.QueueFull, TypeError) as e:
+            self.emit(loop, "error", message=str(e) or type(e).__name__)
+
+    async def prim_await(self, st):
+        """An awaiting primitive statement: what it raises goes into the task."""
+        p = self.prims[st.x]
+        k = st.kind
+        if k == "wait":
+            await p.wait()
+        elif k == "acquire":
+            await p.acquire()
+        elif k == "put":
+            await p.put(st.value)
+        elif k == "get":
+            value = await p.get()
+            self.emit(self.acting(), "got", queue=st.x, value=("v", value))
+        elif k == "join":
+            await p.join()
+        elif k == "abort":
+            await p.abort()
+        elif k == "reset":
+            await p.reset()
+        else:
+            raise AssertionError(k)
+
+    def prim_action(self, st, loop):
+        p = self.prims[st.x]
+        k = st.kind
+        if k == "set":
+            p.set()
+        elif k == "clear":
+            p.clear()
+        elif k == "release":
+            p.release()
+        elif k == "notify":
+            p.notify(1 if st.value is None else st.value)
+        elif k == "notify_all":
+            p.notify_all()
+        elif k == "put_nowait":
+            p.put_nowait(st.value)
+        elif k == "get_nowait":
+            value = p.get_nowait()
+            self.emit(loop, "got", queue=st.x, value=("v", value))
+        elif k == "task_done":
+            p.task_done()
+        else:
+            raise AssertionError(k)
 
     def _exec(self, st, loop):
         k = st.kind
@@ -1103,6 +1259,8 @@ class Runner:
             self.emit(loop, "returned", driver="run_forever")
         elif k == "run_until_complete":
             self.run_until_complete(st, loop)
+        elif k in PRIM_ACTIONS:
+            self.prim_action(st, loop)
         else:
             raise AssertionError(k)
 
@@ -1130,6 +1288,9 @@ class Runner:
         except ScenarioError as e:
             self.emit(loop, "error", message=str(e))
             return
+        except (asyncio.QueueEmpty, asyncio.QueueFull, TypeError) as e:
+            self.emit(loop, "error", message=str(e) or type(e).__name__)
+            return
         finally:
             if coro is not None and coro in self.coro_names:   # never wrapped
                 self.coro_names.pop(coro, None)
@@ -1152,6 +1313,18 @@ class Runner:
                   and type(f.result()) is type(c[2]) and f.result() == c[2])
         elif c[0] == "time":
             ok = self.clock.ns == c[1]
+        elif c[0] == "is_set":
+            ok = self.prims[c[1]].is_set()
+        elif c[0] == "locked":
+            ok = self.prims[c[1]].locked()
+        elif c[0] == "empty":
+            ok = self.prims[c[1]].empty()
+        elif c[0] == "full":
+            ok = self.prims[c[1]].full()
+        elif c[0] == "qsize":
+            ok = self.prims[c[1]].qsize() == c[2]
+        elif c[0] == "broken":
+            ok = self.prims[c[1]].broken
         else:
             raise AssertionError(c)
         if st.negate:

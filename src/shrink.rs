@@ -281,7 +281,7 @@ fn body_mut(s: &mut Scenario, block: usize) -> Option<&mut Body> {
     use crate::scenario::ast::BlockKind;
     match &mut s.blocks[block].kind {
         BlockKind::Callback(body) | BlockKind::Task(body) => Some(body),
-        BlockKind::Future => None,
+        BlockKind::Future | BlockKind::Primitive(_) => None,
     }
 }
 

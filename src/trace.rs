@@ -104,6 +104,8 @@ pub enum EventKind {
         invariant: Rc<str>,
         message: Rc<str>,
     },
+    /// `get Q` or `get_nowait Q` took `value` from the queue.
+    Got { queue: Rc<str>, value: Value },
 }
 
 impl EventKind {
@@ -122,6 +124,7 @@ impl EventKind {
             EventKind::Budget { .. } => "budget",
             EventKind::CheckFailed { .. } => "check_failed",
             EventKind::InvariantViolated { .. } => "invariant_violated",
+            EventKind::Got { .. } => "got",
         }
     }
 
@@ -192,6 +195,11 @@ impl EventKind {
             EventKind::InvariantViolated { invariant, message } => [
                 Some(("invariant", Name(invariant))),
                 Some(("message", Text(message))),
+                None,
+            ],
+            EventKind::Got { queue, value } => [
+                Some(("queue", Name(queue))),
+                Some(("value", Val(value))),
                 None,
             ],
         };

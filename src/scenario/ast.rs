@@ -126,7 +126,7 @@ pub struct Block {
     pub trivia: Trivia,
 }
 
-/// The three kinds of named block.
+/// The kinds of named block, and the one-line declarations.
 #[derive(Clone, Debug, PartialEq)]
 pub enum BlockKind {
     /// `callback NAME:` and its body: a plain callback.
@@ -135,6 +135,10 @@ pub enum BlockKind {
     Task(Body),
     /// `future NAME`: a future, created on the `main` loop at the start.
     Future,
+    /// `event NAME`, `lock NAME`, `queue NAME [MAXSIZE]`...: one of
+    /// asyncio's primitives, made at the start, bound to a loop at its
+    /// first use that must wait.
+    Primitive(Primitive),
 }
 
 impl BlockKind {
@@ -144,6 +148,7 @@ impl BlockKind {
             BlockKind::Callback(_) => "callback",
             BlockKind::Task(_) => "task",
             BlockKind::Future => "future",
+            BlockKind::Primitive(p) => p.keyword(),
         }
     }
 
@@ -151,7 +156,80 @@ impl BlockKind {
     pub fn body(&self) -> Option<&Body> {
         match self {
             BlockKind::Callback(body) | BlockKind::Task(body) => Some(body),
-            BlockKind::Future => None,
+            BlockKind::Future | BlockKind::Primitive(_) => None,
+        }
+    }
+
+    /// Whether the block is one line with no body (a future or a primitive).
+    pub fn is_declaration(&self) -> bool {
+        self.body().is_none()
+    }
+}
+
+/// A primitive's declaration; optional arguments are `None` when not
+/// written (the printer keeps them as written).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Primitive {
+    /// `event NAME`.
+    Event,
+    /// `lock NAME`.
+    Lock,
+    /// `semaphore NAME [N]` (default 1).
+    Semaphore(Option<u64>),
+    /// `bounded_semaphore NAME [N]` (default 1).
+    BoundedSemaphore(Option<u64>),
+    /// `condition NAME [LOCK]`: over LOCK, or a lock of its own.
+    Condition(Option<Name>),
+    /// `barrier NAME N`.
+    Barrier(u64),
+    /// `queue NAME [MAXSIZE]` (default 0: unbounded).
+    Queue(Option<u64>),
+    /// `lifo_queue NAME [MAXSIZE]`.
+    LifoQueue(Option<u64>),
+    /// `priority_queue NAME [MAXSIZE]`.
+    PriorityQueue(Option<u64>),
+}
+
+impl Primitive {
+    /// Every declaration keyword.
+    pub const KEYWORDS: [&'static str; 9] = [
+        "event",
+        "lock",
+        "semaphore",
+        "bounded_semaphore",
+        "condition",
+        "barrier",
+        "queue",
+        "lifo_queue",
+        "priority_queue",
+    ];
+
+    /// The declaration's keyword.
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            Primitive::Event => "event",
+            Primitive::Lock => "lock",
+            Primitive::Semaphore(_) => "semaphore",
+            Primitive::BoundedSemaphore(_) => "bounded_semaphore",
+            Primitive::Condition(_) => "condition",
+            Primitive::Barrier(_) => "barrier",
+            Primitive::Queue(_) => "queue",
+            Primitive::LifoQueue(_) => "lifo_queue",
+            Primitive::PriorityQueue(_) => "priority_queue",
+        }
+    }
+
+    /// The argument after the name, as the printer writes it.
+    pub fn argument(&self) -> Option<String> {
+        match self {
+            Primitive::Event | Primitive::Lock => None,
+            Primitive::Semaphore(n)
+            | Primitive::BoundedSemaphore(n)
+            | Primitive::Queue(n)
+            | Primitive::LifoQueue(n)
+            | Primitive::PriorityQueue(n) => n.map(|n| n.to_string()),
+            Primitive::Condition(lock) => lock.as_ref().map(|l| l.text.to_string()),
+            Primitive::Barrier(n) => Some(n.to_string()),
         }
     }
 }
@@ -287,6 +365,74 @@ pub enum StmtKind {
     NewEventLoop(Name),
     /// `set_event_loop NAME`.
     SetEventLoop(Name),
+    /// `set E`: `e.set()`.
+    Set(Name),
+    /// `clear E`: `e.clear()`.
+    Clear(Name),
+    /// `release X`: `x.release()` (lock, semaphore, condition).
+    Release(Name),
+    /// `notify C [N]`: `c.notify(n)`; `None` when N was not written (1).
+    Notify {
+        /// The condition.
+        cond: Name,
+        /// How many to wake.
+        n: Option<u64>,
+    },
+    /// `notify_all C`.
+    NotifyAll(Name),
+    /// `put_nowait Q VALUE`.
+    PutNowait {
+        /// The queue.
+        queue: Name,
+        /// The item.
+        value: Value,
+    },
+    /// `get_nowait Q`: records `got`.
+    GetNowait(Name),
+    /// `task_done Q`.
+    TaskDone(Name),
+    /// `wait X` (task bodies only): `await x.wait()` for an event,
+    /// condition or barrier.
+    Wait(Name),
+    /// `acquire X` (task bodies only).
+    Acquire(Name),
+    /// `put Q VALUE` (task bodies only).
+    Put {
+        /// The queue.
+        queue: Name,
+        /// The item.
+        value: Value,
+    },
+    /// `get Q` (task bodies only): records `got`.
+    Get(Name),
+    /// `join Q` (task bodies only).
+    Join(Name),
+    /// `abort B` (task bodies only).
+    Abort(Name),
+    /// `reset B` (task bodies only).
+    Reset(Name),
+}
+
+impl StmtKind {
+    /// The keyword and the one name of a primitive statement written
+    /// `KEYWORD NAME` (`set e`, `get q`, ...).
+    pub fn keyword_and_target(&self) -> Option<(&'static str, &Name)> {
+        Some(match self {
+            StmtKind::Set(x) => ("set", x),
+            StmtKind::Clear(x) => ("clear", x),
+            StmtKind::Release(x) => ("release", x),
+            StmtKind::NotifyAll(x) => ("notify_all", x),
+            StmtKind::GetNowait(x) => ("get_nowait", x),
+            StmtKind::TaskDone(x) => ("task_done", x),
+            StmtKind::Wait(x) => ("wait", x),
+            StmtKind::Acquire(x) => ("acquire", x),
+            StmtKind::Get(x) => ("get", x),
+            StmtKind::Join(x) => ("join", x),
+            StmtKind::Abort(x) => ("abort", x),
+            StmtKind::Reset(x) => ("reset", x),
+            _ => return None,
+        })
+    }
 }
 
 /// The condition of a `check`.
@@ -304,6 +450,18 @@ pub enum Cond {
     Result(Name, Value),
     /// `time == T`.
     Time(Dur),
+    /// `is_set E`.
+    IsSet(Name),
+    /// `locked X` (lock, semaphore, condition).
+    Locked(Name),
+    /// `empty Q`.
+    Empty(Name),
+    /// `full Q`.
+    Full(Name),
+    /// `qsize Q == N`.
+    Qsize(Name, u64),
+    /// `broken B`.
+    Broken(Name),
 }
 
 /// A duration or time argument.

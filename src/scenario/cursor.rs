@@ -161,6 +161,15 @@ impl<'a> Cursor<'a> {
         })
     }
 
+    /// Reads an integer from 0 to 2^64 - 1 (a size, a count).
+    pub fn count(&mut self, what: &str) -> Parsed<u64> {
+        let (text, span) = self.word(what)?;
+        text.parse::<u64>().map_err(|_| {
+            Diagnostic::error(span, format!("expected {what}, found `{text}`"))
+                .with_label("not an integer from 0 to 2^64 - 1")
+        })
+    }
+
     /// Reads `as NAME` if present.
     pub fn alias(&mut self, what: &str) -> Parsed<Option<Name>> {
         if self.eat_keyword("as") {

@@ -9,6 +9,7 @@
 //! anything bound it records Python's `name 'X' is not defined` and goes on.
 
 use super::ast::{BlockKind, Body, Cond, Dur, Name, Scenario, Stmt, StmtKind};
+use super::primitives::{self, Prim};
 use super::settings::{Overrides, Settings};
 use crate::error::Error;
 use crate::event_loop::callback;
@@ -107,6 +108,8 @@ struct Interp {
     callbacks: BTreeMap<Rc<str>, SharedBody>,
     task_bodies: BTreeMap<Rc<str>, SharedBody>,
     futures: BTreeMap<Rc<str>, Future<Value>>,
+    /// The declared primitives, made at the start.
+    prims: BTreeMap<Rc<str>, Prim>,
     handles: RefCell<BTreeMap<Rc<str>, Handle>>,
     tasks: RefCell<BTreeMap<Rc<str>, Task<Value>>>,
     /// Every task created, including those whose name was rebound.
@@ -146,13 +149,19 @@ impl Interp {
                 BlockKind::Future => {
                     drop(futures.insert(name.clone(), main_loop.create_future_named(name)))
                 }
+                BlockKind::Primitive(_) => {}
             }
         }
+        let prims = primitives::make_all(scenario.blocks.iter().filter_map(|b| match &b.kind {
+            BlockKind::Primitive(p) => Some((&b.name.text, p)),
+            _ => None,
+        }));
         let loops = BTreeMap::from([(Rc::from("main"), main_loop.clone())]);
         Rc::new(Interp {
             callbacks,
             task_bodies,
             futures,
+            prims,
             handles: RefCell::new(BTreeMap::new()),
             tasks: RefCell::new(BTreeMap::new()),
             all_tasks: RefCell::new(Vec::new()),
@@ -248,6 +257,20 @@ impl Interp {
                     }
                     None => unbound(&lp, target),
                 },
+                StmtKind::Wait(_)
+                | StmtKind::Acquire(_)
+                | StmtKind::Put { .. }
+                | StmtKind::Get(_)
+                | StmtKind::Join(_)
+                | StmtKind::Abort(_)
+                | StmtKind::Reset(_) => {
+                    let outcome = primitives::exec_await(&self.prims, &stmt.kind).await;
+                    if let (Some(value), StmtKind::Get(queue)) =
+                        (outcome.transpose()?.flatten(), &stmt.kind)
+                    {
+                        primitives::got(&self.acting_loop(), queue, value);
+                    }
+                }
                 _ => match self.exec(&lp, stmt, Site::Body) {
                     Flow::Next | Flow::Over => {}
                     Flow::Raise(error) => return Err(error),
@@ -391,11 +414,28 @@ impl Interp {
                 Some(target) => *self.current.borrow_mut() = target.clone(),
                 None => unbound(lp, name),
             },
+            StmtKind::Set(_)
+            | StmtKind::Clear(_)
+            | StmtKind::Release(_)
+            | StmtKind::Notify { .. }
+            | StmtKind::NotifyAll(_)
+            | StmtKind::PutNowait { .. }
+            | StmtKind::GetNowait(_)
+            | StmtKind::TaskDone(_) => {
+                primitives::exec_action(&self.prims, lp, &stmt.kind);
+            }
             StmtKind::Sleep(_)
             | StmtKind::Yield
             | StmtKind::Await(_)
             | StmtKind::WaitFor { .. }
-            | StmtKind::Return(_) => {
+            | StmtKind::Return(_)
+            | StmtKind::Wait(_)
+            | StmtKind::Acquire(_)
+            | StmtKind::Put { .. }
+            | StmtKind::Get(_)
+            | StmtKind::Join(_)
+            | StmtKind::Abort(_)
+            | StmtKind::Reset(_) => {
                 // The resolver keeps these in task bodies, which run_task handles.
                 debug_assert!(site == Site::Body, "task statement outside a task");
             }
@@ -462,6 +502,7 @@ impl Interp {
             },
             Cond::Result(x, value) => matches!(self.result_of(x)?, Ok(v) if v == *value),
             Cond::Time(dur) => lp.now().as_nanos() == self.nanos(lp, dur),
+            primitive => primitives::holds(&self.prims, primitive).unwrap_or(false),
         })
     }
 

@@ -41,6 +41,7 @@ pub mod language {}
 pub mod lexer;
 mod parser;
 pub mod plain;
+mod primitives;
 mod printer;
 mod resolve;
 pub mod settings;

@@ -12,6 +12,8 @@
 //!           | "max_pending") INTEGER | "tie_break" POLICY
 //!         | ("jitter" | "start_time") DURATION | "expect" "fail"
 //! block   = ("callback" | "task") NAME ":" body | "future" NAME | "main" ":" body
+//!         | ("event" | "lock") NAME | "condition" NAME [NAME] | "barrier" NAME INTEGER
+//!         | ("semaphore" | "bounded_semaphore" | "queue" | "lifo_queue" | "priority_queue") NAME [INTEGER]
 //! body    = { INDENT stmt }                (may be empty; see `stmt.rs`)
 //! ```
 //!
@@ -24,7 +26,7 @@
 use std::mem;
 
 use super::ast::{
-    Block, BlockKind, Body, Comment, Header, MainBlock, Name, Scenario, Stmt, Trivia,
+    Block, BlockKind, Body, Comment, Header, MainBlock, Name, Primitive, Scenario, Stmt, Trivia,
 };
 use super::cursor::{Cursor, Parsed};
 use super::diagnostic::Diagnostic;
@@ -37,7 +39,8 @@ use super::stmt::{parse_stmt, KEYWORDS};
 const TOP_LEVEL: &str =
     "a header setting (`python`, `seed`, `tie_break`, `jitter`, `start_time`, `max_iterations`, \
      `max_events`, `max_callbacks`, `max_pending`, `expect`) or a block \
-     (`callback NAME:`, `task NAME:`, `future NAME`, `main:`)";
+     (`callback NAME:`, `task NAME:`, `future NAME`, `main:`) or a declaration (`event`, `lock`, \
+     `semaphore`, `bounded_semaphore`, `condition`, `barrier`, `queue`, `lifo_queue`, `priority_queue`)";
 
 /// A code line with the comment lines above it (and their indentation).
 /// The last item has no line: it holds the comments at the end of the file.
@@ -192,6 +195,11 @@ impl<'a> Parser<'a> {
             Ok((keyword @ ("callback" | "task" | "future"), _)) => {
                 self.block(keyword, &mut c, span, trivia)
             }
+            Ok((keyword, _)) if Primitive::KEYWORDS.contains(&keyword) => {
+                declaration(keyword, &mut c).map(|(name, primitive)| {
+                    self.push_block(BlockKind::Primitive(primitive), name, span, trivia)
+                })
+            }
             Ok(("main", _)) => self.main_block(&mut c, span, trivia),
             Ok((other, other_span)) => {
                 if line
@@ -345,6 +353,50 @@ fn future_head(c: &mut Cursor) -> Parsed<Name> {
     }
     c.end(&format!("`future {}`", name.text))?;
     Ok(name)
+}
+
+/// `KEYWORD NAME [ARG]` of a primitive; the cursor is after the keyword.
+fn declaration(keyword: &str, c: &mut Cursor) -> Parsed<(Name, Primitive)> {
+    let name = c.name(&format!("a name for the {}", keyword.replace('_', " ")))?;
+    let mut size = |what: &str| -> Parsed<Option<u64>> {
+        if c.at_end() {
+            Ok(None)
+        } else {
+            c.count(what).map(Some)
+        }
+    };
+    let primitive = match keyword {
+        "event" => Primitive::Event,
+        "lock" => Primitive::Lock,
+        "semaphore" => Primitive::Semaphore(size("the initial value (an integer)")?),
+        "bounded_semaphore" => Primitive::BoundedSemaphore(size("the initial value (an integer)")?),
+        "queue" => Primitive::Queue(size("the maxsize (an integer; 0 is unbounded)")?),
+        "lifo_queue" => Primitive::LifoQueue(size("the maxsize (an integer; 0 is unbounded)")?),
+        "priority_queue" => {
+            Primitive::PriorityQueue(size("the maxsize (an integer; 0 is unbounded)")?)
+        }
+        "condition" => Primitive::Condition(if c.at_end() {
+            None
+        } else {
+            Some(c.name("the name of a lock")?)
+        }),
+        "barrier" => {
+            let at = c.here();
+            let parties = c
+                .count("the number of parties (an integer above 0)")
+                .map_err(|d| {
+                    d.with_note("asyncio.Barrier(parties) has no default: write `barrier NAME N`")
+                })?;
+            if parties == 0 {
+                return Err(Diagnostic::error(at, "a barrier needs at least one party")
+                    .with_label("parties must be > 0 (asyncio's ValueError)"));
+            }
+            Primitive::Barrier(parties)
+        }
+        other => unreachable!("not a declaration keyword: {other}"),
+    };
+    c.end(&format!("`{keyword} {}` and its argument", name.text))?;
+    Ok((name, primitive))
 }
 
 /// A top-level line that is neither a setting nor a block.

@@ -66,13 +66,17 @@ pub fn print(scenario: &Scenario) -> String {
         any_setting = true;
     }
     for block in &scenario.blocks {
-        let both_futures = previous.is_some_and(|p| p.kind == BlockKind::Future)
-            && block.kind == BlockKind::Future;
-        if (previous.is_some() || any_setting) && !both_futures {
+        let both_declarations =
+            previous.is_some_and(|p| p.kind.is_declaration()) && block.kind.is_declaration();
+        if (previous.is_some() || any_setting) && !both_declarations {
             out.push('\n');
         }
         let head = match &block.kind {
             BlockKind::Future => format!("future {}", block.name.text),
+            BlockKind::Primitive(p) => match p.argument() {
+                Some(arg) => format!("{} {} {arg}", p.keyword(), block.name.text),
+                None => format!("{} {}", p.keyword(), block.name.text),
+            },
             kind => format!("{} {}:", kind.keyword(), block.name.text),
         };
         line(&mut out, "", &head, &block.trivia);
@@ -162,6 +166,14 @@ fn stmt(s: &Stmt) -> String {
         StmtKind::RunUntilComplete(x) => format!("run_until_complete {}", x.text),
         StmtKind::NewEventLoop(x) => format!("new_event_loop {}", x.text),
         StmtKind::SetEventLoop(x) => format!("set_event_loop {}", x.text),
+        StmtKind::Notify { cond, n: None } => format!("notify {}", cond.text),
+        StmtKind::Notify { cond, n: Some(n) } => format!("notify {} {n}", cond.text),
+        StmtKind::PutNowait { queue, value } => format!("put_nowait {} {value}", queue.text),
+        StmtKind::Put { queue, value } => format!("put {} {value}", queue.text),
+        other => {
+            let (keyword, x) = other.keyword_and_target().expect("a one-name statement");
+            format!("{keyword} {}", x.text)
+        }
     }
 }
 

@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use super::ast::{BlockKind, Body, Cond, Name, Scenario, StmtKind};
+use super::ast::{BlockKind, Body, Cond, Name, Primitive, Scenario, StmtKind};
 use super::diagnostic::Diagnostic;
 use super::span::{line_col, Span};
 
@@ -27,6 +27,13 @@ enum Kind {
     Handle,
     Task,
     Loop,
+    Event,
+    Lock,
+    Semaphore,
+    BoundedSemaphore,
+    Condition,
+    Barrier,
+    Queue,
 }
 
 impl Kind {
@@ -38,6 +45,13 @@ impl Kind {
             Kind::Handle => "handle",
             Kind::Task => "task instance",
             Kind::Loop => "loop",
+            Kind::Event => "event",
+            Kind::Lock => "lock",
+            Kind::Semaphore => "semaphore",
+            Kind::BoundedSemaphore => "bounded semaphore",
+            Kind::Condition => "condition",
+            Kind::Barrier => "barrier",
+            Kind::Queue => "queue",
         }
     }
 }
@@ -76,6 +90,39 @@ const LOOP: Expect = Expect {
     kinds: &[Kind::Loop],
     noun: "loop",
 };
+const EVENT: Expect = Expect {
+    kinds: &[Kind::Event],
+    noun: "event",
+};
+const LOCK: Expect = Expect {
+    kinds: &[Kind::Lock],
+    noun: "lock",
+};
+const LOCKABLE: Expect = Expect {
+    kinds: &[
+        Kind::Lock,
+        Kind::Semaphore,
+        Kind::BoundedSemaphore,
+        Kind::Condition,
+    ],
+    noun: "lock, semaphore or condition",
+};
+const CONDITION: Expect = Expect {
+    kinds: &[Kind::Condition],
+    noun: "condition",
+};
+const WAITABLE: Expect = Expect {
+    kinds: &[Kind::Event, Kind::Condition, Kind::Barrier],
+    noun: "event, condition or barrier",
+};
+const BARRIER: Expect = Expect {
+    kinds: &[Kind::Barrier],
+    noun: "barrier",
+};
+const QUEUE: Expect = Expect {
+    kinds: &[Kind::Queue],
+    noun: "queue",
+};
 
 /// Checks every name in `scenario`; returns all the problems found.
 pub fn resolve(source: &str, scenario: &Scenario) -> Vec<Diagnostic> {
@@ -86,10 +133,11 @@ pub fn resolve(source: &str, scenario: &Scenario) -> Vec<Diagnostic> {
     };
     r.names.insert(Rc::from("main"), vec![(Kind::Loop, None)]);
     for block in &scenario.blocks {
-        let kind = match block.kind {
+        let kind = match &block.kind {
             BlockKind::Callback(_) => Kind::Callback,
             BlockKind::Task(_) => Kind::TaskBody,
             BlockKind::Future => Kind::Future,
+            BlockKind::Primitive(p) => primitive_kind(p),
         };
         r.define_block(&block.name, kind);
     }
@@ -107,6 +155,11 @@ pub fn resolve(source: &str, scenario: &Scenario) -> Vec<Diagnostic> {
     for (body, _, _) in &bodies {
         for stmt in &body.stmts {
             r.bind(&stmt.kind);
+        }
+    }
+    for block in &scenario.blocks {
+        if let BlockKind::Primitive(Primitive::Condition(Some(lock))) = &block.kind {
+            r.check_use(lock, &LOCK);
         }
     }
     for (body, place, in_task) in &bodies {
@@ -250,6 +303,46 @@ impl Resolver<'_> {
             StmtKind::Await(x) | StmtKind::WaitFor { target: x, .. } => vec![(x, AWAITABLE)],
             StmtKind::RunUntilComplete(x) => vec![(x, RUNNABLE)],
             StmtKind::SetEventLoop(l) => vec![(l, LOOP)],
+            StmtKind::Set(x) | StmtKind::Clear(x) => vec![(x, EVENT)],
+            StmtKind::Release(x) | StmtKind::Acquire(x) => vec![(x, LOCKABLE)],
+            StmtKind::Notify { cond: x, .. } | StmtKind::NotifyAll(x) => vec![(x, CONDITION)],
+            StmtKind::PutNowait { queue: x, .. }
+            | StmtKind::Put { queue: x, .. }
+            | StmtKind::GetNowait(x)
+            | StmtKind::Get(x)
+            | StmtKind::TaskDone(x)
+            | StmtKind::Join(x) => vec![(x, QUEUE)],
+            StmtKind::Abort(x) | StmtKind::Reset(x) => vec![(x, BARRIER)],
+            StmtKind::Wait(x) => {
+                if self.kinds(x).iter().any(|k| AWAITABLE.kinds.contains(k)) {
+                    self.diags.push(
+                        Diagnostic::error(
+                            x.span,
+                            format!("`wait` on the task or future `{}` is not supported yet", x.text),
+                        )
+                        .with_label("a task or future")
+                        .with_note("`wait X` here is the primitive's own wait (an event, condition or barrier); asyncio.wait over tasks or futures is not implemented yet (use `await X`)"),
+                    );
+                    return;
+                }
+                vec![(x, WAITABLE)]
+            }
+            StmtKind::Check {
+                cond: Cond::IsSet(x),
+                ..
+            } => vec![(x, EVENT)],
+            StmtKind::Check {
+                cond: Cond::Locked(x),
+                ..
+            } => vec![(x, LOCKABLE)],
+            StmtKind::Check {
+                cond: Cond::Empty(x) | Cond::Full(x) | Cond::Qsize(x, _),
+                ..
+            } => vec![(x, QUEUE)],
+            StmtKind::Check {
+                cond: Cond::Broken(x),
+                ..
+            } => vec![(x, BARRIER)],
             StmtKind::Check {
                 cond: Cond::Done(x) | Cond::Result(x, _),
                 ..
@@ -310,8 +403,22 @@ impl Resolver<'_> {
     }
 }
 
+/// The declaration kind of a primitive.
+fn primitive_kind(p: &Primitive) -> Kind {
+    match p {
+        Primitive::Event => Kind::Event,
+        Primitive::Lock => Kind::Lock,
+        Primitive::Semaphore(_) => Kind::Semaphore,
+        Primitive::BoundedSemaphore(_) => Kind::BoundedSemaphore,
+        Primitive::Condition(_) => Kind::Condition,
+        Primitive::Barrier(_) => Kind::Barrier,
+        Primitive::Queue(_) | Primitive::LifoQueue(_) | Primitive::PriorityQueue(_) => Kind::Queue,
+    }
+}
+
 /// The error for a task-only statement (`sleep`, `yield`, `await`,
-/// `wait_for`, `return`) found in `place`, a callback or `main`.
+/// `wait_for`, `return`, and the primitives' awaiting statements) found in
+/// `place`, a callback or `main`.
 fn task_only(stmt: &StmtKind, span: Span, place: &str) -> Option<Diagnostic> {
     let keyword = match stmt {
         StmtKind::Sleep(_) => "sleep",
@@ -319,12 +426,27 @@ fn task_only(stmt: &StmtKind, span: Span, place: &str) -> Option<Diagnostic> {
         StmtKind::Await(_) => "await",
         StmtKind::WaitFor { .. } => "wait_for",
         StmtKind::Return(_) => "return",
+        StmtKind::Put { .. } => "put",
+        StmtKind::Wait(_)
+        | StmtKind::Acquire(_)
+        | StmtKind::Get(_)
+        | StmtKind::Join(_)
+        | StmtKind::Abort(_)
+        | StmtKind::Reset(_) => stmt.keyword_and_target()?.0,
         _ => return None,
     };
+    let note = match keyword {
+        "sleep" | "yield" | "await" | "wait_for" | "return" => "`sleep`, `yield`, `await`, `wait_for` and `return` suspend or finish a coroutine: write them in a `task` block".to_string(),
+        "put" | "get" => format!("`{keyword}` awaits (`await q.{keyword}()`): write it in a `task` block, or use `{keyword}_nowait` here"),
+        _ => format!("`{keyword}` awaits (`await x.{keyword}()`): write it in a `task` block"),
+    };
     Some(
-        Diagnostic::error(span, format!("`{keyword}` is only allowed in a task body, not in {place}"))
-            .with_label("task-only statement")
-            .with_note("`sleep`, `yield`, `await`, `wait_for` and `return` suspend or finish a coroutine: write them in a `task` block"),
+        Diagnostic::error(
+            span,
+            format!("`{keyword}` is only allowed in a task body, not in {place}"),
+        )
+        .with_label("task-only statement")
+        .with_note(note),
     )
 }
 

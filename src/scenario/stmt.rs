@@ -9,8 +9,12 @@
 //!      | "sleep" DUR | "await" NAME | "wait_for" NAME DUR | "return" VALUE
 //!      | "stop" | "close" | "yield" | "run_forever"
 //!      | ("run_until_complete" | "new_event_loop" | "set_event_loop") NAME
+//!      | ("set" | "clear" | "release" | "notify_all" | "get_nowait" | "task_done") NAME
+//!      | "notify" NAME [INTEGER] | ("put_nowait" | "put") NAME VALUE
+//!      | ("wait" | "acquire" | "get" | "join" | "abort" | "reset") NAME
 //! COND = "is_running" | "is_closed" | ("done" | "cancelled") NAME
 //!      | "result" NAME "==" VALUE | "time" "==" DUR
+//!      | ("is_set" | "locked" | "empty" | "full" | "broken") NAME | "qsize" NAME "==" INTEGER
 //! ```
 //!
 //! Which names are allowed where (a callback, a task, ...) is the
@@ -25,7 +29,8 @@ use super::span::Span;
 pub const KEYWORDS: &str = "log, call_soon, call_later, call_at, create_task, cancel, set_result, \
      set_exception, add_done_callback, stop, close, raise, check, sleep, yield, await, wait_for, \
      return, \
-     run_forever, run_until_complete, new_event_loop, set_event_loop";
+     run_forever, run_until_complete, new_event_loop, set_event_loop, set, clear, release, notify, \
+     notify_all, put_nowait, get_nowait, task_done, wait, acquire, put, get, join, abort, reset";
 
 /// Parses the statement at the cursor, up to the end of the line.
 pub fn parse_stmt(c: &mut Cursor) -> Parsed<StmtKind> {
@@ -79,6 +84,34 @@ pub fn parse_stmt(c: &mut Cursor) -> Parsed<StmtKind> {
         "run_until_complete" => StmtKind::RunUntilComplete(c.name("a task or future name")?),
         "new_event_loop" => StmtKind::NewEventLoop(c.name("a name for the new loop")?),
         "set_event_loop" => StmtKind::SetEventLoop(c.name("a loop name")?),
+        "set" => StmtKind::Set(c.name("an event name")?),
+        "clear" => StmtKind::Clear(c.name("an event name")?),
+        "release" => StmtKind::Release(c.name("a lock, semaphore or condition name")?),
+        "notify" => StmtKind::Notify {
+            cond: c.name("a condition name")?,
+            n: if c.at_end() {
+                None
+            } else {
+                Some(c.count("how many to wake (an integer)")?)
+            },
+        },
+        "notify_all" => StmtKind::NotifyAll(c.name("a condition name")?),
+        "put_nowait" => StmtKind::PutNowait {
+            queue: c.name("a queue name")?,
+            value: c.value()?,
+        },
+        "get_nowait" => StmtKind::GetNowait(c.name("a queue name")?),
+        "task_done" => StmtKind::TaskDone(c.name("a queue name")?),
+        "wait" => wait(c)?,
+        "acquire" => StmtKind::Acquire(c.name("a lock, semaphore or condition name")?),
+        "put" => StmtKind::Put {
+            queue: c.name("a queue name")?,
+            value: c.value()?,
+        },
+        "get" => StmtKind::Get(c.name("a queue name")?),
+        "join" => StmtKind::Join(c.name("a queue name")?),
+        "abort" => StmtKind::Abort(c.name("a barrier name")?),
+        "reset" => StmtKind::Reset(c.name("a barrier name")?),
         other => {
             let note = match other {
                 "callback" | "task" | "future" | "main" => {
@@ -97,9 +130,28 @@ pub fn parse_stmt(c: &mut Cursor) -> Parsed<StmtKind> {
     Ok(kind)
 }
 
+/// `wait X`: one event, condition or barrier. Several names are
+/// `asyncio.wait` over tasks or futures, which is not supported yet.
+fn wait(c: &mut Cursor) -> Parsed<StmtKind> {
+    let target = c.name("an event, condition or barrier name")?;
+    if !c.at_end() {
+        return Err(Diagnostic::error(
+            c.here(),
+            "`wait` takes one event, condition or barrier",
+        )
+        .with_label("expected the end of the line")
+        .with_note(
+            "`wait X Y ... [timeout D] [return_when ...]` (asyncio.wait over tasks or futures) \
+             is not supported yet",
+        ));
+    }
+    Ok(StmtKind::Wait(target))
+}
+
 /// What a condition looks like, for messages.
 const CONDITION: &str =
-    "a condition (`is_running`, `is_closed`, `done X`, `cancelled X`, `result X == VALUE` or `time == T`)";
+    "a condition (`is_running`, `is_closed`, `done X`, `cancelled X`, `result X == VALUE`, `time == T`, \
+     `is_set E`, `locked X`, `empty Q`, `full Q`, `qsize Q == N` or `broken B`)";
 
 /// `check [not] COND`; the condition's text is kept as written.
 fn check(c: &mut Cursor) -> Parsed<StmtKind> {
@@ -119,6 +171,16 @@ fn check(c: &mut Cursor) -> Parsed<StmtKind> {
         "time" => {
             c.punct("==", "after `time`")?;
             Cond::Time(c.dur()?)
+        }
+        "is_set" => Cond::IsSet(c.name("an event name")?),
+        "locked" => Cond::Locked(c.name("a lock, semaphore or condition name")?),
+        "empty" => Cond::Empty(c.name("a queue name")?),
+        "full" => Cond::Full(c.name("a queue name")?),
+        "broken" => Cond::Broken(c.name("a barrier name")?),
+        "qsize" => {
+            let queue = c.name("a queue name")?;
+            c.punct("==", "after the queue name")?;
+            Cond::Qsize(queue, c.count("a size (an integer)")?)
         }
         _ => {
             return Err(Diagnostic::error(
