@@ -135,17 +135,19 @@ pub(crate) fn exec_action(
         StmtKind::Set(x) => (
             x,
             with(prims, x, |p| {
-                Ok(if let Prim::Event(e) = p {
+                if let Prim::Event(e) = p {
                     e.set()
-                })
+                }
+                Ok(())
             }),
         ),
         StmtKind::Clear(x) => (
             x,
             with(prims, x, |p| {
-                Ok(if let Prim::Event(e) = p {
+                if let Prim::Event(e) = p {
                     e.clear()
-                })
+                }
+                Ok(())
             }),
         ),
         StmtKind::Release(x) => (
@@ -257,23 +259,23 @@ async fn exec_await_unit(stmt: &StmtKind, prim: Prim) -> Result<(), Error> {
 
 /// Whether a primitive condition holds; `None` if `cond` is not one.
 pub(crate) fn holds(prims: &BTreeMap<Rc<str>, Prim>, cond: &Cond) -> Option<bool> {
-    let (name, test): (&Name, Box<dyn Fn(&Prim) -> bool>) = match cond {
-        Cond::IsSet(x) => (x, Box::new(|p| matches!(p, Prim::Event(e) if e.is_set()))),
-        Cond::Locked(x) => (x, Box::new(|p| p.locked() == Some(true))),
-        Cond::Empty(x) => (
-            x,
-            Box::new(|p| p.queue_state().is_some_and(|(n, _)| n == 0)),
-        ),
-        Cond::Full(x) => (
-            x,
-            Box::new(|p| p.queue_state().is_some_and(|(_, full)| full)),
-        ),
-        Cond::Qsize(x, size) => (
-            x,
-            Box::new(move |p| p.queue_state().is_some_and(|(n, _)| n as u64 == *size)),
-        ),
-        Cond::Broken(x) => (x, Box::new(|p| matches!(p, Prim::Barrier(b) if b.broken()))),
+    let name = match cond {
+        Cond::IsSet(x)
+        | Cond::Locked(x)
+        | Cond::Empty(x)
+        | Cond::Full(x)
+        | Cond::Qsize(x, _)
+        | Cond::Broken(x) => x,
         _ => return None,
     };
-    Some(prims.get(&name.text).is_some_and(|p| test(p)))
+    let p = prims.get(&name.text)?;
+    Some(match cond {
+        Cond::IsSet(_) => matches!(p, Prim::Event(e) if e.is_set()),
+        Cond::Locked(_) => p.locked() == Some(true),
+        Cond::Empty(_) => p.queue_state().is_some_and(|(n, _)| n == 0),
+        Cond::Full(_) => p.queue_state().is_some_and(|(_, full)| full),
+        Cond::Qsize(_, size) => p.queue_state().is_some_and(|(n, _)| n as u64 == *size),
+        Cond::Broken(_) => matches!(p, Prim::Barrier(b) if b.broken()),
+        _ => return None,
+    })
 }
