@@ -149,6 +149,10 @@ fn every_kind() -> Vec<EventKind> {
             invariant: s("i"),
             message: s("m"),
         },
+        EventKind::Got {
+            queue: s("q"),
+            value: loopsim::Value::Int(1),
+        },
     ];
     for kind in &kinds {
         match kind {
@@ -163,7 +167,8 @@ fn every_kind() -> Vec<EventKind> {
             | EventKind::Idle
             | EventKind::Budget { .. }
             | EventKind::CheckFailed { .. }
-            | EventKind::InvariantViolated { .. } => {}
+            | EventKind::InvariantViolated { .. }
+            | EventKind::Got { .. } => {}
         }
     }
     kinds
