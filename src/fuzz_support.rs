@@ -98,6 +98,7 @@ impl<'a> Arbitrary<'a> for FuzzScenario {
             header: false,
             crowd: 0,
             python: None,
+            closed_loop: false,
         };
         let tie_break = *u.choose(&TieBreak::ALL)?;
         let jitter_nanos = *u.choose(&JITTERS)?;
@@ -109,9 +110,11 @@ impl<'a> Arbitrary<'a> for FuzzScenario {
         if u.ratio(1u8, 8u8)? {
             config.crowd = u.int_in_range(95..=130)?;
         }
-        // Whose asyncio: read after everything else, so older inputs decode
+        // Whose asyncio: read after the fields older inputs hold, so they decode
         // as before (to 3.11, the version they were written under).
         let python = *u.choose(&Python::ALL)?;
+        // Read after the version, so older inputs decode as before.
+        config.closed_loop = bool::arbitrary(u)?;
         Ok(FuzzScenario {
             python,
             gen_seed,

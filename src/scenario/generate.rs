@@ -40,7 +40,10 @@
 //! (which fail as asyncio's do) and several drivers in a row in `main`.
 //! `rand(A, B)` only with [`GenConfig::allow_rand`]; a second loop only
 //! with [`GenConfig::other_loop`]; a header only with [`GenConfig::header`];
-//! a crowd of timers to thin out only with [`GenConfig::crowd`].
+//! a crowd of timers to thin out only with [`GenConfig::crowd`]; calls on
+//! a closed loop (and, with a second loop, completions of `main`'s futures
+//! while `l1` is current, and drivers in bodies) mostly with
+//! [`GenConfig::closed_loop`].
 
 use crate::python::Python;
 use crate::rng::{SeededRng, Stream};
@@ -81,6 +84,13 @@ pub struct GenConfig {
     /// It draws nothing from the generator's stream: the same seed gives
     /// the same program under every version.
     pub python: Option<Python>,
+    /// `main` closes a loop between its rounds and goes on calling it
+    /// (default `false`): it completes and cancels futures and tasks, adds
+    /// done callbacks, schedules and creates tasks on the closed loop, all
+    /// of which fail as asyncio's do, sometimes from `l1` (with
+    /// [`other_loop`](GenConfig::other_loop)), which then runs `main`'s
+    /// futures' completions; bodies close loops and run drivers more often.
+    pub closed_loop: bool,
 }
 
 impl Default for GenConfig {
@@ -94,6 +104,7 @@ impl Default for GenConfig {
             header: false,
             crowd: 0,
             python: None,
+            closed_loop: false,
         }
     }
 }
@@ -495,8 +506,10 @@ impl<'c> Gen<'c> {
             26..=27 if site.rank.is_some() => plain("stop".into()),
             28..=31 => plain(self.check()?),
             32 if site.rank.is_some() => plain(format!("raise {}", self.text())),
-            33 if site.rank.is_some() && self.chance(30) => plain("close".into()),
-            34 if site.rank.is_some() && self.chance(30) => {
+            33 if site.rank.is_some() && (self.config.closed_loop || self.chance(30)) => {
+                plain("close".into())
+            }
+            34 if site.rank.is_some() && (self.config.closed_loop || self.chance(30)) => {
                 // A driver inside a running loop fails, as in asyncio.
                 if self.chance(50) {
                     plain("run_forever".into())
@@ -611,11 +624,61 @@ impl<'c> Gen<'c> {
                         .unwrap_or_else(|| "check not is_running".into()),
                 );
             }
+            if self.config.closed_loop && round + 1 < drivers && self.chance(30) {
+                stmts.extend(self.closing());
+            }
         }
-        if self.chance(15) {
+        if self.config.closed_loop && self.chance(40) {
+            stmts.extend(self.closing());
+        } else if self.chance(15) {
             stmts.push("close".into());
             if self.chance(50) {
                 stmts.push("run_forever".into());
+            }
+        }
+        stmts
+    }
+
+    /// `close`, then calls on the closed loop, each failing as asyncio's
+    /// does: completing a future (its done callbacks refused), cancelling
+    /// a future or a task (a sleeping one, one awaiting, one in
+    /// `wait_for`), adding a done callback, scheduling, creating a task,
+    /// driving. With a second loop, half of the time from `l1`: `main`'s
+    /// futures are then completed while another loop is current.
+    fn closing(&mut self) -> Vec<String> {
+        let mut stmts = vec!["close".to_string()];
+        if self.config.other_loop && self.chance(50) {
+            stmts.push(self.switch_loop());
+        }
+        let site = Site {
+            rank: None,
+            task: false,
+        };
+        let calls = 1 + self.below(4);
+        while stmts.len() < calls + 1 {
+            let stmt = match self.below(10) {
+                0 | 1 => self.pick_owned(&self.futures.clone()).map(|f| {
+                    if self.chance(50) {
+                        format!("set_result {f} {}", self.value())
+                    } else {
+                        format!("set_exception {f} {}", self.text())
+                    }
+                }),
+                2..=4 => self.cancellable().map(|x| format!("cancel {x}")),
+                5 => self.awaitable().and_then(|x| {
+                    let cb = self.later(site, Kind::Callback)?;
+                    Some(format!("add_done_callback {x} {cb}"))
+                }),
+                6 | 7 => self.action(site, true).map(|(stmt, _)| stmt),
+                8 => self.check(),
+                _ => Some(
+                    self.pick(&["run_forever", "stop", "log closed"])
+                        .to_string(),
+                ),
+            };
+            if let Some(stmt) = stmt {
+                self.budget = self.budget.saturating_sub(1);
+                stmts.push(stmt);
             }
         }
         stmts
@@ -689,6 +752,7 @@ mod tests {
                 header: true,
                 crowd: 0,
                 python: Some(Python::V3_11),
+                closed_loop: true,
             },
             GenConfig {
                 crowd: 120,
@@ -728,6 +792,61 @@ mod tests {
         assert!((0..200).any(|seed| generate(seed, &rand).contains("rand(")));
     }
 
+    /// `closed_loop` writes the classes of calls a differential run needs
+    /// to see: calls on a closed loop, completions of `main`'s futures
+    /// from `main` while `l1` is current, and drivers in bodies.
+    #[test]
+    fn closed_loop_scenarios_call_closed_loops() {
+        let config = GenConfig {
+            other_loop: true,
+            closed_loop: true,
+            ..GenConfig::default()
+        };
+        let (mut after_close, mut cross_loop, mut body_drivers, mut refused) = (0, 0, 0, 0);
+        for seed in 0..200 {
+            let source = generate(seed, &config);
+            let (bodies, main) = source.split_at(source.find("\nmain:\n").unwrap());
+            let main: Vec<&str> = main.lines().map(str::trim).collect();
+            let completes = |l: &&str| {
+                ["set_result", "set_exception", "cancel", "add_done_callback"]
+                    .iter()
+                    .any(|call| l.starts_with(call))
+            };
+            if let Some(close) = main.iter().position(|l| *l == "close") {
+                after_close += usize::from(main[close..].iter().any(completes));
+            }
+            let mut on_l1 = false;
+            for line in &main {
+                match *line {
+                    "set_event_loop l1" => on_l1 = true,
+                    "set_event_loop main" => on_l1 = false,
+                    l if on_l1
+                        && (l.starts_with("set_result") || l.starts_with("set_exception")) =>
+                    {
+                        cross_loop += 1;
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            body_drivers += usize::from(
+                bodies.contains("    run_forever") || bodies.contains("    run_until_complete"),
+            );
+            let outcome = run(&parse("gen.scn", &source).unwrap(), &RunOptions::default());
+            refused += usize::from(outcome.trace.iter().any(|e| {
+                matches!(&e.kind, crate::trace::EventKind::Error { message } if &**message == "Event loop is closed")
+            }));
+        }
+        for (class, count) in [
+            ("calls after close in main", after_close),
+            ("completions while l1 is current", cross_loop),
+            ("drivers in bodies", body_drivers),
+            ("refusals of a closed loop", refused),
+        ] {
+            assert!(count >= 20, "{class}: {count} of 200 scenarios");
+        }
+    }
+
     #[test]
     fn generated_scenarios_run_and_end() {
         for seed in 0..300 {
@@ -736,6 +855,8 @@ mod tests {
                 &GenConfig {
                     allow_rand: true,
                     tie_burst: 3,
+                    other_loop: seed % 3 == 0,
+                    closed_loop: seed % 2 == 0,
                     ..GenConfig::default()
                 },
             );
