@@ -40,7 +40,9 @@ pub enum Error {
     AwaitedOtherLoop,
     /// A task awaited itself.
     AwaitItself,
-    /// Nothing was ready and no timer was left: a real loop would block forever.
+    /// Nothing was ready and no timer was left: a real loop would block
+    /// forever. `run_until_complete` fails with it (its future can never
+    /// finish); `run_forever` returns [`Ended::Idle`](crate::Ended::Idle).
     Idle,
     /// The loop used up its iteration budget (`max_iterations`).
     BudgetExhausted,

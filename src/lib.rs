@@ -90,7 +90,7 @@ pub mod value;
 pub use error::Error;
 pub use event_loop::{
     get_event_loop, get_running_loop, new_event_loop, set_event_loop, Budget, CallbackResult,
-    EventLoop, Handle, LoopConfig, DEFAULT_MAX_CALLBACKS, DEFAULT_MAX_EVENTS,
+    Ended, EventLoop, Handle, LoopConfig, DEFAULT_MAX_CALLBACKS, DEFAULT_MAX_EVENTS,
     DEFAULT_MAX_ITERATIONS, DEFAULT_MAX_PENDING,
 };
 pub use future::{Awaitable, Future};

@@ -254,6 +254,9 @@ impl Event {
                 Field::Val(Value::None) => write!(out, ",\"{key}\":null"),
                 Field::Val(Value::Int(i)) => write!(out, ",\"{key}\":{i}"),
                 Field::Val(Value::Str(s)) => write!(out, ",\"{key}\":{}", json_string(s)),
+                Field::Val(Value::Debug(s)) => {
+                    write!(out, ",\"{key}\":{{\"debug\":{}}}", json_string(s))
+                }
             };
         }
         out.push('}');

@@ -1,12 +1,16 @@
 //! The values a trace can show: the results of futures and tasks.
 
+use std::any::Any;
 use std::fmt;
 use std::rc::Rc;
+use std::sync::Arc;
 
-/// A result value as a trace records it: an integer, a string or `none`.
+/// A result value as a trace records it: an integer, a string or `none`
+/// (all a scenario has), or the `Debug` text of another Rust value.
 ///
 /// Scenarios compute with these directly. Rust tasks and futures may carry
-/// any `T: TraceValue`; the trace records `T`'s [`TraceValue::trace_value`].
+/// any `T: Debug + 'static`; the trace records [`Value::of`] it (see
+/// [`TraceValue`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Value {
     /// `none` in a scenario, `null` in JSON, `None` in Python.
@@ -16,15 +20,21 @@ pub enum Value {
     Int(i64),
     /// A string.
     Str(Rc<str>),
+    /// Any other Rust value, by its `Debug` text: `(1, "a")`, `[0.5]`,
+    /// `Point { x: 1 }`. Written as is in the text form and as
+    /// `{"debug":TEXT}` in JSON. Scenarios never make one.
+    Debug(Rc<str>),
 }
 
 impl fmt::Display for Value {
-    /// The scenario spelling: `none`, `42`, `"text"` (quoted, escaped).
+    /// The scenario spelling: `none`, `42`, `"text"` (quoted, escaped); a
+    /// [`Value::Debug`] as its text.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Value::None => f.write_str("none"),
             Value::Int(i) => write!(f, "{i}"),
             Value::Str(s) => write_quoted(f, s),
+            Value::Debug(text) => f.write_str(text),
         }
     }
 }
@@ -55,64 +65,106 @@ pub fn write_quoted(out: &mut impl fmt::Write, text: &str) -> fmt::Result {
 }
 
 /// How a Rust value appears in the trace when a task or future finishes
-/// with it.
+/// with it: implemented for every `T: Debug + 'static`, so a task may
+/// return a tuple, a `Vec`, an `f64` or a struct of yours with
+/// `#[derive(Debug)]`, without a wrapper.
+///
+/// Integers, `bool` (as 0 or 1), strings, `()` and `Option`s of these keep
+/// the exact forms a scenario's values have (`42`, `"text"`, `none`);
+/// anything else is recorded by its `Debug` text ([`Value::Debug`]):
+///
+/// ```
+/// use loopsim::{TraceValue, Value};
+///
+/// assert_eq!(7u8.trace_value(), Value::Int(7));
+/// assert_eq!(Some("hi").trace_value().to_string(), "\"hi\"");
+/// assert_eq!(None::<i64>.trace_value(), Value::None);
+/// assert_eq!((1, "a").trace_value().to_string(), "(1, \"a\")");
+/// assert_eq!(vec![0.5, 2.0].trace_value().to_string(), "[0.5, 2.0]");
+/// ```
 pub trait TraceValue {
     /// The value the trace records.
     fn trace_value(&self) -> Value;
 }
 
-impl TraceValue for Value {
+impl<T: fmt::Debug + 'static> TraceValue for T {
     fn trace_value(&self) -> Value {
-        self.clone()
+        Value::of(self)
     }
 }
 
-impl TraceValue for () {
-    fn trace_value(&self) -> Value {
-        Value::None
+impl Value {
+    /// How the trace records `value`: see [`TraceValue`].
+    pub fn of<T: fmt::Debug + 'static>(value: &T) -> Value {
+        let any = value as &dyn Any;
+        exact(any)
+            .or_else(|| exact_option(any))
+            .unwrap_or_else(|| Value::Debug(format!("{value:?}").into()))
     }
 }
 
-impl TraceValue for bool {
-    fn trace_value(&self) -> Value {
-        Value::Int(i64::from(*self))
-    }
-}
-
-impl TraceValue for String {
-    fn trace_value(&self) -> Value {
-        Value::Str(self.as_str().into())
-    }
-}
-
-impl TraceValue for &'static str {
-    fn trace_value(&self) -> Value {
-        Value::Str((*self).into())
-    }
-}
-
-impl TraceValue for Rc<str> {
-    fn trace_value(&self) -> Value {
-        Value::Str(self.clone())
-    }
-}
-
-impl<T: TraceValue> TraceValue for Option<T> {
-    fn trace_value(&self) -> Value {
-        self.as_ref().map_or(Value::None, T::trace_value)
-    }
-}
-
-macro_rules! int_trace_value {
-    ($($t:ty),*) => {$(
-        impl TraceValue for $t {
-            fn trace_value(&self) -> Value {
-                Value::Int(i64::try_from(*self).unwrap_or(i64::MAX))
+/// The exact form of a scenario-like value: `Value` itself, `()`, `bool`,
+/// an integer or a string.
+fn exact(any: &dyn Any) -> Option<Value> {
+    macro_rules! ints {
+        ($($t:ty),*) => {$(
+            if let Some(i) = any.downcast_ref::<$t>() {
+                return Some(Value::Int(i64::try_from(*i).unwrap_or(i64::MAX)));
             }
-        }
-    )*};
+        )*};
+    }
+    macro_rules! strs {
+        ($($t:ty),*) => {$(
+            if let Some(text) = any.downcast_ref::<$t>() {
+                let text: &str = text;
+                return Some(Value::Str(text.into()));
+            }
+        )*};
+    }
+    if let Some(value) = any.downcast_ref::<Value>() {
+        return Some(value.clone());
+    }
+    if any.is::<()>() {
+        return Some(Value::None);
+    }
+    if let Some(b) = any.downcast_ref::<bool>() {
+        return Some(Value::Int(i64::from(*b)));
+    }
+    ints!(i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize);
+    strs!(String, &'static str, Rc<str>, Arc<str>, Box<str>);
+    None
 }
-int_trace_value!(i8, i16, i32, i64, u8, u16, u32, u64, usize, isize);
+
+/// `None` as `none`, `Some(x)` as `x`, for `Option`s of the types [`exact`]
+/// knows.
+fn exact_option(any: &dyn Any) -> Option<Value> {
+    macro_rules! options {
+        ($($t:ty),*) => {$(
+            if let Some(option) = any.downcast_ref::<Option<$t>>() {
+                return Some(option.as_ref().map_or(Value::None, |v| exact(v).unwrap_or_default()));
+            }
+        )*};
+    }
+    options!(
+        Value,
+        (),
+        bool,
+        i8,
+        i16,
+        i32,
+        i64,
+        i128,
+        isize,
+        u8,
+        u16,
+        u32,
+        u64,
+        u128,
+        usize
+    );
+    options!(String, &'static str, Rc<str>, Arc<str>, Box<str>);
+    None
+}
 
 #[cfg(test)]
 mod tests {

@@ -57,7 +57,7 @@ fn run_forever_and_stop_from_a_callback() {
         .unwrap();
     lp.call_later_named(3.0, "never", |_: &EventLoop| ())
         .unwrap();
-    assert_eq!(lp.run_forever(), Ok(()));
+    assert_eq!(lp.run_forever(), Ok(Ended::Stopped));
     insta::assert_snapshot!(text(&lp), @r#"
     #1 t=0.0 call name=hello
     #1 t=0.0 log text="Hello World"
@@ -75,7 +75,7 @@ fn stop_before_run_forever_runs_one_batch() {
         lp.call_soon_named("b", |_: &EventLoop| ()).unwrap();
     })
     .unwrap();
-    assert_eq!(lp.run_forever(), Ok(()));
+    assert_eq!(lp.run_forever(), Ok(Ended::Stopped));
     assert_eq!(lp.iteration(), 1);
     insta::assert_snapshot!(text(&lp), @r"
     #0 t=0.0 stop
@@ -109,7 +109,7 @@ fn call_soon_call_later_call_at() {
     lp.call_soon_named("soon", |_: &EventLoop| ()).unwrap();
     lp.call_later_named(-1.0, "past", |_: &EventLoop| ())
         .unwrap();
-    assert_eq!(lp.run_forever(), Err(Error::Idle));
+    assert_eq!(lp.run_forever(), Ok(Ended::Idle));
     insta::assert_snapshot!(text(&lp), @r"
     #1 t=0.0 call name=soon
     #1 t=0.0 call name=past
@@ -213,7 +213,7 @@ fn a_wait_is_capped_at_one_day() {
     let lp = EventLoop::new();
     lp.call_later_named(2.5 * 86_400.0, "late", |_: &EventLoop| ())
         .unwrap();
-    assert_eq!(lp.run_forever(), Err(Error::Idle));
+    assert_eq!(lp.run_forever(), Ok(Ended::Idle));
     insta::assert_snapshot!(text(&lp), @r"
     #3 t=216000.0 call name=late
     #4 t=216000.0 idle

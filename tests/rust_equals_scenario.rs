@@ -56,7 +56,7 @@ fn cancelling_a_sleeping_task() {
     })
     .unwrap();
     assert_eq!(lp.run_until_complete(&sleeper), Err(Error::Cancelled));
-    assert_eq!(lp.run_forever(), Err(Error::Idle));
+    assert_eq!(lp.run_forever(), Ok(Ended::Idle));
     assert_eq!(lp.time(), 1.0);
     assert_eq!(
         render(&lp.trace(), Format::Text),

@@ -25,6 +25,7 @@ pub use config::{
 pub use handle::Handle;
 pub(crate) use handle::SlotRef;
 pub use registry::{get_event_loop, get_running_loop, new_event_loop, set_event_loop};
+pub use run::Ended;
 
 use crate::error::Error;
 use crate::fifo_vec::FifoVec;

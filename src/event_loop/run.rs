@@ -30,6 +30,16 @@ use crate::value::TraceValue;
 /// CPython's `_MIN_SCHEDULED_TIMER_HANDLES`.
 const MIN_SCHEDULED_TIMER_HANDLES: usize = 100;
 
+/// How [`EventLoop::run_forever`] ended, when it did not fail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Ended {
+    /// `stop()` was called: asyncio's only way out of `run_forever`.
+    Stopped,
+    /// Nothing was ready and no timer was left. CPython would block
+    /// forever here; loopsim returns, after recording `idle`.
+    Idle,
+}
+
 /// How a pass ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Pass {
@@ -445,19 +455,36 @@ impl EventLoop {
 
     /// `loop.run_forever()`: runs passes until `stop()`.
     ///
-    /// Ends `Ok` after the batch in which `stop()` was called; with
-    /// [`Error::Idle`] when nothing is ready and no timer is left (a real
-    /// loop would block forever); with [`Error::BudgetExhausted`] when the
-    /// loop has made `max_iterations` passes. Fails at once, recording an
-    /// `error` event, if the loop is closed or running, or another loop runs.
-    pub fn run_forever(&self) -> Result<(), Error> {
+    /// Ends `Ok(Ended::Stopped)` after the batch in which `stop()` was
+    /// called (recorded as `returned driver=run_forever`), and
+    /// `Ok(Ended::Idle)` when nothing is ready and no timer is left
+    /// (recorded as `idle`). That second end is loopsim's: CPython's
+    /// `run_forever` would block forever there, waiting for I/O that a
+    /// simulation never delivers, so the trace says `idle` and shows no
+    /// `returned`. Ends `Err(`[`Error::BudgetExhausted`]`)` when the loop has
+    /// made `max_iterations` passes, and fails at once, recording an `error`
+    /// event, if the loop is closed or running, or another loop runs.
+    ///
+    /// ```
+    /// use loopsim::{new_event_loop, Ended, EventLoop};
+    ///
+    /// let lp = new_event_loop();
+    /// lp.call_later(1.0, |lp: &EventLoop| lp.log("tick")).unwrap();
+    /// assert_eq!(lp.run_forever(), Ok(Ended::Idle)); // ran out of work
+    /// lp.call_soon(|lp: &EventLoop| lp.stop()).unwrap();
+    /// assert_eq!(lp.run_forever(), Ok(Ended::Stopped));
+    /// ```
+    pub fn run_forever(&self) -> Result<Ended, Error> {
         self.check_can_run()?;
-        self.run_until_stopped()?;
+        match self.run_until_stopped() {
+            Err(Error::Idle) => return Ok(Ended::Idle),
+            outcome => outcome?,
+        }
         self.inner.record(EventKind::Returned {
             driver: Driver::RunForever,
             value: None,
         });
-        Ok(())
+        Ok(Ended::Stopped)
     }
 
     /// `loop.run_until_complete(future)`: runs until `future` (a
