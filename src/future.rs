@@ -7,7 +7,7 @@
 
 use crate::error::Error;
 use crate::event_loop::callback::{self, Callback};
-use crate::event_loop::{Blocked, CallbackResult, EventLoop, LoopInner};
+use crate::event_loop::{Blocked, CallbackResult, EventLoop, LoopInner, Unretrieved};
 use crate::trace::{DoneState, EventKind};
 use crate::value::TraceValue;
 use std::cell::{OnceCell, RefCell};
@@ -172,11 +172,43 @@ impl<T: Clone + TraceValue + 'static> FutureCore<T> {
         self.state.borrow().is_some()
     }
 
+    /// `result()`: the outcome, which retrieves an exception (see
+    /// `event_loop/unretrieved.rs`).
     pub fn result(&self) -> Result<T, Error> {
-        self.state
+        let outcome = self
+            .state
             .borrow()
             .clone()
-            .unwrap_or(Err(Error::ResultNotSet))
+            .unwrap_or(Err(Error::ResultNotSet));
+        if matches!(&outcome, Err(e) if !matches!(e, Error::Cancelled | Error::ResultNotSet)) {
+            if let Some(lp) = self.lp.upgrade() {
+                lp.retrieved(self.core_address());
+            }
+        }
+        outcome
+    }
+
+    /// Whether it was cancelled, without retrieving anything.
+    pub fn is_cancelled(&self) -> bool {
+        matches!(*self.state.borrow(), Some(Err(Error::Cancelled)))
+    }
+
+    fn core_address(&self) -> *const () {
+        self as *const Self as *const ()
+    }
+
+    /// After [`finish`](FutureCore::finish) with `raised`, an exception:
+    /// asyncio's `__log_traceback = True`, until someone retrieves it.
+    /// `owner` is the allocation holding this core.
+    pub fn mark_unretrieved(&self, owner: Rc<dyn std::any::Any>, task: bool, raised: &Error) {
+        if let Some(lp) = self.lp.upgrade() {
+            let report = Unretrieved {
+                task,
+                name: self.name().map(|n| n.to_string()),
+                message: raised.to_string(),
+            };
+            lp.mark_unretrieved(self.core_address(), owner, report);
+        }
     }
 
     /// Moves to done: records `done` if named, then schedules the done
@@ -269,6 +301,14 @@ impl<T: Clone + TraceValue + 'static> FutureCore<T> {
     }
 }
 
+/// The exception in `outcome`, if it is one (a cancellation is not).
+pub(crate) fn raised<T>(outcome: &Result<T, Error>) -> Option<Error> {
+    match outcome {
+        Err(error) if !error.is_cancelled() => Some(error.clone()),
+        _ => None,
+    }
+}
+
 /// An asyncio `Future` carrying a `T`.
 ///
 /// Cheap to clone: clones are the same future. Await it from a task
@@ -301,7 +341,12 @@ impl<T: Clone + TraceValue + 'static> Future<T> {
     }
 
     fn complete(&self, outcome: Result<T, Error>) -> Result<(), Error> {
-        self.0.finish(outcome).or_else(|error| self.0.fail(error))
+        let raised = raised(&outcome);
+        self.0.finish(outcome).or_else(|error| self.0.fail(error))?;
+        if let Some(raised) = raised {
+            self.0.mark_unretrieved(self.0.clone(), false, &raised);
+        }
+        Ok(())
     }
 
     /// `fut.cancel()`: `true` if it was pending and is now cancelled. On a
@@ -319,7 +364,7 @@ impl<T: Clone + TraceValue + 'static> Future<T> {
 
     /// `fut.cancelled()`.
     pub fn cancelled(&self) -> bool {
-        matches!(*self.0.state.borrow(), Some(Err(Error::Cancelled)))
+        self.0.is_cancelled()
     }
 
     /// `fut.result()`: the value, or the exception, `Cancelled`, or

@@ -58,8 +58,22 @@
 //! each run's determinism, and lists each failing seed with its replay
 //! command; [`shrink`] then cuts the scenario down to what the failure
 //! needs. For Rust code, [`Harness`] runs a test closure on a fresh loop per
-//! seed and, on failure, panics with the seed and
-//! `LOOPSIM_SEED=S cargo test NAME` to rerun exactly that seed.
+//! seed and, on failure (a panic in the test or in a task it ran, an
+//! `Err`, an unhandled exception), panics with the seed, the place of your
+//! failing line and `LOOPSIM_SEED=S cargo test NAME -- --exact` to rerun
+//! exactly that seed.
+//!
+//! # Your own types
+//! Tasks and futures carry any `T: Debug + Clone + 'static` (tuples,
+//! `Vec`s, floats, your structs); the trace shows integers, strings and
+//! `none` as scenarios do and other values by their `Debug` text
+//! ([`TraceValue`]). [`Error`] is `Send + Sync` and a `std::error::Error`.
+//!
+//! # Features
+//! `cli` (default) builds the `loopsim` command and colours diagnostics;
+//! `fuzz` adds `fuzz_support` and `scenario::generate`. With
+//! `default-features = false` the library needs neither clap, indicatif,
+//! codespan-reporting nor arbitrary.
 #![warn(missing_docs)]
 
 mod decimal;

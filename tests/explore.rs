@@ -1,7 +1,6 @@
 //! Seed exploration, shrinking and the harness, through the library and the CLI.
 
 use loopsim::explore::{explore, ExploreOptions, Problem, Report, SeedRange, Shard};
-use loopsim::harness::Harness;
 use loopsim::scenario::{self, parse, Overrides, RunOptions, Scenario};
 use loopsim::shrink::{same_failure, shrink_failure, statement_count};
 use loopsim::trace::{render, Format};
@@ -393,102 +392,6 @@ fn shrink_keeps_the_same_failure_in_fewer_statements() {
         .code(),
         Some(2)
     );
-}
-
-/// Two timers at one deadline; the test assumes `a` runs first.
-fn ordering_test(lp: &loopsim::EventLoop) -> Result<(), String> {
-    let order = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
-    for name in ["a", "b"] {
-        let order = order.clone();
-        lp.call_later(1.0, move |_| order.borrow_mut().push(name))
-            .map_err(|e| e.to_string())?;
-    }
-    let _ = lp.run_forever();
-    let order = order.borrow();
-    if order.as_slice() == ["a", "b"] {
-        Ok(())
-    } else {
-        Err(format!("ran in the order {order:?}"))
-    }
-}
-
-#[test]
-fn harness_panics_with_the_seed_and_the_rerun_command() {
-    let failure = Harness::new().check(ordering_test).unwrap_err();
-    let seed = failure.seed;
-    let panic = std::panic::catch_unwind(|| Harness::new().run(ordering_test)).unwrap_err();
-    let message = panic.downcast_ref::<String>().unwrap();
-    assert!(
-        message.contains(&format!(
-            "seed {seed} failed: ran in the order [\"b\", \"a\"]"
-        )),
-        "{message}"
-    );
-    assert!(
-        message.contains(&format!(
-            "LOOPSIM_SEED={seed} cargo test harness_panics_with_the_seed_and_the_rerun_command"
-        )),
-        "{message}"
-    );
-    // The seed alone fails again; fifo never does.
-    assert!(Harness::new()
-        .seeds(seed..seed + 1)
-        .check(ordering_test)
-        .is_err());
-    Harness::new().tie_break(TieBreak::Fifo).run(ordering_test);
-}
-
-#[test]
-fn harness_fails_on_loop_failures_and_nondeterminism() {
-    let failure = Harness::new()
-        .check(|lp| {
-            lp.record(loopsim::EventKind::CheckFailed {
-                cond: "mine".into(),
-            });
-            Ok(())
-        })
-        .unwrap_err();
-    assert_eq!(
-        (failure.seed, failure.message.as_str()),
-        (0, "#0 t=0.0 check_failed cond=\"mine\"")
-    );
-
-    let calls = std::cell::Cell::new(0);
-    let failure = Harness::new()
-        .check(|lp| {
-            calls.set(calls.get() + 1);
-            lp.log(format!("call {}", calls.get()));
-            Ok(())
-        })
-        .unwrap_err();
-    assert!(
-        failure
-            .message
-            .starts_with("nondeterminism: traces diverge at event 0"),
-        "{}",
-        failure.message
-    );
-}
-
-#[test]
-fn harness_from_env_reruns_the_seed_it_names() {
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "harness_from_env_child", "--include-ignored"])
-        .env("LOOPSIM_SEED", "5")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out.stdout));
-    assert!(
-        text(&out.stdout).contains("1 passed"),
-        "{}",
-        text(&out.stdout)
-    );
-}
-
-#[test]
-#[ignore = "run by harness_from_env_reruns_the_seed_it_names, with LOOPSIM_SEED set"]
-fn harness_from_env_child() {
-    assert_eq!(Harness::from_env().seeds, 5..6);
 }
 
 #[test]

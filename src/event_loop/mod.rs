@@ -6,6 +6,7 @@
 //!   `SlotRef`, the loop's own (for a sleep's timer);
 //! * `run.rs`: `_run_once` and the drivers (`run_forever`, `run_until_complete`);
 //! * `world.rs`: what sibling loops share (clock, trace, seeded streams);
+//! * `unretrieved.rs`: exceptions nobody retrieved (asyncio's "never retrieved");
 //! * `registry.rs`: `get_event_loop`/`set_event_loop` and the running loop;
 //! * `config.rs`: [`LoopConfig`].
 
@@ -15,6 +16,7 @@ mod handle;
 mod registry;
 mod run;
 pub(crate) mod slots;
+mod unretrieved;
 mod world;
 
 pub use callback::CallbackResult;
@@ -24,8 +26,10 @@ pub use config::{
 };
 pub use handle::Handle;
 pub(crate) use handle::SlotRef;
+pub(crate) use registry::set_running_loop;
 pub use registry::{get_event_loop, get_running_loop, new_event_loop, set_event_loop};
 pub use run::Ended;
+pub use unretrieved::Unretrieved;
 
 use crate::error::Error;
 use crate::fifo_vec::FifoVec;

@@ -44,6 +44,8 @@ pub(crate) struct World {
     pub stamping: Cell<bool>,
     /// The loop the running `main` statement acts on.
     pub statement_loop: RefCell<Weak<LoopInner>>,
+    /// Futures whose exception nobody retrieved (`unretrieved.rs`).
+    pub unretrieved: RefCell<Vec<super::unretrieved::Marked>>,
 }
 
 /// A tie-order script being followed ([`LoopConfig::tie_order`]).
@@ -95,6 +97,7 @@ impl World {
             loops_made: Cell::new(0),
             stamping: Cell::new(false),
             statement_loop: RefCell::new(Weak::new()),
+            unretrieved: RefCell::new(Vec::new()),
         }
     }
 

@@ -35,6 +35,8 @@ fn type_name(v: &Value) -> &'static str {
         Value::Int(_) => "int",
         Value::Str(_) => "str",
         Value::None => "NoneType",
+        // A Rust value (scenarios never make one).
+        Value::Debug(_) => "object",
     }
 }
 

@@ -129,7 +129,7 @@ impl<T: Clone + TraceValue + 'static> Task<T> {
 
     /// `task.cancelled()`.
     pub fn cancelled(&self) -> bool {
-        matches!(self.0.core().result(), Err(Error::Cancelled)) && self.done()
+        self.0.core().is_cancelled()
     }
 
     /// `task.result()`.
@@ -280,12 +280,18 @@ where
         poll
     }
 
-    fn finish(&self, lp: &EventLoop, outcome: Result<T, Error>) {
+    fn finish(self: &Rc<Self>, lp: &EventLoop, outcome: Result<T, Error>) {
         lp.inner
             .live_tasks
             .set(lp.inner.live_tasks.get().saturating_sub(1));
-        if let Err(error) = self.future.finish(outcome) {
-            let _ = lp.fail::<()>(error);
+        let raised = crate::future::raised(&outcome);
+        match self.future.finish(outcome) {
+            Err(error) => drop(lp.fail::<()>(error)),
+            Ok(()) => {
+                if let Some(raised) = raised {
+                    self.future.mark_unretrieved(self.clone(), true, &raised);
+                }
+            }
         }
     }
 
