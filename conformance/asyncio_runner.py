@@ -1288,8 +1288,10 @@ class Runner:
         except ScenarioError as e:
             self.emit(loop, "error", message=str(e))
             return
-        except (asyncio.QueueEmpty, asyncio.QueueFull, TypeError) as e:
-            self.emit(loop, "error", message=str(e) or type(e).__name__)
+        except Exception as e:
+            # What a task raised from a primitive (TypeError, BrokenBarrierError,
+            # RuntimeError...), re-raised by run_until_complete.
+            self.emit(loop, "error", message=without_reprs(str(e)) or type(e).__name__)
             return
         finally:
             if coro is not None and coro in self.coro_names:   # never wrapped
@@ -1414,6 +1416,10 @@ def main(argv):
               file=sys.stderr)
         return 2
     warnings.simplefilter("ignore")
+    # A task still waiting on a queue when its scenario ends is closed at
+    # garbage collection; its `except:` then cancels its waiter on a closed
+    # loop, which Python reports as "Exception ignored". Not scenario events.
+    sys.unraisablehook = lambda unraisable: None
     logging.getLogger("asyncio").disabled = True
     try:
         sys.stdout.reconfigure(encoding="utf-8", newline="\n")

@@ -99,6 +99,7 @@ impl<'a> Arbitrary<'a> for FuzzScenario {
             crowd: 0,
             python: None,
             closed_loop: false,
+            sync: false,
         };
         let tie_break = *u.choose(&TieBreak::ALL)?;
         let jitter_nanos = *u.choose(&JITTERS)?;
@@ -115,6 +116,9 @@ impl<'a> Arbitrary<'a> for FuzzScenario {
         let python = *u.choose(&Python::ALL)?;
         // Read after the version, so older inputs decode as before.
         config.closed_loop = bool::arbitrary(u)?;
+        // asyncio's primitives, in half the inputs: read last, so older
+        // inputs (which end before it) decode as before, without them.
+        config.sync = u.arbitrary().unwrap_or(false);
         Ok(FuzzScenario {
             python,
             gen_seed,

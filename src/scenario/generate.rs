@@ -45,6 +45,8 @@
 //! while `l1` is current, and drivers in bodies) mostly with
 //! [`GenConfig::closed_loop`].
 
+mod coordination;
+
 use crate::python::Python;
 use crate::rng::{SeededRng, Stream};
 use std::fmt::Write as _;
@@ -91,6 +93,11 @@ pub struct GenConfig {
     /// [`other_loop`](GenConfig::other_loop)), which then runs `main`'s
     /// futures' completions; bodies close loops and run drivers more often.
     pub closed_loop: bool,
+    /// asyncio's primitives (default `false`): one of each declared, and
+    /// their statements and conditions in every body
+    /// (`generate/coordination.rs`). Off, nothing is drawn for them, so the
+    /// other settings give the scenarios they always gave.
+    pub sync: bool,
 }
 
 impl Default for GenConfig {
@@ -105,6 +112,7 @@ impl Default for GenConfig {
             crowd: 0,
             python: None,
             closed_loop: false,
+            sync: false,
         }
     }
 }
@@ -284,6 +292,10 @@ impl<'c> Gen<'c> {
         for f in &self.futures {
             let _ = writeln!(out, "future {f}");
         }
+        if self.config.sync {
+            let declarations = self.sync_declarations();
+            out.push_str(&declarations);
+        }
         for node in &self.nodes {
             if !out.is_empty() {
                 out.push('\n');
@@ -453,6 +465,9 @@ impl<'c> Gen<'c> {
         let plain = |s: String| Some((s, false));
         if self.config.other_loop && self.chance(5) {
             return plain(self.switch_loop());
+        }
+        if self.config.sync && self.chance(30) {
+            return plain(self.sync_action(site)?);
         }
         match roll {
             0..=3 => plain(format!("log {}", self.text())),
@@ -753,6 +768,7 @@ mod tests {
                 crowd: 0,
                 python: Some(Python::V3_11),
                 closed_loop: true,
+                sync: true,
             },
             GenConfig {
                 crowd: 120,
