@@ -179,3 +179,46 @@ fn unseeded_random_ties_pass_the_invariant_checker() {
     // which is why the cross-seed check exists.
     assert!(caught_by_invariants(Mutant::UnseededRandomTies).is_none());
 }
+
+/// The `i`-th run with asyncio's primitives in it.
+fn sync_case(i: u64) -> (String, RunOptions) {
+    let (_, options) = case(i);
+    let config = GenConfig {
+        sync: true,
+        statements: 30,
+        ..GenConfig::default()
+    };
+    (generate(i, &config), options)
+}
+
+#[test]
+fn every_primitive_mutant_is_caught_in_generated_scenarios() {
+    let mut report = Vec::new();
+    for mutant in Mutant::SYNC {
+        let caught = (0..RUNS).find_map(|i| {
+            let (source, options) = sync_case(i);
+            violation(&trace(&source, &options, Some(mutant))).map(|e| (i + 1, e.clone()))
+        });
+        match caught {
+            Some((runs, event)) => report.push(format!(
+                "{mutant:?}: caught after {runs} run(s) by {}",
+                event.to_text()
+            )),
+            None => panic!("{mutant:?} was not caught in {RUNS} runs"),
+        }
+    }
+    eprintln!("{}", report.join("\n"));
+}
+
+#[test]
+fn the_unmutated_primitives_pass_the_same_runs() {
+    for i in 0..RUNS {
+        let (source, options) = sync_case(i);
+        let events = trace(&source, &options, None);
+        assert!(
+            violation(&events).is_none(),
+            "run {i}: {:?}\n{source}",
+            violation(&events)
+        );
+    }
+}
