@@ -658,3 +658,31 @@ fn the_readme_walkthrough_finds_replays_and_shrinks_the_ordering_bug() {
         "{text}"
     );
 }
+
+#[test]
+fn explore_json_in_exhaustive_mode_names_the_failing_tie_order() {
+    let out = loopsim(&[
+        "explore",
+        "tests/explore/order.scn",
+        "--tie-break",
+        "fifo",
+        "--exhaustive",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["exhaustive"], true);
+    assert_eq!(report["options"]["tie_break"], "fifo");
+    assert_eq!(report["runs"], 2, "two orders of the two tied timers");
+    assert_eq!(report["incomplete"], serde_json::json!([]));
+    let failure = &report["failures"][0];
+    assert_eq!(failure["tie_order"], serde_json::json!([1]));
+    assert!(
+        failure["replay"]
+            .as_str()
+            .unwrap()
+            .ends_with("--tie-order 1"),
+        "{failure}"
+    );
+}
