@@ -34,6 +34,10 @@ pub trait Waitable {
     /// The loop this belongs to (`futures._get_loop`), as an address to
     /// compare with another loop's.
     fn home(&self) -> *const ();
+    /// The name the trace gives it, if any (for the loop's state).
+    fn name(&self) -> Option<Rc<str>> {
+        None
+    }
 }
 
 /// A [`Task`](crate::Task) or [`Future`] that `run_until_complete` can drive.
@@ -421,6 +425,10 @@ impl<T: Clone + TraceValue + 'static> Waitable for FutureCore<T> {
 
     fn identity(&self) -> *const () {
         self as *const Self as *const ()
+    }
+
+    fn name(&self) -> Option<Rc<str>> {
+        FutureCore::name(self).cloned()
     }
 
     fn home(&self) -> *const () {

@@ -86,6 +86,7 @@ pub mod future;
 pub mod fuzz_support;
 pub mod harness;
 pub mod invariant;
+pub mod loop_state;
 #[cfg(feature = "mutants")]
 pub mod mutant;
 mod prefetch;
@@ -100,6 +101,7 @@ pub mod time;
 mod timer_queue;
 pub mod trace;
 pub mod value;
+pub mod view;
 
 pub use error::Error;
 pub use event_loop::{
@@ -108,6 +110,7 @@ pub use event_loop::{
     DEFAULT_MAX_ITERATIONS, DEFAULT_MAX_PENDING,
 };
 pub use future::{Awaitable, Future};
+pub use loop_state::PassState;
 pub use task::{create_task, sleep, wait_for, yield_now, Sleep, Task, YieldNow};
 
 pub use harness::Harness;

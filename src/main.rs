@@ -33,6 +33,11 @@ fn main() -> ExitCode {
             };
             cli::fmt(&paths, mode)
         }
+        Command::View {
+            file,
+            options,
+            output,
+        } => cli::view(&file, &options, &output),
     };
     ExitCode::from(code)
 }

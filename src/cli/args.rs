@@ -68,6 +68,17 @@ pub(crate) enum Command {
         #[arg(short = 'o', long = "output")]
         output: Option<PathBuf>,
     },
+    /// Draw a run as one self-contained HTML page: a timeline with a lane
+    /// per task, callback and future, and the loop's state at every pass.
+    View {
+        /// The scenario file.
+        file: PathBuf,
+        #[command(flatten)]
+        options: RunFlags,
+        /// Where to write the page (e.g. `run.html`).
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+    },
     /// Print a scenario in canonical form, or rewrite or check many.
     Fmt {
         /// Files, or folders whose `*.scn` files are formatted (without
@@ -97,6 +108,10 @@ pub(crate) struct RunFlags {
     /// Run twice and report the first event where the runs differ.
     #[arg(long)]
     pub(crate) check_determinism: bool,
+    /// Print the loop's state before each pass: the ready queue, the
+    /// timers in the order they will leave, the tasks and what each awaits.
+    #[arg(long)]
+    pub(crate) state: bool,
     /// Order tied timers by these choices, e.g. `1,0` (as `explore
     /// --exhaustive` reports them; overrides the policy for ties).
     #[arg(long, value_parser = loopsim::tie_break::parse_tie_order)]
@@ -129,8 +144,8 @@ pub(crate) struct ExploreFlags {
     #[arg(long, default_value = "20")]
     pub(crate) list: Listing,
     /// The report's form (`json`: one object with every failing seed).
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-    pub(crate) format: OutputFormat,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub(crate) format: ReportFormat,
 }
 
 /// The flags that override a scenario's header, shared by every command
@@ -179,13 +194,24 @@ impl LoopFlags {
     }
 }
 
-/// `--format`.
+/// `--format` of `run`, `replay` and `check`.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum OutputFormat {
     /// For people.
     Text,
-    /// For programs (JSON Lines for traces and `check`, one object for
-    /// `explore`).
+    /// For programs (JSON Lines for traces and `check`).
+    Json,
+    /// Chrome's Trace Event Format, for Perfetto or chrome://tracing
+    /// (`run` and `replay`; `check` prints text).
+    Chrome,
+}
+
+/// `--format` of `explore`.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ReportFormat {
+    /// For people.
+    Text,
+    /// For programs: one object with every failing seed.
     Json,
 }
 
@@ -250,13 +276,14 @@ impl RunFlags {
                 tie_order: self.tie_order.clone(),
                 ..self.loop_flags.overrides()
             },
+            record_state: self.state,
             ..RunOptions::default()
         }
     }
 
     pub(crate) fn format(&self) -> Format {
         match self.format {
-            OutputFormat::Text => Format::Text,
+            OutputFormat::Text | OutputFormat::Chrome => Format::Text,
             OutputFormat::Json => Format::Json,
         }
     }

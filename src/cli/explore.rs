@@ -1,7 +1,7 @@
 //! `explore` and `shrink`: searching seeds for failures, and cutting a
 //! failing scenario down.
 
-use super::args::{ExploreFlags, OutputFormat, RunFlags};
+use super::args::{ExploreFlags, ReportFormat, RunFlags};
 use super::{load, EXIT_FAILED, EXIT_INVALID};
 use loopsim::explore::{ExploreOptions, SeedRange};
 use loopsim::scenario;
@@ -47,8 +47,8 @@ pub(crate) fn explore(file: &Path, flags: &ExploreFlags) -> u8 {
         bar.finish_and_clear();
     }
     let text = match flags.format {
-        OutputFormat::Text => report.render_listing(flags.list),
-        OutputFormat::Json => format!("{}\n", report.to_json(&label, &options)),
+        ReportFormat::Text => report.render_listing(flags.list),
+        ReportFormat::Json => format!("{}\n", report.to_json(&label, &options)),
     };
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
     if report.failures.is_empty() {

@@ -1,6 +1,7 @@
 //! The `loopsim` command's pieces: `args.rs` (what clap parses), `run.rs`
 //! (`run`, `replay`, `check`), `explore.rs` (`explore`, `shrink`),
-//! `files.rs` (`fmt`, `decode`). Each command returns its exit status.
+//! `files.rs` (`fmt`, `decode`), `view.rs` (`view`, and `run --format
+//! chrome`). Each command returns its exit status.
 //! `--format json` output is built with `serde_json` here, from the
 //! library's data (the explore report's object is the library's own).
 
@@ -8,10 +9,12 @@ pub(crate) mod args;
 mod explore;
 mod files;
 mod run;
+mod view;
 
 pub(crate) use explore::{explore, shrink};
 pub(crate) use files::{decode, fmt, FmtMode};
 pub(crate) use run::{check, run};
+pub(crate) use view::view;
 
 use loopsim::scenario::{self, Scenario};
 use std::io::IsTerminal;

@@ -3,6 +3,7 @@
 
 use super::args::{OutputFormat, RunFlags};
 use super::{color, load, scenario_files, EXIT_FAILED, EXIT_INVALID};
+use loopsim::loop_state::render_with_states;
 use loopsim::scenario::span::line_col;
 use loopsim::scenario::{self, Outcome};
 use loopsim::trace::{first_divergence, render};
@@ -13,13 +14,24 @@ use std::path::{Path, PathBuf};
 /// `run` and `replay`: prints the trace; on a failure says what failed and
 /// the command that replays it, and exits 1.
 pub(crate) fn run(file: &Path, flags: &RunFlags) -> u8 {
+    if flags.format == OutputFormat::Chrome {
+        return match super::view::chrome(file, flags) {
+            Ok(outcome) => finish(file, &outcome),
+            Err(code) => code,
+        };
+    }
     let scenario = match load(file) {
         Ok(scenario) => scenario,
         Err(code) => return code,
     };
     let outcome = scenario::run(&scenario, &flags.run_options());
     let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(render(&outcome.trace, flags.format()).as_bytes());
+    let text = if flags.state {
+        render_with_states(&outcome.trace, &outcome.states, flags.format())
+    } else {
+        render(&outcome.trace, flags.format())
+    };
+    let _ = stdout.write_all(text.as_bytes());
     let _ = stdout.flush();
     let replay = replay_command(file, &outcome);
     eprintln!("loopsim: {} ({})", file.display(), outcome.settings.flags());
@@ -35,10 +47,15 @@ pub(crate) fn run(file: &Path, flags: &RunFlags) -> u8 {
             outcome.trace.len()
         );
     }
+    finish(file, &outcome)
+}
+
+/// Says what failed and how to replay it (exit 1), or exits 0.
+fn finish(file: &Path, outcome: &Outcome) -> u8 {
     match &outcome.failure {
         Some(failure) => {
             eprintln!("loopsim: failed: {failure}");
-            eprintln!("reproduce: {replay}");
+            eprintln!("reproduce: {}", replay_command(file, outcome));
             EXIT_FAILED
         }
         None => 0,
@@ -46,7 +63,7 @@ pub(crate) fn run(file: &Path, flags: &RunFlags) -> u8 {
 }
 
 /// `loopsim replay FILE FLAGS`: the command that reruns `outcome` byte for byte.
-fn replay_command(file: &Path, outcome: &Outcome) -> String {
+pub(crate) fn replay_command(file: &Path, outcome: &Outcome) -> String {
     format!(
         "loopsim replay {} {}",
         file.display(),

@@ -51,6 +51,16 @@ pub(crate) trait Scheduled: Sized + 'static {
     /// prefetch hint, which changes nothing (see `warm_next_timers` in
     /// `run.rs`).
     fn warm(&self) {}
+    /// What the loop's state calls this callback (`loop_state`): the
+    /// trace's name for a user callback, `internal` for machinery that does
+    /// not say more (a task's step says `step NAME`).
+    fn describe(&self) -> Rc<str> {
+        match self.label() {
+            Label::User(name) => name.clone(),
+            Label::Unnamed => "callback".into(),
+            Label::Internal => "internal".into(),
+        }
+    }
 }
 
 /// A callback without a name of its own: recorded as `call name=callback`
@@ -142,6 +152,7 @@ type Storage = MaybeUninit<usize>;
 /// stored one way (inline or boxed).
 struct VTable {
     label: for<'a> unsafe fn(&'a Storage) -> Label<'a>,
+    describe: unsafe fn(&Storage) -> Rc<str>,
     run: unsafe fn(Storage, &EventLoop) -> Result<(), Error>,
     warm: unsafe fn(&Storage),
     drop: unsafe fn(&mut Storage),
@@ -189,6 +200,12 @@ impl Callback {
         unsafe { (self.vtable.label)(&self.storage) }
     }
 
+    /// [`Scheduled::describe`]: what the loop's state calls it.
+    pub(crate) fn describe(&self) -> Rc<str> {
+        // SAFETY: as in `label`.
+        unsafe { (self.vtable.describe)(&self.storage) }
+    }
+
     /// [`Scheduled::warm`]: a prefetch of what running it will touch.
     #[inline]
     pub(crate) fn warm(&self) {
@@ -231,6 +248,7 @@ impl<T> Inline<T> {
 impl<T: Scheduled> Inline<T> {
     const VTABLE: VTable = VTable {
         label: Self::label,
+        describe: Self::describe,
         run: Self::run,
         warm: Self::warm,
         drop: Self::drop,
@@ -240,6 +258,12 @@ impl<T: Scheduled> Inline<T> {
     /// The storage holds a `T`.
     unsafe fn label(storage: &Storage) -> Label<'_> {
         (*storage.as_ptr().cast::<T>()).label()
+    }
+
+    /// # Safety
+    /// As `label`.
+    unsafe fn describe(storage: &Storage) -> Rc<str> {
+        (*storage.as_ptr().cast::<T>()).describe()
     }
 
     /// # Safety
@@ -268,6 +292,7 @@ struct Boxed<T>(PhantomData<T>);
 impl<T: Scheduled> Boxed<T> {
     const VTABLE: VTable = VTable {
         label: Self::label,
+        describe: Self::describe,
         run: Self::run,
         warm: Self::warm,
         drop: Self::drop,
@@ -277,6 +302,12 @@ impl<T: Scheduled> Boxed<T> {
     /// The storage holds a pointer from `Box::into_raw(Box<T>)`.
     unsafe fn label(storage: &Storage) -> Label<'_> {
         (**storage.as_ptr().cast::<*const T>()).label()
+    }
+
+    /// # Safety
+    /// As `label`.
+    unsafe fn describe(storage: &Storage) -> Rc<str> {
+        (**storage.as_ptr().cast::<*const T>()).describe()
     }
 
     /// # Safety

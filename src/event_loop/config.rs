@@ -89,6 +89,12 @@ pub struct LoopConfig {
     /// Record the trace (default on). Off, a run costs less and
     /// [`EventLoop::trace`] stays empty.
     pub record_trace: bool,
+    /// Record the loop's state at the start of every pass (default off):
+    /// the ready queue, the timers in the order they will leave, the tasks
+    /// and what each awaits ([`EventLoop::states`]), and each event's source
+    /// tag ([`EventLoop::set_source`]). Off, a pass pays one test of this
+    /// flag.
+    pub record_state: bool,
     /// Check the loop's invariants on every pass (default on); a violation is
     /// recorded as an `invariant_violated` event.
     pub check_invariants: bool,
@@ -124,6 +130,7 @@ impl Default for LoopConfig {
             max_callbacks: DEFAULT_MAX_CALLBACKS,
             max_pending: DEFAULT_MAX_PENDING,
             record_trace: true,
+            record_state: false,
             check_invariants: true,
             tie_order: None,
             #[cfg(feature = "mutants")]

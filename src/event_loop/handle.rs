@@ -92,6 +92,11 @@ impl SlotRef {
     pub(crate) fn new(slot: u32, seq: u64) -> SlotRef {
         SlotRef { slot, seq }
     }
+
+    /// The slot and the sequence number it must still hold.
+    pub(crate) fn parts(self) -> (u32, u64) {
+        (self.slot, self.seq)
+    }
 }
 
 impl LoopInner {

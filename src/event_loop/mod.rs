@@ -16,6 +16,7 @@ mod handle;
 mod registry;
 mod run;
 pub(crate) mod slots;
+mod snapshot;
 mod unretrieved;
 mod world;
 
@@ -29,6 +30,7 @@ pub(crate) use handle::SlotRef;
 pub(crate) use registry::set_running_loop;
 pub use registry::{get_event_loop, get_running_loop, new_event_loop, set_event_loop};
 pub use run::Ended;
+pub(crate) use snapshot::{TaskEntry, TaskView};
 pub use unretrieved::Unretrieved;
 
 use crate::error::Error;
@@ -122,6 +124,9 @@ pub(crate) struct LoopInner {
     /// Tasks of this loop not yet done (for [`LoopConfig::max_pending`]).
     pub(crate) live_tasks: Cell<u64>,
     pub(crate) step: StepContext,
+    /// The tasks made on this loop, for its state (only with
+    /// `config.record_state`; done ones are dropped as states are taken).
+    tasks: RefCell<Vec<TaskEntry>>,
 }
 
 /// The loop's queues and the slots they refer to, borrowed together.
@@ -171,6 +176,8 @@ impl LoopInner {
                 time: self.world.clock.get(),
                 kind,
             });
+            drop(trace);
+            self.record_source();
         }
     }
 
@@ -183,6 +190,18 @@ impl LoopInner {
                 time: self.world.clock.get(),
                 kind,
             });
+            self.record_source();
+        }
+    }
+
+    /// The event just recorded gets the current source tag, when states
+    /// are recorded (`EventLoop::sources`).
+    fn record_source(&self) {
+        if self.world.config.record_state {
+            self.world
+                .sources
+                .borrow_mut()
+                .push(self.world.source.get());
         }
     }
 
@@ -302,6 +321,7 @@ impl EventLoop {
                 callbacks_run: Cell::new(0),
                 live_tasks: Cell::new(0),
                 step: StepContext::default(),
+                tasks: RefCell::new(Vec::new()),
             }),
         }
     }
@@ -609,6 +629,26 @@ impl EventLoop {
     /// The trace so far, of this loop and every loop sharing its clock.
     pub fn trace(&self) -> Vec<Event> {
         self.inner.world.trace.borrow().clone()
+    }
+
+    /// Tags the events recorded from now on with `source` (a scenario sets
+    /// the byte offset of the statement it runs, plus one; 0 is none), when
+    /// [`LoopConfig::record_state`] is on. The loop sets 0 before each
+    /// callback it runs, and gives a driver's events the tag it was called
+    /// with.
+    pub fn set_source(&self, source: u32) {
+        self.inner.world.source.set(source);
+    }
+
+    /// Each event's source tag, one per event of [`trace`](EventLoop::trace)
+    /// (empty unless [`LoopConfig::record_state`]).
+    pub fn sources(&self) -> Vec<u32> {
+        self.inner.world.sources.borrow().clone()
+    }
+
+    /// Takes the source tags so far, leaving none.
+    pub fn take_sources(&self) -> Vec<u32> {
+        std::mem::take(&mut *self.inner.world.sources.borrow_mut())
     }
 
     /// Takes the trace so far, leaving it empty.

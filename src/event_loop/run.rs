@@ -77,14 +77,18 @@ impl LoopInner {
         Error::BudgetExhausted
     }
 
+    /// Whether this pass's sweep compacts the queue: more than half of
+    /// more than 100 timers are cancelled.
+    pub(super) fn compacts(&self, timers: usize) -> bool {
+        // `cancelled / count > 0.5`, in integers.
+        timers > MIN_SCHEDULED_TIMER_HANDLES && 2 * self.timer_cancelled_count.get() > timers
+    }
+
     /// Step 1: drop cancelled timers, as `_run_once` does.
     fn sweep_cancelled_timers(&self) {
         let mut guard = self.queues.borrow_mut();
         let queues = &mut *guard;
-        let count = queues.timers.len();
-        // `cancelled / count > 0.5`, in integers.
-        let compact =
-            count > MIN_SCHEDULED_TIMER_HANDLES && 2 * self.timer_cancelled_count.get() > count;
+        let compact = self.compacts(queues.timers.len());
         let head_cancelled = queues
             .timers
             .peek()
@@ -170,8 +174,14 @@ impl LoopInner {
         let mut guard = self.queues.borrow_mut();
         let queues = &mut *guard;
         if queues.timers.peek().is_none_or(|t| t.when > due_until) {
+            drop(guard);
+            if self.world.config.record_state {
+                self.snapshot_due(&[]);
+            }
             return; // the common case: nothing due
         }
+        let recording = self.world.config.record_state;
+        let mut seen = Vec::new();
         let mut due = Vec::new();
         while let Some(entry) = queues.timers.peek().filter(|t| t.when <= due_until) {
             queues.timers.pop(&queues.slots);
@@ -187,15 +197,25 @@ impl LoopInner {
             if scripted {
                 due.push(entry);
             } else {
+                if recording {
+                    seen.push(entry);
+                }
                 self.make_ready(queues, entry);
             }
         }
         if scripted {
             for entry in self.order_ties(due, &queues.slots) {
+                if recording {
+                    seen.push(entry);
+                }
                 self.make_ready(queues, entry);
             }
         }
         self.warm_next_timers(queues);
+        if recording {
+            drop(guard);
+            self.snapshot_due(&seen);
+        }
     }
 
     /// Prefetches, as a pipeline two timers deep: the slot of the timer
@@ -255,6 +275,25 @@ impl LoopInner {
     }
 }
 
+/// `run_until_complete`'s done callback on its future (CPython's
+/// `_run_until_complete_cb`): stops the loop.
+struct StopOnDone;
+
+impl super::callback::Scheduled for StopOnDone {
+    fn label(&self) -> Label<'_> {
+        Label::Internal
+    }
+
+    fn run(self, lp: &EventLoop) -> Result<(), Error> {
+        lp.stop();
+        Ok(())
+    }
+
+    fn describe(&self) -> std::rc::Rc<str> {
+        "stop (run_until_complete)".into()
+    }
+}
+
 impl EventLoop {
     /// One `_run_once` pass.
     fn run_once(&self) -> Pass {
@@ -264,6 +303,9 @@ impl EventLoop {
             iteration: inner.iteration.get(),
             now: inner.now(),
         });
+        if inner.world.config.record_state {
+            inner.snapshot();
+        }
         let (has_timers, ready) = {
             let queues = inner.queues.borrow();
             (queues.timers.peek().is_some(), queues.ready.len())
@@ -367,6 +409,10 @@ impl EventLoop {
     #[inline(never)]
     fn run_recorded(&self, callback: super::callback::Callback) {
         let inner = &self.inner;
+        if inner.world.config.record_state {
+            // A callback's events are its own, not the driver's.
+            inner.world.source.set(0);
+        }
         let (recorded, user_name) = match callback.label() {
             Label::User(name) => (true, Some(name.clone())),
             Label::Unnamed => (true, None),
@@ -424,18 +470,25 @@ impl EventLoop {
         let previous = super::registry::set_running_loop(Some(self.clone()));
         // Passes stamp their events with their own loop's count.
         let stamping = inner.world.stamping.replace(false);
+        // The driver's own events (`budget`, `idle`, `returned`) belong to
+        // the statement that called it, not to the last callback.
+        let source = inner.world.source.get();
         let outcome = loop {
             if inner.iteration.get() >= inner.world.config.max_iterations {
+                inner.world.source.set(source);
                 break Err(inner.out_of_budget(Budget::Iterations));
             }
             let pass = self.run_once();
             if let Pass::OverBudget(reason) = pass {
+                inner.world.source.set(source);
                 break Err(inner.out_of_budget(reason));
             }
             if pass == Pass::Idle {
+                inner.world.source.set(source);
                 inner.record(EventKind::Idle);
             }
             if inner.world.events_overflowed.get() {
+                inner.world.source.set(source);
                 break Err(inner.out_of_budget(Budget::Events));
             }
             if pass == Pass::Idle {
@@ -445,6 +498,7 @@ impl EventLoop {
                 break Ok(());
             }
         };
+        inner.world.source.set(source);
         inner.stopping.set(false);
         inner.running.set(false);
         inner.world.stamping.set(stamping);
@@ -505,8 +559,7 @@ impl EventLoop {
         if !self.owns(&*waitable) {
             return self.fail(Error::OtherLoopFuture);
         }
-        let stop_on_done =
-            waitable.add_done_callback(super::callback::internal(|lp: &EventLoop| lp.stop()))?;
+        let stop_on_done = waitable.add_done_callback(super::callback::machinery(StopOnDone))?;
         let outcome = self.run_until_stopped();
         waitable.remove_done_callback(stop_on_done);
         outcome?;

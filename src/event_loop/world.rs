@@ -7,6 +7,7 @@
 
 use crate::event_loop::{LoopConfig, LoopInner};
 use crate::invariant::Checker;
+use crate::loop_state::PassState;
 use crate::rng::{SeededRng, Stream};
 use crate::tie_break::TieDecision;
 use crate::trace::Event;
@@ -46,6 +47,13 @@ pub(crate) struct World {
     pub statement_loop: RefCell<Weak<LoopInner>>,
     /// Futures whose exception nobody retrieved (`unretrieved.rs`).
     pub unretrieved: RefCell<Vec<super::unretrieved::Marked>>,
+    /// The loops' states at the start of each pass (`config.record_state`).
+    pub states: RefCell<Vec<PassState>>,
+    /// Where in its source the program is (`EventLoop::set_source`): what
+    /// each event recorded with `config.record_state` on is tagged with.
+    pub source: Cell<u32>,
+    /// Each event's source tag, parallel to `trace` (`config.record_state`).
+    pub sources: RefCell<Vec<u32>>,
 }
 
 /// A tie-order script being followed ([`LoopConfig::tie_order`]).
@@ -92,6 +100,9 @@ impl World {
                 })
             }),
             config,
+            states: RefCell::new(Vec::new()),
+            source: Cell::new(0),
+            sources: RefCell::new(Vec::new()),
             unnamed_callback: "callback".into(),
             task_numbers: Cell::new(0),
             loops_made: Cell::new(0),

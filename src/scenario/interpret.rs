@@ -15,6 +15,7 @@ use crate::error::Error;
 use crate::event_loop::callback;
 use crate::event_loop::{Budget, EventLoop, Handle, LoopConfig};
 use crate::future::{Awaitable, Future, Wait, Waitable};
+use crate::loop_state::PassState;
 use crate::task::{sleep, wait_for, yield_now, Task};
 use crate::tie_break::TieDecision;
 use crate::time::{Instant, Nanos};
@@ -33,6 +34,9 @@ pub struct RunOptions {
     pub record_trace: bool,
     /// Check the loop's invariants.
     pub check_invariants: bool,
+    /// Record the loop's state at each pass and each event's statement
+    /// ([`Outcome::states`], [`Outcome::sources`]).
+    pub record_state: bool,
     /// A deliberate bug in the loop (test builds only).
     #[cfg(feature = "mutants")]
     pub mutant: Option<crate::mutant::Mutant>,
@@ -44,6 +48,7 @@ impl Default for RunOptions {
             overrides: Overrides::default(),
             record_trace: true,
             check_invariants: true,
+            record_state: false,
             #[cfg(feature = "mutants")]
             mutant: None,
         }
@@ -63,6 +68,13 @@ pub struct Outcome {
     /// The choices the tie-order script made (empty without
     /// [`Overrides::tie_order`]).
     pub tie_decisions: Vec<TieDecision>,
+    /// The loops' states at the start of each pass (empty without
+    /// [`RunOptions::record_state`]).
+    pub states: Vec<PassState>,
+    /// For each event of `trace`, the byte offset of the statement that
+    /// recorded it plus one, or 0 for the loop's own (a callback's `call`,
+    /// a task's `step`); empty without [`RunOptions::record_state`].
+    pub sources: Vec<u32>,
 }
 
 impl Outcome {
@@ -82,12 +94,15 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Outcome {
     };
     let config = LoopConfig {
         record_trace: options.record_trace || config.check_invariants,
+        record_state: options.record_state,
         ..config
     };
     let interp = Interp::new(scenario, config);
     interp.run_main(&scenario.main.body);
     let mut trace = interp.main_loop.take_trace();
     let tie_decisions = interp.main_loop.tie_decisions();
+    let states = interp.main_loop.take_states();
+    let sources = interp.main_loop.take_sources();
     interp.tear_down();
     let failure = trace.iter().find(|e| e.kind.is_failure()).cloned();
     if !options.record_trace {
@@ -98,6 +113,8 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Outcome {
         trace,
         failure,
         tie_decisions,
+        states,
+        sources,
     }
 }
 
@@ -203,6 +220,7 @@ impl Interp {
     fn run_main(self: &Rc<Self>, body: &Body) {
         for stmt in &body.stmts {
             let lp = self.acting_loop();
+            at(&lp, stmt);
             let flow = lp.run_statement(|| self.exec(&lp, stmt, Site::Main));
             if !self.over.get() && lp.trace_overflowed() {
                 // Events past the budget were dropped: say so, and stop.
@@ -227,6 +245,7 @@ impl Interp {
     fn run_callback(self: &Rc<Self>, body: &Body) -> Result<(), Error> {
         for stmt in &body.stmts {
             let lp = self.acting_loop();
+            at(&lp, stmt);
             match self.exec(&lp, stmt, Site::Body) {
                 Flow::Next => {}
                 Flow::Over => return Ok(()),
@@ -240,6 +259,7 @@ impl Interp {
     async fn run_task(self: Rc<Self>, body: SharedBody) -> Result<Value, Error> {
         for stmt in &body.stmts {
             let lp = self.acting_loop();
+            at(&lp, stmt);
             match &stmt.kind {
                 StmtKind::Sleep(dur) => sleep(Nanos(self.nanos(&lp, dur))).await?,
                 StmtKind::Yield => yield_now().await?,
@@ -534,6 +554,12 @@ impl Awaitable<Value> for Awaited {
             Awaited::Future(future) => future.try_result(),
         }
     }
+}
+
+/// The events `stmt` records are tagged with it (its byte offset plus one:
+/// see [`Outcome::sources`]).
+fn at(lp: &EventLoop, stmt: &Stmt) {
+    lp.set_source(u32::try_from(stmt.span.start + 1).unwrap_or(u32::MAX));
 }
 
 /// Python's `NameError`, recorded as an `error` event.

@@ -21,8 +21,9 @@
 
 use crate::error::Error;
 use crate::event_loop::callback::{self, Callback, Label, Scheduled};
-use crate::event_loop::{Blocked, CallbackResult, EventLoop, SlotRef};
+use crate::event_loop::{Blocked, CallbackResult, EventLoop, SlotRef, TaskView};
 use crate::future::{Awaitable, FutureCore, Name, Wait, Waitable};
+use crate::loop_state::Awaits;
 use crate::trace::EventKind;
 use crate::value::TraceValue;
 use std::cell::{Cell, RefCell};
@@ -53,6 +54,10 @@ pub(crate) struct TaskInner<T, F> {
     throw_next: Cell<Option<Error>>,
     /// CPython's `_fut_waiter`: what the task waits on.
     fut_waiter: Cell<Waiter>,
+    /// The source tag (`EventLoop::set_source`) where the task last
+    /// suspended: its next `step` event's, as the step resumes there. It
+    /// fits in the padding after the flags: a task is no larger for it.
+    resume_source: Cell<u32>,
 }
 
 /// What [`Task`] and awaiting tasks need of a task, whatever its body.
@@ -101,15 +106,20 @@ impl<T: Clone + TraceValue + 'static> Task<T> {
             cancelling_waiter: Cell::new(false),
             throw_next: Cell::new(None),
             fut_waiter: Cell::new(Waiter::Nothing),
+            resume_source: Cell::new(0),
         });
         lp.schedule_detached(None, inner.step_callback())?;
         lp.inner.live_tasks.set(lp.inner.live_tasks.get() + 1);
+        if lp.config().record_state {
+            let view: Rc<dyn TaskView> = inner.clone();
+            lp.inner.register_task(Rc::downgrade(&view));
+        }
         Ok(Task(inner))
     }
 
     /// The task's name (`Task-N` unless given).
     pub fn name(&self) -> &str {
-        self.0.name()
+        TaskRef::name(&*self.0)
     }
 
     /// `task.cancel()`: asks the task to finish with `CancelledError`.
@@ -209,8 +219,7 @@ where
 
     /// A callback that runs the next step.
     fn step_callback(self: &Rc<Self>) -> Callback {
-        let task = self.clone();
-        callback::internal(move |lp: &EventLoop| task.step(lp))
+        callback::machinery(Step(self.clone()))
     }
 
     /// `Task.__step`.
@@ -218,8 +227,13 @@ where
         if self.future.is_done() {
             return;
         }
-        lp.inner.record_with(|| EventKind::Step {
-            task: TaskRef::name(&**self).clone(),
+        lp.inner.record_with(|| {
+            if lp.config().record_state {
+                lp.set_source(self.resume_source.get());
+            }
+            EventKind::Step {
+                task: TaskRef::name(&**self).clone(),
+            }
         });
         let cancelling = self.must_cancel.replace(false);
         // A cancel that arrived after the sleep or future woke the task
@@ -302,6 +316,7 @@ where
     /// through the stack in pieces of different sizes, and reading them back
     /// waited for the writes to reach the cache.
     fn suspend(self: &Rc<Self>, lp: &EventLoop) {
+        self.resume_source.set(lp.inner.world.source.get());
         match lp.inner.step.take_blocked() {
             Some(Blocked::Yield) => {
                 let _ = lp.schedule_detached(None, self.step_callback());
@@ -395,6 +410,29 @@ where
 /// The strong and weak counts an `Rc` keeps before its value.
 const RC_COUNTS: usize = 2 * std::mem::size_of::<usize>();
 
+/// A task's next step, as a callback (`Task.__step` scheduled): one `Rc`,
+/// stored in place.
+struct Step<T, F>(Rc<TaskInner<T, F>>);
+
+impl<T, F> Scheduled for Step<T, F>
+where
+    T: Clone + TraceValue + 'static,
+    F: std::future::Future<Output = Result<T, Error>> + 'static,
+{
+    fn label(&self) -> Label<'_> {
+        Label::Internal
+    }
+
+    fn run(self, lp: &EventLoop) -> Result<(), Error> {
+        self.0.step(lp);
+        Ok(())
+    }
+
+    fn describe(&self) -> Rc<str> {
+        format!("step {}", TaskRef::name(&*self.0)).into()
+    }
+}
+
 /// A sleep's timer callback: `call_soon`s its task's step, without reading
 /// the task, whose memory is cold until the step runs.
 struct WakeUp<T, F>(Rc<TaskInner<T, F>>);
@@ -412,10 +450,12 @@ where
         // The step runs next pass: have the task close by then (`warm` asked
         // for it a timer earlier, but that may have left the nearest cache).
         self.warm();
-        let task = self.0;
-        let step = callback::internal(move |lp: &EventLoop| task.step(lp));
-        let _ = lp.schedule_detached(None, step);
+        let _ = lp.schedule_detached(None, self.0.step_callback());
         Ok(())
+    }
+
+    fn describe(&self) -> Rc<str> {
+        format!("wake {}", TaskRef::name(&*self.0)).into()
     }
 
     /// The task, which the step reads two passes from now.
@@ -481,8 +521,43 @@ where
         self.future_identity()
     }
 
+    fn name(&self) -> Option<Rc<str>> {
+        Some(TaskRef::name(self).clone())
+    }
+
     fn home(&self) -> *const () {
         Waitable::home(&self.future)
+    }
+}
+
+impl<T, F> TaskView for TaskInner<T, F>
+where
+    T: Clone + TraceValue + 'static,
+    F: std::future::Future<Output = Result<T, Error>> + 'static,
+{
+    fn view_name(&self) -> Rc<str> {
+        TaskRef::name(self).clone()
+    }
+
+    fn view_done(&self) -> bool {
+        self.future.is_done()
+    }
+
+    fn view_awaits(&self, sleep_until: &dyn Fn(SlotRef) -> Option<i64>) -> Awaits {
+        if !self.started.get() {
+            return Awaits::Start;
+        }
+        match self.waiter() {
+            Waiter::Nothing => Awaits::Step,
+            Waiter::Sleep(timer) => match sleep_until(timer) {
+                Some(until) => Awaits::Sleep { until },
+                None => Awaits::Step,
+            },
+            Waiter::On(waitable) => Awaits::Future {
+                name: waitable.name(),
+                done: waitable.is_done(),
+            },
+        }
     }
 }
 

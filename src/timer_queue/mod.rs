@@ -155,6 +155,39 @@ impl TimerQueue {
         dead
     }
 
+    /// Every pending timer, in the order the queue would pop them if
+    /// nothing else were pushed (for the loop's state: see `loop_state`).
+    /// Under `heapq` that is CPython's pop order, found by popping a copy
+    /// of the list, compacted first when `compacted` says which timers a
+    /// compaction is about to drop (they come first, then); otherwise the
+    /// total order.
+    pub fn in_pop_order(
+        &self,
+        ties: &Slots,
+        compacted: Option<&dyn Fn(u32) -> bool>,
+    ) -> Vec<TimerEntry> {
+        match &self.shape {
+            Shape::Total(queue) => {
+                let mut all = queue.entries();
+                all.sort_by(|a, b| radix::order(a, b, ties));
+                all
+            }
+            Shape::Heapq(list) => {
+                let (mut out, mut copy) = match compacted {
+                    Some(is_cancelled) => {
+                        let (dead, mut live): (Vec<_>, Vec<_>) =
+                            list.iter().partition(|e| is_cancelled(e.slot));
+                        heapq::heapify(&mut live);
+                        (dead, live)
+                    }
+                    None => (Vec::new(), list.clone()),
+                };
+                out.extend(std::iter::from_fn(|| heapq::pop(&mut copy)));
+                out
+            }
+        }
+    }
+
     /// Every pending timer, in no particular order, leaving the queue empty.
     pub fn drain(&mut self) -> Vec<TimerEntry> {
         self.head = None;
@@ -211,6 +244,26 @@ mod tests {
                 }
                 assert_eq!(queue.peek().is_some(), queue.len() > 0);
             }
+            // What the loop's state lists is what popping gives (with a
+            // burst of ties on top of what is left).
+            for seq in 4000..4064u64 {
+                let when = now + rng.in_range(0, 3);
+                let slot = slots.insert(seq, callback::internal(|_| ()), 0);
+                if policy == TieBreak::Random {
+                    slots.set_tie_key(slot, rng.next_u64() % 4);
+                }
+                queue.push(TimerEntry { when, slot }, &slots);
+            }
+            let listed: Vec<u32> = queue
+                .in_pop_order(&slots, None)
+                .iter()
+                .map(|e| e.slot)
+                .collect();
+            let popped: Vec<u32> = std::iter::from_fn(|| queue.pop(&slots))
+                .map(|e| e.slot)
+                .collect();
+            assert!(listed.len() >= 64, "{policy:?}");
+            assert_eq!(listed, popped, "{policy:?} seed {seed}");
         }
     }
 }

@@ -200,6 +200,15 @@ impl RadixQueue {
         self.buckets[lowest] = bucket;
     }
 
+    /// Every timer, in no particular order, left in place.
+    pub fn entries(&self) -> Vec<TimerEntry> {
+        let mut all = self.run.as_slice().to_vec();
+        for bucket in &self.buckets {
+            all.extend_from_slice(bucket);
+        }
+        all
+    }
+
     /// Every timer, in no particular order, leaving the queue empty.
     pub fn drain(&mut self) -> Vec<TimerEntry> {
         let mut all = self.run.take_all();
