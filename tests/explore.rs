@@ -434,3 +434,43 @@ fn a_tie_order_script_picks_each_tied_timer_and_records_its_choices() {
         );
     }
 }
+
+/// Each distinct failure comes with `loopsim diff FILE --seed F --seed P
+/// [flags]`: its first seed against the first seed that passed, with the
+/// other flags once (the syntax of `loopsim diff`).
+#[test]
+fn each_distinct_failure_gets_a_diff_against_a_passing_seed() {
+    let out = loopsim(&["explore", ORDER, "--seeds", "20", "--jitter", "1ms"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    let report = sweep(ORDER, SeedRange::new(0, 20), 1, None);
+    let passing = report.first_passing.expect("some seed passes");
+    let failing = report.failures[0].seed;
+    let expected = format!(
+        "    where it parts from a passing seed: loopsim diff {ORDER} --seed {failing} --seed {passing} --tie-break random --jitter 1ms\n"
+    );
+    assert!(stdout.contains(&expected), "{stdout}");
+    // The passing seed passes, the failing one fails.
+    let seed = passing.to_string();
+    let flags = ["--tie-break", "random", "--jitter", "1ms"];
+    let run = |seed: &str| {
+        let mut args = vec!["replay", ORDER, "--seed", seed];
+        args.extend(flags);
+        loopsim(&args).status.code()
+    };
+    assert_eq!(run(&seed), Some(0));
+    assert_eq!(run(&failing.to_string()), Some(1));
+    // Nothing passes: no diff.
+    let all_fail = sweep(
+        "scenarios/53_check_failed.scn",
+        SeedRange::new(0, 3),
+        1,
+        None,
+    );
+    assert_eq!(all_fail.failures.len(), 3);
+    assert!(all_fail.first_passing.is_none());
+    assert!(all_fail
+        .distinct_failures()
+        .iter()
+        .all(|g| g.diff.is_none()));
+}

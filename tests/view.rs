@@ -35,16 +35,16 @@ fn each_event_has_its_lane_and_scenario_line() {
         })
         .collect();
     insta::assert_snapshot!(placed.join("\n"), @r#"
-    task      client   line 10  step task=client
-    task      client   line 11  log text="sending request"
-    callback  give_up  line  7  call name=give_up
-    future    reply    line  8  done name=reply state=exception
-    task      client   line 12  step task=client
-    task      client   line 13  error message="invalid state"
-    task      client   line 13  done name=client state=result value=none
+    task      client   line 11  step task=client
+    task      client   line 12  log text="sending request"
+    callback  give_up  line  8  call name=give_up
+    future    reply    line  9  done name=reply state=exception
+    task      client   line 13  step task=client
+    task      client   line 14  error message="invalid state"
+    task      client   line 14  done name=client state=result value=none
     loop      loop     line  0  stop
-    main      main     line 18  error message="timeout"
-    main      main     line 19  check_failed cond="result reply == \"ok\""
+    main      main     line 19  error message="timeout"
+    main      main     line 20  check_failed cond="result reply == \"ok\""
     "#);
     assert_eq!(lanes.lanes[0].kind, LaneKind::Main);
 }
@@ -70,7 +70,7 @@ fn chrome_trace_has_a_slice_per_pass_and_an_instant_per_event() {
     assert_eq!(instants.len(), 10);
     assert_eq!(instants[2]["name"], "call name=give_up");
     assert_eq!(instants[2]["ts"].as_f64(), Some(3e6));
-    assert_eq!(instants[2]["args"]["line"], 7);
+    assert_eq!(instants[2]["args"]["line"], 8);
     // One named track per lane, and one for the passes.
     let tracks: Vec<&str> = of("M")
         .filter(|e| e["name"] == "thread_name")

@@ -59,6 +59,7 @@ impl Report {
                     "seeds": g.seeds,
                     "first_seed": g.first_seed,
                     "replay": g.replay,
+                    "diff": g.diff,
                 })
             })
             .collect();
@@ -75,6 +76,7 @@ impl Report {
             "failures": self.failures.iter().map(failure_json).collect::<Vec<_>>(),
             "exhaustive": self.exhaustive,
             "incomplete": self.incomplete,
+            "first_passing": self.first_passing,
         })
     }
 }

@@ -161,6 +161,15 @@ pub fn explore(
     merge(&work, scenario, partials)
 }
 
+/// The lowest seed of `seeds` not among the failures (sorted by seed).
+fn first_passing(seeds: &Seeds, failures: &[worker::Found]) -> Option<u64> {
+    let mut failing = failures.iter().map(|f| f.seed).peekable();
+    (0..seeds.len).map_while(|i| seeds.get(i)).find(|&seed| {
+        while failing.next_if(|&f| f < seed).is_some() {}
+        failing.peek() != Some(&seed)
+    })
+}
+
 fn merge<P: Fn(u64, u64) + Sync>(
     work: &Work<'_, P>,
     scenario: &Scenario,
@@ -180,6 +189,7 @@ fn merge<P: Fn(u64, u64) + Sync>(
         report.incomplete.extend(partial.incomplete);
     }
     found.sort_by_key(|f| f.seed);
+    report.first_passing = first_passing(&work.seeds, &found);
     report.failures = found
         .into_iter()
         .map(|f| work.rebuild(scenario, f))

@@ -123,6 +123,29 @@ pub struct Failure {
     pub replay: String,
 }
 
+impl Failure {
+    /// `loopsim diff FILE --seed S --seed P [flags]`: where this failing
+    /// run and seed `passing`'s part, the other flags given once (`None`
+    /// for nondeterminism, and for a failing tie order, which is a run of
+    /// its own rather than a seed).
+    pub fn diff_command(&self, passing: u64) -> Option<String> {
+        if self.settings.tie_order.is_some() || matches!(self.problem, Problem::Nondeterministic(_))
+        {
+            return None;
+        }
+        let flags = self.settings.flags();
+        let label = self
+            .replay
+            .strip_prefix("loopsim replay ")?
+            .strip_suffix(&format!(" {flags}"))?;
+        let rest = flags.strip_prefix(&format!("--seed {}", self.seed))?;
+        Some(format!(
+            "loopsim diff {label} --seed {} --seed {passing}{rest}",
+            self.seed
+        ))
+    }
+}
+
 /// What an exploration found. Equal inputs give equal reports, whatever
 /// the number of jobs.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -143,6 +166,8 @@ pub struct Report {
     pub incomplete: Vec<u64>,
     /// Whether this was an exhaustive exploration.
     pub exhaustive: bool,
+    /// The lowest seed that passed, if any (what failures are diffed with).
+    pub first_passing: Option<u64>,
 }
 
 impl Problem {
@@ -179,6 +204,9 @@ pub struct FailureGroup {
     pub first_seed: u64,
     /// The command that replays the first seed's failure.
     pub replay: String,
+    /// The command that diffs the first seed's run with the first passing
+    /// seed's ([`Failure::diff_command`]; `None` when no seed passed).
+    pub diff: Option<String>,
 }
 
 impl Report {
@@ -198,6 +226,9 @@ impl Report {
                         seeds: 1,
                         first_seed: failure.seed,
                         replay: failure.replay.clone(),
+                        diff: self
+                            .first_passing
+                            .and_then(|passing| failure.diff_command(passing)),
                     });
                 }
             }
@@ -245,12 +276,20 @@ impl Report {
                 let seeds = if g.seeds == 1 { "seed" } else { "seeds" };
                 let _ = writeln!(out, "  {} {seeds}: {}", g.seeds, g.signature);
                 let _ = writeln!(out, "    first, seed {}: {}", g.first_seed, g.replay);
+                if let Some(diff) = &g.diff {
+                    let _ = writeln!(out, "    where it parts from a passing seed: {diff}");
+                }
             }
         }
         let listed = listing.limit().min(self.failures.len());
         for failure in &self.failures[..listed] {
             let _ = writeln!(out, "seed {}: {}", failure.seed, failure.problem);
             let _ = writeln!(out, "reproduce: {}", failure.replay);
+            if self.failures.len() == 1 {
+                if let Some(diff) = self.first_passing.and_then(|p| failure.diff_command(p)) {
+                    let _ = writeln!(out, "where it parts from a passing seed: {diff}");
+                }
+            }
         }
         let left_out = self.failures.len() - listed;
         if left_out > 0 {

@@ -51,6 +51,16 @@
     }
     layout.total = x + 1;
   })();
+  // Where the next event of the same lane is: a mark's label may run until there.
+  const nextInLane = new Float64Array(N);
+  (function () {
+    const last = new Map();
+    for (let i = N - 1; i >= 0; i--) {
+      const lane = D.events[i][3];
+      nextInLane[i] = last.has(lane) ? evX[last.get(lane)] : Infinity;
+      last.set(lane, i);
+    }
+  })();
   const TOTAL = Math.max(1, evX.length ? evX[N - 1] + 2 : 1, D.passes.length ? passEndX[D.passes.length - 1] + 1 : 1);
 
   // ----- the page around the canvas -----
@@ -187,7 +197,7 @@
       if (scale > 40 && e[2] !== "call" && e[2] !== "step") {
         ctx.fillStyle = fail ? "#b0001a" : "#1d2330";
         const text = shortText(e);
-        const room = scale * EV_W - markW / 2 - 6;
+        const room = Math.min(width, (nextInLane[i] - evX[i]) * scale) - markW / 2 - scale * EV_W / 2 - 6;
         ctx.save();
         ctx.beginPath(); ctx.rect(cx + markW / 2 + 2, y - 9, room, 18); ctx.clip();
         ctx.font = "11px system-ui, sans-serif";
