@@ -161,7 +161,7 @@ fn the_page_shows_every_event_and_a_selected_passs_state() {
         "give_up",
         "client</b>: sleep until t=3.0",
         "the order random chose",
-        "loopsim replay scenarios/175_timeout_race.scn --seed 42 --tie-break random",
+        "loopsim replay scenarios/175_timeout_race.scn --python 3.12 --seed 42 --tie-break random",
         "failed: #3 t=3.0 check_failed",
     ] {
         assert!(dom.contains(expected), "missing {expected:?} in the page");

@@ -447,7 +447,7 @@ fn each_distinct_failure_gets_a_diff_against_a_passing_seed() {
     let passing = report.first_passing.expect("some seed passes");
     let failing = report.failures[0].seed;
     let expected = format!(
-        "    where it parts from a passing seed: loopsim diff {ORDER} --seed {failing} --seed {passing} --tie-break random --jitter 1ms\n"
+        "    where it parts from a passing seed: loopsim diff {ORDER} --python 3.12 --seed {failing} --seed {passing} --tie-break random --jitter 1ms\n"
     );
     assert!(stdout.contains(&expected), "{stdout}");
     // The passing seed passes, the failing one fails.

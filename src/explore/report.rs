@@ -138,11 +138,14 @@ impl Failure {
             .replay
             .strip_prefix("loopsim replay ")?
             .strip_suffix(&format!(" {flags}"))?;
-        let rest = flags.strip_prefix(&format!("--seed {}", self.seed))?;
-        Some(format!(
-            "loopsim diff {label} --seed {} --seed {passing}{rest}",
-            self.seed
-        ))
+        // The same flags, with the passing seed after the failing one.
+        let mut tokens: Vec<String> = flags.split(' ').map(str::to_string).collect();
+        let seed = self.seed.to_string();
+        let at = tokens
+            .windows(2)
+            .position(|w| w[0] == "--seed" && w[1] == seed)?;
+        tokens.splice(at + 2..at + 2, ["--seed".to_string(), passing.to_string()]);
+        Some(format!("loopsim diff {label} {}", tokens.join(" ")))
     }
 }
 

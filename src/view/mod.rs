@@ -87,6 +87,7 @@ fn data(file: &str, source: &str, outcome: &Outcome, lanes: &Lanes, reproduce: &
         .collect();
     let settings = &outcome.settings;
     let mut chips = vec![
+        json!(["python", settings.python.to_string()]),
         json!(["seed", settings.seed]),
         json!(["tie_break", settings.tie_break.as_str()]),
     ];
