@@ -615,10 +615,10 @@ fn the_readme_walkthrough_finds_replays_and_shrinks_the_ordering_bug() {
         .take_while(|l| !l.trim().starts_with("..."))
         .map(str::trim)
         .collect();
-    assert_eq!(shown.len(), 5, "{shown:?}");
+    assert_eq!(shown.len(), 6, "{shown:?}");
     let printed: Vec<String> = stdout(&explored)
         .lines()
-        .take(5)
+        .take(6)
         .map(|l| l.trim().to_string())
         .collect();
     assert_eq!(printed, shown);
