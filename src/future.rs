@@ -502,7 +502,7 @@ impl LoopInner {
     /// Tells the stepping task what it now waits for.
     pub(crate) fn block(&self, on: Blocked) {
         if self.step.active.get() {
-            self.step.blocked.set(Some(on));
+            self.step.block(on);
         }
     }
 }

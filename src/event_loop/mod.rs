@@ -66,12 +66,16 @@ pub(crate) enum Blocked {
     On(Rc<dyn Waitable>),
     /// `sleep(d > 0)`: a timer at `until` wakes the task.
     Sleep { until: i64 },
+    /// The body polled several awaitables that each blocked (a
+    /// hand-written join or select): the task waits on all of them. Boxed,
+    /// so that the common case stays three words.
+    #[allow(clippy::box_collection)]
+    Several(Box<Vec<Blocked>>),
 }
 
 /// The task step in progress on a loop, if any: what the awaitables it
 /// polls read and write. Three cells rather than one `RefCell` of a
 /// struct: a step sets and clears them around every poll.
-#[derive(Default)]
 pub(crate) struct StepContext {
     /// A step is in progress.
     pub active: Cell<bool>,
@@ -80,6 +84,21 @@ pub(crate) struct StepContext {
     pub throw: Cell<Option<Error>>,
     /// Set by the awaitable that suspended the step.
     pub blocked: Cell<Option<Blocked>>,
+    /// The latest deadline the timer that woke this step stands for: a
+    /// `sleep` waiting for a deadline at or before it (or the clock) is over.
+    /// Set by the step before it polls, `i64::MIN` otherwise.
+    pub reached: Cell<i64>,
+}
+
+impl Default for StepContext {
+    fn default() -> Self {
+        StepContext {
+            active: Cell::new(false),
+            throw: Cell::new(None),
+            blocked: Cell::new(None),
+            reached: Cell::new(i64::MIN),
+        }
+    }
 }
 
 impl StepContext {
@@ -99,12 +118,36 @@ impl StepContext {
     pub(crate) fn leave(&self) {
         self.active.set(false);
         drop(self.throw.take());
+        self.reached.set(i64::MIN);
     }
 
     /// What the step that just ended blocked on.
     #[inline]
     pub(crate) fn take_blocked(&self) -> Option<Blocked> {
         self.blocked.take()
+    }
+
+    /// An awaitable blocks the step in progress. A second one in the same
+    /// step keeps the first: the step waits on all of them.
+    #[inline]
+    pub(crate) fn block(&self, on: Blocked) {
+        if let Some(earlier) = self.blocked.replace(Some(on)) {
+            self.block_more(earlier);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn block_more(&self, earlier: Blocked) {
+        let latest = self.blocked.take().expect("just blocked");
+        let all = match earlier {
+            Blocked::Several(mut all) => {
+                all.push(latest);
+                all
+            }
+            earlier => Box::new(vec![earlier, latest]),
+        };
+        self.blocked.set(Some(Blocked::Several(all)));
     }
 }
 

@@ -31,6 +31,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::Poll;
 
+mod several;
 mod sleep;
 mod wait_for;
 mod waker;
@@ -78,6 +79,8 @@ enum Waiter {
     On(Rc<dyn Waitable>),
     /// A `sleep`'s timer, which wakes the task itself.
     Sleep(SlotRef),
+    /// Several of these at once (see `several.rs`).
+    Several(Rc<several::Several>),
 }
 
 /// An asyncio `Task` running a Rust `async` block that returns
@@ -244,10 +247,18 @@ where
         } else {
             thrown
         };
-        if let Waiter::Sleep(timer) = self.fut_waiter.replace(Waiter::Nothing) {
-            // The sleep's `finally: h.cancel()`, which runs as the step
-            // resumes the coroutine, before any of the task's own code.
-            lp.inner.cancel_ref(timer);
+        // What the timer that woke the step stands for (read by the
+        // sleeps the body polls): a lone sleep's timer ends that sleep,
+        // whatever the clock says.
+        match self.fut_waiter.replace(Waiter::Nothing) {
+            Waiter::Sleep(timer) => {
+                // The sleep's `finally: h.cancel()`, which runs as the step
+                // resumes the coroutine, before any of the task's own code.
+                lp.inner.cancel_ref(timer);
+                lp.inner.step.reached.set(i64::MAX);
+            }
+            Waiter::Several(several) => several.end(lp),
+            Waiter::Nothing | Waiter::On(_) => {}
         }
 
         let poll = if cancelling && !self.started.get() {
@@ -340,6 +351,7 @@ where
                 }
             }
             Some(Blocked::Sleep { until }) => self.sleep_until(lp, until),
+            Some(Blocked::Several(all)) => self.suspend_on_several(lp, *all),
             None => {
                 let message = "a task awaited something that is not a loopsim future";
                 self.finish(lp, Err(Error::raised(message)));
@@ -482,6 +494,15 @@ where
         if self.future.is_done() {
             return Ok(false);
         }
+        if let Waiter::Several(several) = self.waiter() {
+            if let Some(lp) = self.future.event_loop() {
+                if self.cancel_several(&lp, &several)? {
+                    return Ok(true);
+                }
+            }
+            self.must_cancel.set(true);
+            return Ok(true);
+        }
         if matches!(self.waiter(), Waiter::Sleep(_)) {
             if let Some(lp) = self.future.event_loop() {
                 if self.cancel_sleep(&lp)? {
@@ -493,7 +514,7 @@ where
         }
         let waiter = match self.waiter() {
             Waiter::On(waitable) => Some(waitable),
-            Waiter::Nothing | Waiter::Sleep(_) => None,
+            Waiter::Nothing | Waiter::Sleep(_) | Waiter::Several(_) => None,
         };
         // In an await cycle (A awaits B, B awaits A) passing the cancel on
         // comes back here: CPython recurses until `RecursionError`; here the

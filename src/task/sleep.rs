@@ -44,6 +44,7 @@ pub fn sleep(delay: impl IntoNanos) -> Sleep {
 
 /// The future [`sleep`] returns.
 pub struct Sleep {
+    /// The delay, then (once waiting) the deadline.
     delay: i64,
     state: SleepState,
 }
@@ -51,7 +52,8 @@ pub struct Sleep {
 enum SleepState {
     Start,
     Yielding(YieldNow),
-    /// The task waits for the timer (see `Task::sleep_until`).
+    /// The task waits for the timer (see `Task::sleep_until`) at the
+    /// deadline, which `delay` now holds.
     Waiting,
     Finished,
 }
@@ -67,19 +69,35 @@ impl std::future::Future for Sleep {
                 self.poll(cx)
             }
             SleepState::Start => {
-                with_stepping_loop(cx, "sleep() was awaited", |lp| {
+                let until = with_stepping_loop(cx, "sleep() was awaited", |lp| {
                     let until = lp.now().saturating_add(this.delay);
                     lp.block(Blocked::Sleep { until });
+                    until
                 });
+                this.delay = until;
                 this.state = SleepState::Waiting;
                 Poll::Pending
             }
             SleepState::Yielding(y) => Pin::new(y).poll(cx),
             SleepState::Waiting => {
-                // Woken by the timer, or by a cancel (thrown in).
-                this.state = SleepState::Finished;
-                let thrown = with_stepping_loop(cx, "sleep() was awaited", |lp| lp.take_thrown());
-                Poll::Ready(thrown.map_or(Ok(()), Err))
+                let until = this.delay;
+                with_stepping_loop(cx, "sleep() was awaited", |lp| {
+                    // Woken by a cancel (thrown in), by its timer, or, when
+                    // the step waits on several things, by another of them:
+                    // then it waits on.
+                    if let Some(thrown) = lp.take_thrown() {
+                        this.state = SleepState::Finished;
+                        return Poll::Ready(Err(thrown));
+                    }
+                    // `reached` first: a lone sleep's own timer sets it to
+                    // the end of time, and then the clock is not read.
+                    if lp.step.reached.get() >= until || lp.now() >= until {
+                        this.state = SleepState::Finished;
+                        return Poll::Ready(Ok(()));
+                    }
+                    lp.block(Blocked::Sleep { until });
+                    Poll::Pending
+                })
             }
             SleepState::Finished => Poll::Ready(Ok(())),
         }
