@@ -153,7 +153,7 @@ pub(crate) struct FutureCore<T> {
     callbacks: RefCell<DoneCallbacks>,
 }
 
-impl<T: Clone + TraceValue + 'static> FutureCore<T> {
+impl<T: Clone + std::fmt::Debug + 'static> FutureCore<T> {
     pub fn new(lp: &EventLoop, name: Name) -> FutureCore<T> {
         FutureCore {
             lp: Rc::downgrade(&lp.inner),
@@ -325,7 +325,7 @@ impl<T> Clone for Future<T> {
     }
 }
 
-impl<T: Clone + TraceValue + 'static> Future<T> {
+impl<T: Clone + std::fmt::Debug + 'static> Future<T> {
     pub(crate) fn new(lp: &EventLoop, name: Option<Rc<str>>) -> Future<T> {
         Future(Rc::new(FutureCore::new(
             lp,
@@ -402,7 +402,7 @@ impl<T: Clone + TraceValue + 'static> Future<T> {
     }
 }
 
-impl<T: Clone + TraceValue + 'static> Waitable for FutureCore<T> {
+impl<T: Clone + std::fmt::Debug + 'static> Waitable for FutureCore<T> {
     fn is_done(&self) -> bool {
         FutureCore::is_done(self)
     }
@@ -436,7 +436,7 @@ impl<T: Clone + TraceValue + 'static> Waitable for FutureCore<T> {
     }
 }
 
-impl<T: Clone + TraceValue + 'static> Awaitable<T> for Future<T> {
+impl<T: Clone + std::fmt::Debug + 'static> Awaitable<T> for Future<T> {
     fn waitable(&self) -> Rc<dyn Waitable> {
         self.0.clone()
     }
@@ -446,7 +446,7 @@ impl<T: Clone + TraceValue + 'static> Awaitable<T> for Future<T> {
     }
 }
 
-impl<T: Clone + TraceValue + 'static> std::future::IntoFuture for Future<T> {
+impl<T: Clone + std::fmt::Debug + 'static> std::future::IntoFuture for Future<T> {
     type Output = Result<T, Error>;
     type IntoFuture = Wait<T, Future<T>>;
 

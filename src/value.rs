@@ -65,9 +65,10 @@ pub fn write_quoted(out: &mut impl fmt::Write, text: &str) -> fmt::Result {
 }
 
 /// How a Rust value appears in the trace when a task or future finishes
-/// with it: implemented for every `T: Debug + 'static`, so a task may
+/// with it: implemented for every `T: Debug + 'static`, which is all that
+/// tasks and futures ask of their results (with `Clone`), so a task may
 /// return a tuple, a `Vec`, an `f64` or a struct of yours with
-/// `#[derive(Debug)]`, without a wrapper.
+/// `#[derive(Debug, Clone)]`, without a wrapper. You never implement it.
 ///
 /// Integers, `bool` (as 0 or 1), strings, `()` and `Option`s of these keep
 /// the exact forms a scenario's values have (`42`, `"text"`, `none`);

@@ -41,7 +41,6 @@ use crate::task::Task;
 use crate::time::{Instant, IntoNanos};
 use crate::timer_queue::{TimerEntry, TimerQueue};
 use crate::trace::{Event, EventKind};
-use crate::value::TraceValue;
 use callback::Callback;
 use slots::{Slots, IN_TIMERS};
 use std::cell::{Cell, RefCell};
@@ -586,12 +585,12 @@ impl EventLoop {
 
     /// `loop.create_future()`: a pending future on this loop, not recorded
     /// in the trace.
-    pub fn create_future<T: Clone + TraceValue + 'static>(&self) -> Future<T> {
+    pub fn create_future<T: Clone + std::fmt::Debug + 'static>(&self) -> Future<T> {
         Future::new(self, None)
     }
 
     /// A future whose completion the trace records as `done name=…`.
-    pub fn create_future_named<T: Clone + TraceValue + 'static>(
+    pub fn create_future_named<T: Clone + std::fmt::Debug + 'static>(
         &self,
         name: impl Into<Rc<str>>,
     ) -> Future<T> {
@@ -608,7 +607,7 @@ impl EventLoop {
     /// the task, any other `Err` is its exception.
     pub fn create_task<T, F>(&self, coro: F) -> Result<Task<T>, Error>
     where
-        T: Clone + TraceValue + 'static,
+        T: Clone + std::fmt::Debug + 'static,
         F: std::future::Future<Output = Result<T, Error>> + 'static,
     {
         self.spawn(None, coro)
@@ -621,7 +620,7 @@ impl EventLoop {
         coro: F,
     ) -> Result<Task<T>, Error>
     where
-        T: Clone + TraceValue + 'static,
+        T: Clone + std::fmt::Debug + 'static,
         F: std::future::Future<Output = Result<T, Error>> + 'static,
     {
         self.spawn(Some(name.into()), coro)
@@ -629,7 +628,7 @@ impl EventLoop {
 
     fn spawn<T, F>(&self, name: Option<Rc<str>>, coro: F) -> Result<Task<T>, Error>
     where
-        T: Clone + TraceValue + 'static,
+        T: Clone + std::fmt::Debug + 'static,
         F: std::future::Future<Output = Result<T, Error>> + 'static,
     {
         if self.is_closed() {

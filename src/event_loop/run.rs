@@ -550,7 +550,7 @@ impl EventLoop {
     /// or was cancelled gives its error, recorded as an `error` event.
     pub fn run_until_complete<T, A>(&self, future: &A) -> Result<T, Error>
     where
-        T: Clone + TraceValue + 'static,
+        T: Clone + std::fmt::Debug + 'static,
         A: Awaitable<T>,
     {
         self.check_can_run()?;
@@ -597,7 +597,7 @@ impl EventLoop {
     /// `run_until_complete(coro())`.
     pub fn block_on<T, F>(&self, coro: F) -> Result<T, Error>
     where
-        T: Clone + TraceValue + 'static,
+        T: Clone + std::fmt::Debug + 'static,
         F: std::future::Future<Output = Result<T, Error>> + 'static,
     {
         self.check_can_run()?;

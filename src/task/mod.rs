@@ -25,7 +25,6 @@ use crate::event_loop::{Blocked, CallbackResult, EventLoop, SlotRef, TaskView};
 use crate::future::{Awaitable, FutureCore, Name, Wait, Waitable};
 use crate::loop_state::Awaits;
 use crate::trace::EventKind;
-use crate::value::TraceValue;
 use std::cell::{Cell, RefCell};
 use std::pin::Pin;
 use std::rc::Rc;
@@ -96,7 +95,7 @@ impl<T> Clone for Task<T> {
     }
 }
 
-impl<T: Clone + TraceValue + 'static> Task<T> {
+impl<T: Clone + std::fmt::Debug + 'static> Task<T> {
     pub(crate) fn spawn<F>(lp: &EventLoop, name: Name, body: F) -> Result<Task<T>, Error>
     where
         F: std::future::Future<Output = Result<T, Error>> + 'static,
@@ -174,7 +173,7 @@ impl<T: Clone + TraceValue + 'static> Task<T> {
     }
 }
 
-impl<T: Clone + TraceValue + 'static> Task<T> {
+impl<T: Clone + std::fmt::Debug + 'static> Task<T> {
     /// Drops the task's pending done callbacks, its coroutine and what it
     /// waits on, breaking the reference cycles that tasks still waiting on
     /// each other at the end of a run leave behind.
@@ -185,7 +184,7 @@ impl<T: Clone + TraceValue + 'static> Task<T> {
 
 impl<T, F> TaskRef<T> for TaskInner<T, F>
 where
-    T: Clone + TraceValue + 'static,
+    T: Clone + std::fmt::Debug + 'static,
     F: std::future::Future<Output = Result<T, Error>> + 'static,
 {
     fn core(&self) -> &FutureCore<T> {
@@ -209,7 +208,7 @@ where
 
 impl<T, F> TaskInner<T, F>
 where
-    T: Clone + TraceValue + 'static,
+    T: Clone + std::fmt::Debug + 'static,
     F: std::future::Future<Output = Result<T, Error>> + 'static,
 {
     /// Drops the body where it lies (never moving it: it is pinned). Not
@@ -428,7 +427,7 @@ struct Step<T, F>(Rc<TaskInner<T, F>>);
 
 impl<T, F> Scheduled for Step<T, F>
 where
-    T: Clone + TraceValue + 'static,
+    T: Clone + std::fmt::Debug + 'static,
     F: std::future::Future<Output = Result<T, Error>> + 'static,
 {
     fn label(&self) -> Label<'_> {
@@ -451,7 +450,7 @@ struct WakeUp<T, F>(Rc<TaskInner<T, F>>);
 
 impl<T, F> Scheduled for WakeUp<T, F>
 where
-    T: Clone + TraceValue + 'static,
+    T: Clone + std::fmt::Debug + 'static,
     F: std::future::Future<Output = Result<T, Error>> + 'static,
 {
     fn label(&self) -> Label<'_> {
@@ -481,7 +480,7 @@ where
 
 impl<T, F> Waitable for TaskInner<T, F>
 where
-    T: Clone + TraceValue + 'static,
+    T: Clone + std::fmt::Debug + 'static,
     F: std::future::Future<Output = Result<T, Error>> + 'static,
 {
     fn is_done(&self) -> bool {
@@ -553,7 +552,7 @@ where
 
 impl<T, F> TaskView for TaskInner<T, F>
 where
-    T: Clone + TraceValue + 'static,
+    T: Clone + std::fmt::Debug + 'static,
     F: std::future::Future<Output = Result<T, Error>> + 'static,
 {
     fn view_name(&self) -> Rc<str> {
@@ -582,7 +581,7 @@ where
     }
 }
 
-impl<T: Clone + TraceValue + 'static> Awaitable<T> for Task<T> {
+impl<T: Clone + std::fmt::Debug + 'static> Awaitable<T> for Task<T> {
     fn waitable(&self) -> Rc<dyn Waitable> {
         self.0.clone().to_waitable()
     }
@@ -592,7 +591,7 @@ impl<T: Clone + TraceValue + 'static> Awaitable<T> for Task<T> {
     }
 }
 
-impl<T: Clone + TraceValue + 'static> std::future::IntoFuture for Task<T> {
+impl<T: Clone + std::fmt::Debug + 'static> std::future::IntoFuture for Task<T> {
     type Output = Result<T, Error>;
     type IntoFuture = Wait<T, Task<T>>;
 
@@ -607,7 +606,7 @@ impl<T: Clone + TraceValue + 'static> std::future::IntoFuture for Task<T> {
 /// Outside a running loop, like asyncio's `RuntimeError: no running event loop`.
 pub fn create_task<T, F>(coro: F) -> Result<Task<T>, Error>
 where
-    T: Clone + TraceValue + 'static,
+    T: Clone + std::fmt::Debug + 'static,
     F: std::future::Future<Output = Result<T, Error>> + 'static,
 {
     let lp =

@@ -28,7 +28,6 @@ use crate::event_loop::callback::{self, Callback};
 use crate::event_loop::{get_running_loop, EventLoop, SlotRef};
 use crate::future::{Awaitable, Future, Waitable};
 use crate::time::IntoNanos;
-use crate::value::TraceValue;
 use std::rc::Rc;
 
 /// `await asyncio.wait_for(aw, timeout)`: what the task or future `aw`
@@ -60,7 +59,7 @@ use std::rc::Rc;
 /// Outside a running loop, like asyncio's `RuntimeError: no running event loop`.
 pub async fn wait_for<T, A>(aw: A, timeout: impl IntoNanos) -> Result<T, Error>
 where
-    T: Clone + TraceValue + 'static,
+    T: Clone + std::fmt::Debug + 'static,
     A: Awaitable<T>,
 {
     let timeout = timeout.into_nanos();
