@@ -982,6 +982,7 @@ class Runner:
         self.fmt = fmt
         self.failed = False
         self.statement_loop = None
+        self.all_tasks = []
         self.env = {}
         self.loops = {}
         self.coro_names = {}
@@ -1067,6 +1068,13 @@ class Runner:
         RecTask.__init__(task, coro, loop=loop, name=name, context=context)
         loop._live_tasks += 1
         self.env[name] = task
+        # Every task lives to the end of the run, as in loopsim: a task no
+        # name refers to any more and no loop will wake (`close` dropped its
+        # wake-up) would otherwise be collected mid-run, and the collector
+        # closing its coroutine runs its `finally` blocks (a barrier's
+        # `_exit` notifying its condition, say) at a moment chosen by
+        # CPython's garbage collection, not by the program.
+        self.all_tasks.append(task)
         return task
 
     def callback_func(self, name):

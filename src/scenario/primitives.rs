@@ -136,7 +136,7 @@ pub(crate) fn exec_action(
             x,
             with(prims, x, |p| {
                 if let Prim::Event(e) = p {
-                    e.set()
+                    return e.set();
                 }
                 Ok(())
             }),

@@ -122,10 +122,9 @@ impl Barrier {
                 other => other,
             }
         };
-        // `finally`
+        // `finally`: what it raises replaces the outcome.
         me.count.set(me.count.get() - 1);
-        self.exit();
-        outcome.map(|()| index)
+        self.exit().and(outcome.map(|()| index))
     }
 
     /// `cond.wait_for(lambda: pred(state))`.
@@ -137,14 +136,15 @@ impl Barrier {
     }
 
     /// `_exit`: the last task out ends draining or resetting.
-    fn exit(&self) {
+    fn exit(&self) -> Result<(), Error> {
         let me = &self.0;
         if me.count.get() == 0 {
             if matches!(me.state.get(), State::Resetting | State::Draining) {
                 me.state.set(State::Filling);
             }
-            let _ = me.cond.notify_all();
+            return me.cond.notify_all();
         }
+        Ok(())
     }
 
     /// `await barrier.reset()`: waiting tasks get [`Error::BarrierBroken`];

@@ -9,7 +9,7 @@
 //! notification). Both are reproduced.
 
 use super::lock::Lock;
-use super::waiters::{LoopBinding, Waiters};
+use super::waiters::{wake, LoopBinding, Waiters};
 use crate::error::Error;
 use crate::python::Python;
 use std::rc::Rc;
@@ -147,7 +147,8 @@ impl Condition {
             }
         };
         if outcome.is_err() {
-            me.notify_pending(1);
+            // The waiters are this running loop's: never refused.
+            let _ = me.notify_pending(1);
         }
         outcome
     }
@@ -158,8 +159,7 @@ impl Condition {
         if !self.locked() {
             return Err(Error::NotifyUnacquired);
         }
-        self.0.notify_pending(n);
-        Ok(())
+        self.0.notify_pending(n)
     }
 
     /// `cond.notify_all()`.
@@ -175,7 +175,7 @@ impl Condition {
 
 impl ConditionInner {
     /// `_notify(n)`: the first `n` waiters not yet woken.
-    fn notify_pending(&self, n: usize) {
+    fn notify_pending(&self, n: usize) -> Result<(), Error> {
         let mut woken = 0;
         for fut in self.waiters.snapshot() {
             if woken >= n {
@@ -183,8 +183,9 @@ impl ConditionInner {
             }
             if !fut.done() {
                 woken += 1;
-                let _ = fut.set_result(false);
+                wake(&fut, false)?;
             }
         }
+        Ok(())
     }
 }

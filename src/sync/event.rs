@@ -5,7 +5,7 @@
 //! in between does not stop them (they were woken). The same in 3.11, 3.12
 //! and 3.13.
 
-use super::waiters::{LoopBinding, Waiters};
+use super::waiters::{wake, LoopBinding, Waiters};
 use crate::error::Error;
 use std::cell::Cell;
 use std::rc::Rc;
@@ -48,16 +48,20 @@ impl Event {
         self.0.value.get()
     }
 
-    /// `event.set()`: wakes every task waiting.
-    pub fn set(&self) {
+    /// `event.set()`: wakes every task waiting. On a closed loop the first
+    /// wake-up is refused: the event is set, the later waiters are not
+    /// woken, and the call fails with [`Error::Closed`] (as CPython's
+    /// raises).
+    pub fn set(&self) -> Result<(), Error> {
         let me = &self.0;
         if !me.value.replace(true) {
             for fut in me.waiters.snapshot() {
                 if !fut.done() {
-                    let _ = fut.set_result(true);
+                    wake(&fut, true)?;
                 }
             }
         }
+        Ok(())
     }
 
     /// `event.clear()`.

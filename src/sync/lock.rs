@@ -10,7 +10,7 @@
 //! the lock meanwhile.
 
 use super::audit::{self, mutant};
-use super::waiters::{LoopBinding, Waiters};
+use super::waiters::{wake, LoopBinding, Waiters};
 use crate::error::Error;
 use std::cell::Cell;
 use std::rc::Rc;
@@ -76,7 +76,8 @@ impl Lock {
         me.waiters.remove(&fut);
         if let Err(error) = woken {
             if error.is_cancelled() && !me.locked.get() {
-                me.wake_up_first();
+                // The waiters are this running loop's: never refused.
+                let _ = me.wake_up_first();
             }
             return Err(error);
         }
@@ -94,8 +95,7 @@ impl Lock {
         }
         me.locked.set(false);
         me.owners.set(me.owners.get().saturating_sub(1));
-        me.wake_up_first();
-        Ok(())
+        me.wake_up_first()
     }
 
     /// `async with lock:` — [`acquire`](Lock::acquire), then a guard that
@@ -113,11 +113,10 @@ impl Lock {
 
 impl LockInner {
     /// `_wake_up_first`: the first waiter, if not already woken.
-    fn wake_up_first(&self) {
-        if let Some(fut) = self.waiters.first() {
-            if !fut.done() {
-                let _ = fut.set_result(true);
-            }
+    fn wake_up_first(&self) -> Result<(), Error> {
+        match self.waiters.first() {
+            Some(fut) if !fut.done() => wake(&fut, true),
+            _ => Ok(()),
         }
     }
 

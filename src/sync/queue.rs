@@ -12,7 +12,7 @@
 use super::audit::{self, mutant};
 use super::event::Event;
 use super::heap::{self, PyLt};
-use super::waiters::{LoopBinding, Waiter, Waiters};
+use super::waiters::{wake, LoopBinding, Waiter, Waiters};
 use crate::error::Error;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -95,7 +95,7 @@ pub(crate) struct Core<O> {
 impl<O: Order> Core<O> {
     fn new(maxsize: usize, items: O) -> Core<O> {
         let finished = Event::new();
-        finished.set();
+        let _ = finished.set(); // nothing waits yet: cannot fail
         Core {
             maxsize,
             items: RefCell::new(items),
@@ -118,13 +118,13 @@ impl<O: Order> Core<O> {
     }
 
     /// `_wakeup_next`: pops waiters until one not done, and wakes it.
-    fn wakeup_next(waiters: &Waiters) {
+    fn wakeup_next(waiters: &Waiters) -> Result<(), Error> {
         while let Some(waiter) = waiters.pop_front() {
             if !waiter.done() {
-                let _ = waiter.set_result(true);
-                break;
+                return wake(&waiter, true);
             }
         }
+        Ok(())
     }
 
     /// One wait of `put` or `get` on `waiters`; on any exception, what
@@ -139,7 +139,8 @@ impl<O: Order> Core<O> {
                 fut.cancel();
                 waiters.remove(&fut);
                 if can_go_on() && !fut.cancelled() {
-                    Self::wakeup_next(waiters);
+                    // The waiters are this running loop's: never refused.
+                    let _ = Self::wakeup_next(waiters);
                 }
                 Err(error)
             }
@@ -168,8 +169,7 @@ impl<O: Order> Core<O> {
                 format!("a queue of maxsize {maxsize} holds {size} items")
             });
         }
-        Self::wakeup_next(&self.getters);
-        Ok(())
+        Self::wakeup_next(&self.getters)
     }
 
     async fn get(&self) -> Result<O::Item, Error> {
@@ -184,7 +184,9 @@ impl<O: Order> Core<O> {
             return Err(Error::QueueEmpty);
         }
         let item = self.items.borrow_mut().get()?;
-        Self::wakeup_next(&self.putters);
+        // Refused on a closed loop: the item is gone all the same, as in
+        // CPython, where `_wakeup_next` raises after `_get`.
+        Self::wakeup_next(&self.putters)?;
         Ok(item)
     }
 
@@ -195,7 +197,7 @@ impl<O: Order> Core<O> {
         }
         self.unfinished_tasks.set(unfinished.saturating_sub(1));
         if unfinished <= 1 {
-            self.finished.set();
+            self.finished.set()?;
         }
         let done = self.done_count.get() + 1;
         self.done_count.set(done);

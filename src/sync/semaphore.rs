@@ -13,7 +13,7 @@
 //!   waiters for as long as the value is above 0.
 
 use super::audit::{self, mutant};
-use super::waiters::{LoopBinding, Waiters};
+use super::waiters::{wake, LoopBinding, Waiters};
 use crate::error::Error;
 use crate::python::Python;
 use std::cell::Cell;
@@ -112,8 +112,9 @@ impl Semaphore {
                     me.add(1);
                 }
             }
+            // The waiters are this running loop's: never refused.
             while me.value.get() > 0 {
-                if !me.wake_up_next() {
+                if me.wake_up_next() != Ok(true) {
                     break;
                 }
             }
@@ -123,14 +124,14 @@ impl Semaphore {
             Err(Error::Cancelled) => {
                 if !fut.cancelled() {
                     me.add(1);
-                    me.wake_up_next();
+                    let _ = me.wake_up_next();
                 }
                 Err(Error::Cancelled)
             }
             Err(error) => Err(error),
             Ok(_) => {
                 if me.value.get() > 0 {
-                    me.wake_up_next();
+                    let _ = me.wake_up_next();
                 }
                 Ok(())
             }
@@ -140,8 +141,7 @@ impl Semaphore {
     /// `sem.release()`: one more count, handed to the first waiter.
     pub fn release(&self) -> Result<(), Error> {
         self.0.add(1);
-        self.0.wake_up_next();
-        Ok(())
+        self.0.wake_up_next().map(drop)
     }
 
     /// Tasks waiting to acquire (cancelled ones not yet gone included).
@@ -152,14 +152,14 @@ impl Semaphore {
 
 impl SemaphoreInner {
     /// `_wake_up_next`: the first waiter not yet woken takes a count.
-    fn wake_up_next(&self) -> bool {
+    fn wake_up_next(&self) -> Result<bool, Error> {
         match self.waiters.first_pending() {
             Some(fut) => {
                 self.add(-1);
-                let _ = fut.set_result(true);
-                true
+                wake(&fut, true)?;
+                Ok(true)
             }
-            None => false,
+            None => Ok(false),
         }
     }
 

@@ -23,6 +23,15 @@ use std::rc::{Rc, Weak};
 /// A waiter: the future a waiting task awaits.
 pub(crate) type Waiter = Future<bool>;
 
+/// `fut.set_result(value)` on a waiter not yet done. On a closed loop the
+/// waiter is done all the same and its task's wake-up is refused: the
+/// `Event loop is closed` CPython raises there, returned unrecorded, so
+/// that the primitive's call stops where CPython's does and the statement
+/// records it once (DESIGN.md, decision 16).
+pub(crate) fn wake(fut: &Waiter, value: bool) -> Result<(), Error> {
+    fut.0.finish(Ok(value))
+}
+
 /// `mixins._LoopBoundMixin`: the loop a primitive is bound to, set by the
 /// first call that must wait.
 #[derive(Default)]
