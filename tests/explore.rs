@@ -474,3 +474,31 @@ fn each_distinct_failure_gets_a_diff_against_a_passing_seed() {
         .iter()
         .all(|g| g.diff.is_none()));
 }
+
+/// `--jobs` cannot make explore's memory grow without bound: the workers'
+/// traces together stay under `TRACE_MEMORY_BOUND`, so the worker count is
+/// cut by the event budget (the report is the same for any count).
+#[test]
+fn workers_are_bounded_by_the_memory_their_traces_may_take() {
+    use loopsim::explore::{workers, TRACE_MEMORY_BOUND};
+    let scenario = load(ORDER);
+    let options = |jobs, max_events| ExploreOptions {
+        jobs,
+        overrides: Overrides {
+            max_events,
+            ..Overrides::default()
+        },
+        ..ExploreOptions::default()
+    };
+    let per_worker = 2 * 64 * loopsim::DEFAULT_MAX_EVENTS;
+    assert_eq!(
+        std::mem::size_of::<loopsim::Event>(),
+        64,
+        "the bound assumes 64-byte events"
+    );
+    let fit = (TRACE_MEMORY_BOUND / per_worker) as usize;
+    assert_eq!(workers(&scenario, &options(1000, None)), fit);
+    assert_eq!(workers(&scenario, &options(2, None)), 2);
+    assert_eq!(workers(&scenario, &options(1000, Some(1000))), 1000);
+    assert_eq!(workers(&scenario, &options(4, Some(u64::MAX))), 1);
+}

@@ -29,6 +29,14 @@ pub(crate) fn explore(file: &Path, flags: &ExploreFlags) -> u8 {
         exhaustive: flags.exhaustive,
         max_exhaustive: flags.max_exhaustive,
     };
+    let workers = loopsim::explore::workers(&scenario, &options);
+    if flags.jobs > workers {
+        eprintln!(
+            "loopsim: explore: {workers} workers, not {}: each may hold two traces of up to \
+             max_events events, and all of them at most 2 GiB (a lower --max-events allows more)",
+            flags.jobs
+        );
+    }
     let bar = std::io::stderr().is_terminal().then(|| {
         let style = indicatif::ProgressStyle::with_template(
             "{bar:40} {pos}/{len} seeds, {per_sec}, eta {eta}",

@@ -71,7 +71,7 @@ pub use report::{Failure, FailureGroup, Listing, Nondeterminism, Problem, Report
 pub use seeds::{SeedRange, Shard};
 pub use worker::next_order;
 
-use crate::scenario::{self, print, Overrides, Scenario};
+use crate::scenario::{self, print, Overrides, Scenario, Settings};
 use seeds::Seeds;
 use std::collections::BTreeSet;
 use std::sync::atomic::AtomicU64;
@@ -113,6 +113,28 @@ impl Default for ExploreOptions {
     }
 }
 
+/// The most memory the traces of `explore`'s workers may take together:
+/// 2 GiB. Each worker holds at most two traces at once (a seed's two runs,
+/// compared), each of at most `max_events` events, so the worker count is
+/// cut to fit (a report is the same for any number of workers).
+pub const TRACE_MEMORY_BOUND: u64 = 2 << 30;
+
+/// How many worker threads `explore` uses for `scenario`: `options.jobs`
+/// (0: one per available core), at least 1, and at most as many as
+/// [`TRACE_MEMORY_BOUND`] allows with the run's event budget.
+pub fn workers(scenario: &Scenario, options: &ExploreOptions) -> usize {
+    let asked = match options.jobs {
+        0 => std::thread::available_parallelism().map_or(1, usize::from),
+        n => n,
+    };
+    let max_events = Settings::resolve(scenario, &options.overrides).max_events;
+    let per_worker = max_events
+        .saturating_mul(2 * std::mem::size_of::<crate::trace::Event>() as u64)
+        .max(1);
+    let fit = usize::try_from(TRACE_MEMORY_BOUND / per_worker).unwrap_or(usize::MAX);
+    asked.min(fit).max(1)
+}
+
 /// Runs `scenario` over the seeds of `options` and reports what failed.
 /// `file_label` is the file name the replay commands show. `progress` is
 /// called with (seeds done, seeds in all) as seeds finish, from any worker.
@@ -123,13 +145,7 @@ pub fn explore(
     progress: impl Fn(u64, u64) + Sync,
 ) -> Report {
     let seeds = Seeds::new(options.seeds, options.shard);
-    let jobs = match options.jobs {
-        0 => std::thread::available_parallelism().map_or(1, usize::from),
-        n => n,
-    };
-    let jobs = jobs
-        .min(usize::try_from(seeds.len).unwrap_or(usize::MAX))
-        .max(1);
+    let jobs = workers(scenario, options).min(usize::try_from(seeds.len).unwrap_or(usize::MAX));
     let work = Work {
         seeds,
         options,
