@@ -1465,7 +1465,7 @@ def run_file(path, flag_budgets, jitter, fmt, python=None):
     this interpreter's, exit 4 (this interpreter is not the reference)."""
     try:
         with open(path, "rb") as fh:
-            src = fh.read().decode("utf-8")
+            src = fh.read().decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as e:
         print(f"{path}: cannot read: {e}", file=sys.stderr)
         return 2, []

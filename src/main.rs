@@ -8,7 +8,28 @@ use cli::args::{Cli, Command};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            // Help, version or a usage error: clap's text, checked like
+            // every other write.
+            use std::io::IsTerminal;
+            let rendered = error.render();
+            if error.use_stderr() {
+                match std::io::stderr().is_terminal() {
+                    true => cli::output::err!("{}", rendered.ansi()),
+                    false => cli::output::err!("{rendered}"),
+                }
+            } else {
+                match std::io::stdout().is_terminal() {
+                    true => cli::output::out!("{}", rendered.ansi()),
+                    false => cli::output::out!("{rendered}"),
+                }
+            }
+            let code = u8::try_from(error.exit_code()).unwrap_or(cli::EXIT_INVALID);
+            return ExitCode::from(cli::output::finish(code));
+        }
+    };
     let code = match cli.command {
         Command::Run { file, options } | Command::Replay { file, options } => {
             cli::run(&file, &options)
@@ -39,5 +60,5 @@ fn main() -> ExitCode {
             output,
         } => cli::view(&file, &options, &output),
     };
-    ExitCode::from(code)
+    ExitCode::from(cli::output::finish(code))
 }

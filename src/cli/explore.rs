@@ -6,7 +6,7 @@ use super::{load, EXIT_FAILED, EXIT_INVALID};
 use loopsim::explore::{ExploreOptions, SeedRange};
 use loopsim::scenario;
 use loopsim::shrink::Dependence;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::Path;
 
 /// `explore`: runs the seeds, prints the report (with a progress bar on a
@@ -31,7 +31,7 @@ pub(crate) fn explore(file: &Path, flags: &ExploreFlags) -> u8 {
     };
     let workers = loopsim::explore::workers(&scenario, &options);
     if flags.jobs > workers {
-        eprintln!(
+        errln!(
             "loopsim: explore: {workers} workers, not {}: each may hold two traces of up to \
              max_events events, and all of them at most 2 GiB (a lower --max-events allows more)",
             flags.jobs
@@ -58,7 +58,7 @@ pub(crate) fn explore(file: &Path, flags: &ExploreFlags) -> u8 {
         ReportFormat::Text => report.render_listing(flags.list),
         ReportFormat::Json => format!("{}\n", report.to_json(&label, &options)),
     };
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    out!("{text}");
     if report.failures.is_empty() {
         0
     } else {
@@ -75,15 +75,15 @@ pub(crate) fn shrink(file: &Path, flags: &RunFlags, output: &Path) -> u8 {
     let shrunk = match loopsim::shrink::shrink_failure(&scenario, &flags.run_options()) {
         Ok(shrunk) => shrunk,
         Err(message) => {
-            eprintln!("error: {message}");
+            errln!("error: {message}");
             return EXIT_INVALID;
         }
     };
     if let Err(e) = std::fs::write(output, scenario::print(&shrunk.scenario)) {
-        eprintln!("error: cannot write `{}`: {e}", output.display());
+        errln!("error: cannot write `{}`: {e}", output.display());
         return EXIT_INVALID;
     }
-    println!(
+    outln!(
         "shrunk {} from {} to {} statements",
         file.display(),
         shrunk.before,
@@ -93,9 +93,9 @@ pub(crate) fn shrink(file: &Path, flags: &RunFlags, output: &Path) -> u8 {
     match &shrunk.dependence {
         Dependence::Always => {}
         Dependence::Seed(seed) => {
-            eprintln!("loopsim: still an ordering bug: `loopsim run {out} --seed {seed}` passes")
+            errln!("loopsim: still an ordering bug: `loopsim run {out} --seed {seed}` passes")
         }
-        Dependence::TieOrder(order) => eprintln!(
+        Dependence::TieOrder(order) => errln!(
             "loopsim: still an ordering bug: `loopsim run {out} --tie-order {}` passes",
             loopsim::tie_break::format_tie_order(order)
         ),

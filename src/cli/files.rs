@@ -3,7 +3,6 @@
 
 use super::{color, scenario_files, EXIT_FAILED, EXIT_INVALID};
 use loopsim::scenario;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// What `fmt` does with the files.
@@ -25,46 +24,44 @@ pub(crate) fn fmt(paths: &[PathBuf], mode: FmtMode) -> u8 {
     let files = match scenario_files(paths) {
         Ok(files) => files,
         Err(message) => {
-            eprintln!("error: {message}");
+            errln!("error: {message}");
             return EXIT_INVALID;
         }
     };
     if mode == FmtMode::Print && files.len() != 1 {
-        eprintln!(
+        errln!(
             "error: `loopsim fmt` prints one file; {} given (use `--write` or `--check` for several)",
             files.len()
         );
         return EXIT_INVALID;
     }
     let (mut invalid, mut unformatted) = (false, Vec::new());
-    let mut stdout = std::io::stdout().lock();
     for file in &files {
         let (source, scenario) = match scenario::read_and_parse(file, color()) {
             Ok(parsed) => parsed,
             Err(rendered) => {
-                eprint!("{rendered}");
+                err!("{rendered}");
                 invalid = true;
                 continue;
             }
         };
         let canonical = scenario::print(&scenario);
         match mode {
-            FmtMode::Print => drop(stdout.write_all(canonical.as_bytes())),
+            FmtMode::Print => out!("{canonical}"),
             _ if canonical == source => {}
             FmtMode::Check => {
-                let _ = writeln!(stdout, "{}", file.display());
+                outln!("{}", file.display());
                 unformatted.push(file);
             }
             FmtMode::Write => match std::fs::write(file, &canonical) {
-                Ok(()) => drop(writeln!(stdout, "formatted {}", file.display())),
+                Ok(()) => outln!("formatted {}", file.display()),
                 Err(e) => {
-                    eprintln!("error: cannot write `{}`: {e}", file.display());
+                    errln!("error: cannot write `{}`: {e}", file.display());
                     invalid = true;
                 }
             },
         }
     }
-    let _ = stdout.flush();
     if invalid {
         return EXIT_INVALID;
     }
@@ -76,7 +73,7 @@ pub(crate) fn fmt(paths: &[PathBuf], mode: FmtMode) -> u8 {
     } else {
         "files are"
     };
-    eprintln!(
+    errln!(
         "loopsim: {} {files} not in canonical form (`loopsim fmt --write` rewrites them)",
         unformatted.len()
     );
@@ -86,10 +83,10 @@ pub(crate) fn fmt(paths: &[PathBuf], mode: FmtMode) -> u8 {
 /// `decode`: a `schedule` fuzz crash file as a scenario, and the command
 /// that replays it.
 pub(crate) fn decode(artifact: &Path, output: Option<&Path>) -> u8 {
-    let bytes = match std::fs::read(artifact) {
+    let bytes = match scenario::source::read_source(artifact) {
         Ok(bytes) => bytes,
         Err(e) => {
-            eprintln!("error: cannot read `{}`: {e}", artifact.display());
+            errln!("error: cannot read `{}`: {e}", artifact.display());
             return EXIT_INVALID;
         }
     };
@@ -97,16 +94,16 @@ pub(crate) fn decode(artifact: &Path, output: Option<&Path>) -> u8 {
     let target = match output {
         Some(path) => {
             if let Err(e) = std::fs::write(path, &decoded.scenario_text) {
-                eprintln!("error: cannot write `{}`: {e}", path.display());
+                errln!("error: cannot write `{}`: {e}", path.display());
                 return EXIT_INVALID;
             }
             path.display().to_string()
         }
         None => {
-            print!("{}", decoded.scenario_text);
+            out!("{}", decoded.scenario_text);
             "FILE.scn".to_string()
         }
     };
-    eprintln!("reproduce: loopsim replay {target} {}", decoded.flags);
+    errln!("reproduce: loopsim replay {target} {}", decoded.flags);
     0
 }

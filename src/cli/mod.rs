@@ -5,6 +5,8 @@
 //! `--format json` output is built with `serde_json` here, from the
 //! library's data (the explore report's object is the library's own).
 
+#[macro_use]
+pub(crate) mod output;
 pub(crate) mod args;
 mod explore;
 mod files;
@@ -36,7 +38,7 @@ pub(crate) fn load(file: &Path) -> Result<Scenario, u8> {
     scenario::read_and_parse(file, color())
         .map(|(_, scenario)| scenario)
         .map_err(|rendered| {
-            eprint!("{rendered}");
+            err!("{rendered}");
             EXIT_INVALID
         })
 }

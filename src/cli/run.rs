@@ -6,9 +6,8 @@ use super::{color, load, scenario_files, EXIT_FAILED, EXIT_INVALID};
 use loopsim::loop_state::render_with_states;
 use loopsim::scenario::span::line_col;
 use loopsim::scenario::{self, Outcome};
-use loopsim::trace::{first_divergence, render};
+use loopsim::trace::first_divergence;
 use serde_json::json;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// `run` and `replay`: prints the trace; on a failure says what failed and
@@ -25,24 +24,22 @@ pub(crate) fn run(file: &Path, flags: &RunFlags) -> u8 {
         Err(code) => return code,
     };
     let outcome = scenario::run(&scenario, &flags.run_options());
-    let mut stdout = std::io::stdout().lock();
-    let text = if flags.state {
-        render_with_states(&outcome.trace, &outcome.states, flags.format())
+    if flags.state {
+        let text = render_with_states(&outcome.trace, &outcome.states, flags.format());
+        out!("{text}");
     } else {
-        render(&outcome.trace, flags.format())
-    };
-    let _ = stdout.write_all(text.as_bytes());
-    let _ = stdout.flush();
+        super::output::write_trace(&outcome.trace, flags.format());
+    }
     let replay = replay_command(file, &outcome);
-    eprintln!("loopsim: {} ({})", file.display(), outcome.settings.flags());
+    errln!("loopsim: {} ({})", file.display(), outcome.settings.flags());
     if flags.check_determinism {
         let again = scenario::run(&scenario, &flags.run_options());
         if let Some(divergence) = first_divergence(&outcome.trace, &again.trace) {
-            eprintln!("loopsim: nondeterminism: {divergence}");
-            eprintln!("reproduce: {replay} --check-determinism");
+            errln!("loopsim: nondeterminism: {divergence}");
+            errln!("reproduce: {replay} --check-determinism");
             return EXIT_FAILED;
         }
-        eprintln!(
+        errln!(
             "loopsim: deterministic: two runs gave {} identical events",
             outcome.trace.len()
         );
@@ -54,8 +51,8 @@ pub(crate) fn run(file: &Path, flags: &RunFlags) -> u8 {
 fn finish(file: &Path, outcome: &Outcome) -> u8 {
     match &outcome.failure {
         Some(failure) => {
-            eprintln!("loopsim: failed: {failure}");
-            eprintln!("reproduce: {}", replay_command(file, outcome));
+            errln!("loopsim: failed: {failure}");
+            errln!("reproduce: {}", replay_command(file, outcome));
             EXIT_FAILED
         }
         None => 0,
@@ -85,13 +82,12 @@ pub(crate) fn check(paths: &[PathBuf], flags: &RunFlags) -> u8 {
     let files = match scenario_files(paths) {
         Ok(files) => files,
         Err(message) => {
-            eprintln!("error: {message}");
+            errln!("error: {message}");
             return EXIT_INVALID;
         }
     };
     let json = flags.format == OutputFormat::Json;
     let (mut passed, mut failed, mut invalid) = (0, 0, 0);
-    let mut stdout = std::io::stdout().lock();
     for file in &files {
         let verdict = check_one(file, flags, !json && color());
         match verdict.status {
@@ -104,19 +100,14 @@ pub(crate) fn check(paths: &[PathBuf], flags: &RunFlags) -> u8 {
         } else {
             verdict.to_text(file)
         };
-        let _ = writeln!(stdout, "{line}");
+        outln!("{line}");
         if let (false, Some(rendered)) = (json, &verdict.diagnostics) {
-            eprint!("{rendered}");
+            err!("{rendered}");
         }
     }
     if !json {
-        let _ = writeln!(
-            stdout,
-            "check: {passed} passed, {} failed",
-            failed + invalid
-        );
+        outln!("check: {passed} passed, {} failed", failed + invalid);
     }
-    let _ = stdout.flush();
     if invalid > 0 {
         EXIT_INVALID
     } else if failed > 0 {

@@ -11,7 +11,7 @@ use std::path::Path;
 /// Reads, parses and runs `file` with the loop's state recorded.
 fn run_observed(file: &Path, flags: &RunFlags) -> Result<(String, Scenario, Outcome), u8> {
     let (source, scenario) = scenario::read_and_parse(file, color()).map_err(|rendered| {
-        eprint!("{rendered}");
+        err!("{rendered}");
         EXIT_INVALID
     })?;
     let options = RunOptions {
@@ -33,10 +33,10 @@ pub(crate) fn view(file: &Path, flags: &RunFlags, output: &Path) -> u8 {
     let name = file.display().to_string();
     let html = view::page(&name, &source, &scenario, &outcome, &reproduce);
     if let Err(e) = std::fs::write(output, html) {
-        eprintln!("error: cannot write `{}`: {e}", output.display());
+        errln!("error: cannot write `{}`: {e}", output.display());
         return EXIT_INVALID;
     }
-    eprintln!(
+    errln!(
         "loopsim: {} ({}): {} events, {} passes -> {}",
         name,
         outcome.settings.flags(),
@@ -45,7 +45,7 @@ pub(crate) fn view(file: &Path, flags: &RunFlags, output: &Path) -> u8 {
         output.display()
     );
     if let Some(failure) = &outcome.failure {
-        eprintln!("loopsim: the run failed: {failure}");
+        errln!("loopsim: the run failed: {failure}");
     }
     0
 }
@@ -55,7 +55,7 @@ pub(crate) fn view(file: &Path, flags: &RunFlags, output: &Path) -> u8 {
 pub(crate) fn chrome(file: &Path, flags: &RunFlags) -> Result<Outcome, u8> {
     let (source, scenario, outcome) = run_observed(file, flags)?;
     let lanes = view::lanes::place(&scenario, &source, &outcome);
-    print!(
+    out!(
         "{}",
         view::chrome::render(&file.display().to_string(), &outcome, &lanes)
     );

@@ -269,7 +269,7 @@ pub struct Stmt {
 #[derive(Clone, Debug, PartialEq)]
 pub enum StmtKind {
     /// `log TEXT`.
-    Log(String),
+    Log(Rc<str>),
     /// `call_soon CB [as H]`.
     CallSoon {
         /// The callback block to call.

@@ -58,6 +58,72 @@ pub struct Diagnostic {
     pub notes: Vec<String>,
 }
 
+/// The most diagnostics one file reports: the first 100 in file order,
+/// then one error that counts the rest, so that a file of a million bad
+/// lines gives a screenful, not hundreds of megabytes.
+pub const MAX_DIAGNOSTICS: usize = 100;
+
+/// Keeps the first [`MAX_DIAGNOSTICS`] of `diagnostics` (in the order
+/// given) and replaces the rest with one error at the first of them that
+/// says how many there were.
+pub fn cap(mut diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    if diagnostics.len() > MAX_DIAGNOSTICS {
+        let more = diagnostics.len() - MAX_DIAGNOSTICS;
+        let at = diagnostics[MAX_DIAGNOSTICS].span;
+        diagnostics.truncate(MAX_DIAGNOSTICS);
+        diagnostics.push(omitted(at, more));
+    }
+    diagnostics
+}
+
+/// The error that stands for `more` errors not shown, from `at` on.
+fn omitted(at: Span, more: usize) -> Diagnostic {
+    let errors = if more == 1 { "error" } else { "errors" };
+    Diagnostic::error(
+        at,
+        format!(
+            "{more} more {errors} from here on, not shown (the first {MAX_DIAGNOSTICS} are above)"
+        ),
+    )
+    .with_label("the next error")
+}
+
+/// Collects diagnostics as a parser finds them, keeping at most
+/// [`MAX_DIAGNOSTICS`] and counting the rest, so that memory does not grow
+/// with the number of bad lines either.
+#[derive(Debug, Default)]
+pub struct Collector {
+    kept: Vec<Diagnostic>,
+    /// The first diagnostic not kept, and how many were not.
+    omitted: Option<(Span, usize)>,
+}
+
+impl Collector {
+    /// Adds one.
+    pub fn push(&mut self, diagnostic: Diagnostic) {
+        if self.kept.len() < MAX_DIAGNOSTICS {
+            self.kept.push(diagnostic);
+        } else {
+            let (_, count) = self.omitted.get_or_insert((diagnostic.span, 0));
+            *count += 1;
+        }
+    }
+
+    /// Whether none were added.
+    pub fn is_empty(&self) -> bool {
+        self.kept.is_empty()
+    }
+
+    /// The diagnostics kept, then one that counts the others, if any.
+    pub fn finish(self) -> Vec<Diagnostic> {
+        let mut kept = self.kept;
+        if let Some((at, more)) = self.omitted {
+            kept.push(omitted(at, more));
+        }
+        kept
+    }
+}
+
 impl Diagnostic {
     /// An error at `span`.
     pub fn error(span: Span, message: impl Into<String>) -> Diagnostic {

@@ -370,7 +370,7 @@ impl Interp {
     /// One statement that is not a task-only one.
     fn exec(self: &Rc<Self>, lp: &EventLoop, stmt: &Stmt, site: Site) -> Flow {
         match &stmt.kind {
-            StmtKind::Log(text) => lp.log(text.as_str()),
+            StmtKind::Log(text) => lp.log(text.clone()),
             StmtKind::CallSoon { cb, handle } => self.bind_handle(
                 handle,
                 lp.call_soon_named(cb.text.clone(), self.callback(cb)),

@@ -45,6 +45,7 @@ mod primitives;
 mod printer;
 mod resolve;
 pub mod settings;
+pub mod source;
 pub mod span;
 mod stmt;
 
@@ -67,16 +68,20 @@ pub fn parse(file_name: &str, source: &str) -> Result<Scenario, Vec<Diagnostic>>
         return Ok(scenario);
     }
     diagnostics.sort_by_key(|d| d.span.start);
-    Err(diagnostics)
+    Err(diagnostic::cap(diagnostics))
 }
 
 /// Reads the file at `path` and parses it. Returns the source with the
 /// scenario, or the rendered errors (ANSI colours only if `color`): a
-/// missing or unreadable file, invalid UTF-8 (pointing at the first bad
+/// missing or unreadable file, a path that is not a regular file or a file
+/// over [`source::MAX_SOURCE_BYTES`] ([`source::read_source`]; a leading
+/// byte order mark is skipped: [`source::strip_bom`]), invalid UTF-8 (pointing at the first bad
 /// byte), or the problems [`parse`] found.
 pub fn read_and_parse(path: &Path, color: bool) -> Result<(String, Scenario), String> {
     let name = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| diagnostic::render_unreadable(&name, &e, color))?;
+    let bytes =
+        source::read_source(path).map_err(|e| diagnostic::render_unreadable(&name, &e, color))?;
+    let bytes = source::strip_bom(bytes);
     let source =
         String::from_utf8(bytes).map_err(|e| diagnostic::render_invalid_utf8(&name, &e, color))?;
     match parse(&name, &source) {

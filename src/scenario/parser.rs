@@ -29,7 +29,7 @@ use super::ast::{
     Block, BlockKind, Body, Comment, Header, MainBlock, Name, Primitive, Scenario, Stmt, Trivia,
 };
 use super::cursor::{Cursor, Parsed};
-use super::diagnostic::Diagnostic;
+use super::diagnostic::{Collector, Diagnostic};
 use super::header;
 use super::lexer::{Line, TokenKind};
 use super::span::Span;
@@ -60,7 +60,7 @@ pub fn parse_lines(
         source,
         items,
         pos: 0,
-        diags: Vec::new(),
+        diags: Collector::default(),
         header: Header::default(),
         blocks: Vec::new(),
         main: None,
@@ -87,10 +87,10 @@ pub fn parse_lines(
                 .with_label("expected `main:` by here")
                 .with_note("every scenario needs exactly one `main:` block: the script that drives the loop"),
         );
-        return Err(p.diags);
+        return Err(p.diags.finish());
     };
     if !p.diags.is_empty() {
-        return Err(p.diags);
+        return Err(p.diags.finish());
     }
     Ok(Scenario {
         file_comments,
@@ -140,7 +140,7 @@ struct Parser<'a> {
     source: &'a str,
     items: Vec<Item<'a>>,
     pos: usize,
-    diags: Vec<Diagnostic>,
+    diags: Collector,
     header: Header,
     blocks: Vec<Block>,
     main: Option<MainBlock>,

@@ -36,7 +36,7 @@ pub const KEYWORDS: &str = "log, call_soon, call_later, call_at, create_task, ca
 pub fn parse_stmt(c: &mut Cursor) -> Parsed<StmtKind> {
     let (keyword, span) = c.word("a statement")?;
     let kind = match keyword {
-        "log" => StmtKind::Log(c.text("the text to log")?),
+        "log" => StmtKind::Log(c.text("the text to log")?.into()),
         "raise" => StmtKind::Raise(c.text("the exception's text")?),
         "call_soon" => StmtKind::CallSoon {
             cb: c.name("a callback name")?,
