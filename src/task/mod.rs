@@ -577,6 +577,11 @@ where
                 name: waitable.name(),
                 done: waitable.is_done(),
             },
+            // As `asyncio.wait`'s private waiter: an unnamed future.
+            Waiter::Several(several) => Awaits::Future {
+                name: None,
+                done: several.woken(),
+            },
         }
     }
 }

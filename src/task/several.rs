@@ -48,6 +48,11 @@ pub(crate) struct Several {
 }
 
 impl Several {
+    /// Something woke the task; its step is scheduled.
+    pub(crate) fn woken(&self) -> bool {
+        self.fired.get()
+    }
+
     /// The step begins: every wake-up but the one that ran is taken away.
     /// If the timer woke the task, every sleep due by its deadline is over
     /// (the step's `reached`).
