@@ -30,7 +30,6 @@ use crate::error::Error;
 use crate::event_loop::callback::{self, Callback};
 use crate::event_loop::{Blocked, EventLoop, SlotRef};
 use crate::future::Waitable;
-use crate::value::TraceValue;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
@@ -72,7 +71,7 @@ impl Several {
 
 impl<T, F> TaskInner<T, F>
 where
-    T: Clone + TraceValue + 'static,
+    T: Clone + std::fmt::Debug + 'static,
     F: std::future::Future<Output = Result<T, Error>> + 'static,
 {
     /// The step ended with several awaitables blocked: wait on them all.
