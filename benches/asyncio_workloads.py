@@ -194,6 +194,57 @@ def w4_sleeps(per_task):
     return n * SLEEPS_PER_TASK
 
 
+W5_TASKS = 100
+W5_PAIRS = 1_000_000
+W6_ITEMS = 1_000_000
+W6_MAXSIZE = 16
+
+
+def w5_lock():
+    """W5: 100 tasks share one asyncio.Lock, each taking it 10,000 times and
+    holding it across a `sleep(0)`, so that the others queue on it."""
+    loop = new_loop()
+    lock = asyncio.Lock()
+    sleep = asyncio.sleep
+
+    async def worker():
+        for _ in range(W5_PAIRS // W5_TASKS):
+            await lock.acquire()
+            await sleep(0)
+            lock.release()
+
+    tasks = [loop.create_task(worker()) for _ in range(W5_TASKS)]
+    loop.run_until_complete(tasks[-1])
+    assert all(t.done() for t in tasks) and not lock.locked()
+    loop.close()
+    return W5_PAIRS
+
+
+def w6_queue():
+    """W6: a producer puts 1M integers into an asyncio.Queue(16), a consumer
+    gets them all."""
+    loop = new_loop()
+    q = asyncio.Queue(W6_MAXSIZE)
+
+    async def producer():
+        put = q.put
+        for i in range(W6_ITEMS):
+            await put(i)
+
+    async def consumer():
+        get = q.get
+        total = 0
+        for _ in range(W6_ITEMS):
+            total += await get()
+        return total
+
+    loop.create_task(producer())
+    total = loop.run_until_complete(consumer())
+    assert total == (W6_ITEMS - 1) * W6_ITEMS // 2
+    loop.close()
+    return W6_ITEMS
+
+
 def m1_memory(delays):
     loop = new_loop()
 
@@ -261,6 +312,10 @@ def main(argv):
         report("W3_call_later_1M", w3_timers, w3_delays_s(N_TIMERS_LARGE))
     if on("W4_sleep_100kx10"):
         report("W4_sleep_100kx10", w4_sleeps, w4_delays_s())
+    if on("W5_lock_handoff_1M"):
+        report("W5_lock_handoff_1M", w5_lock)
+    if on("W6_queue_pingpong_1M"):
+        report("W6_queue_pingpong_1M", w6_queue)
     if on("M1"):
         m1_memory(w3_delays_s(N_PENDING))
 

@@ -1,4 +1,4 @@
-//! loopsim's side of `benches/compare.sh`: W1–W4 and M1 as plain timed runs,
+//! loopsim's side of `benches/compare.sh`: W1–W6 and M1 as plain timed runs,
 //! printed as `name ns_per_event` lines like `tokio_workloads` and
 //! `asyncio_workloads.py` print theirs. `BENCH_REPS` sets the repetitions
 //! (default 5; the fastest run is printed).
@@ -63,6 +63,8 @@ fn main() {
         report(&format!("W4_sleep_100kx10{suffix}"), || {
             w4_sleeps(w4, trace)
         });
+        report(&format!("W5_lock_handoff_1M{suffix}"), || w5_lock(trace));
+        report(&format!("W6_queue_pingpong_1M{suffix}"), || w6_queue(trace));
     }
     if selected("M1") {
         m1_memory(&w3_large);

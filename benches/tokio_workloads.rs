@@ -164,6 +164,56 @@ fn w4_sleeps(delays: &[u64]) -> u64 {
     delays.len() as u64
 }
 
+/// W5: `W5_TASKS` tasks share a `tokio::sync::Mutex`, each locking it
+/// `W5_PAIRS / W5_TASKS` times and holding it across a `yield_now`, so the
+/// others queue on it (tokio's mutex is fair: FIFO, as asyncio's lock).
+fn w5_lock() -> u64 {
+    let rt = runtime();
+    rt.block_on(async {
+        let lock = Arc::new(tokio::sync::Mutex::new(0u64));
+        let mut tasks = Vec::new();
+        for _ in 0..W5_TASKS {
+            let lock = lock.clone();
+            tasks.push(tokio::spawn(async move {
+                for _ in 0..W5_PAIRS / W5_TASKS {
+                    let mut held = lock.lock().await;
+                    tokio::task::yield_now().await;
+                    *held += 1;
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(*lock.lock().await, W5_PAIRS);
+    });
+    W5_PAIRS
+}
+
+/// W6: a producer sends `W6_ITEMS` integers through a `tokio::sync::mpsc`
+/// channel of `W6_MAXSIZE`, a consumer receives them all.
+fn w6_queue() -> u64 {
+    let rt = runtime();
+    rt.block_on(async {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<u64>(W6_MAXSIZE);
+        let producer = tokio::spawn(async move {
+            for i in 0..W6_ITEMS {
+                tx.send(i).await.unwrap();
+            }
+        });
+        let consumer = tokio::spawn(async move {
+            let mut sum = 0u64;
+            for _ in 0..W6_ITEMS {
+                sum += rx.recv().await.unwrap();
+            }
+            sum
+        });
+        producer.await.unwrap();
+        assert_eq!(consumer.await.unwrap(), (W6_ITEMS - 1) * W6_ITEMS / 2);
+    });
+    W6_ITEMS
+}
+
 /// M1: 1M sleeping tasks, measured once all are registered with the timer:
 /// `block_on`'s own 1 ns sleep can only fire after the runtime has polled
 /// every task once and gone idle.
@@ -211,6 +261,8 @@ fn main() {
     report("W3_call_later_100k", || w3_timers(w3_small));
     report("W3_call_later_1M", || w3_timers(w3_large));
     report("W4_sleep_100kx10", || w4_sleeps(w4));
+    report("W5_lock_handoff_1M", w5_lock);
+    report("W6_queue_pingpong_1M", w6_queue);
     report("W1x_yield_now_1M", || w1_yield(N_SOON));
     if selected("M1") {
         m1_memory(w3_large);

@@ -19,6 +19,12 @@ pub const N_TASKS: usize = 100_000;
 pub const SLEEPS_PER_TASK: usize = 10;
 /// M1: pending timers.
 pub const N_PENDING: usize = 1_000_000;
+/// W5: tasks contending for one lock, and acquire/release pairs in all.
+pub const W5_TASKS: u64 = 100;
+pub const W5_PAIRS: u64 = 1_000_000;
+/// W6: items through a bounded queue of `W6_MAXSIZE`, producer to consumer.
+pub const W6_ITEMS: u64 = 1_000_000;
+pub const W6_MAXSIZE: usize = 16;
 
 /// The one pseudo-random sequence of every implementation: a 64-bit LCG
 /// (Knuth's MMIX constants), seeded with a constant, whose output is the high

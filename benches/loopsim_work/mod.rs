@@ -7,7 +7,7 @@
 //! tokio versions do.
 #![allow(dead_code)]
 
-use crate::common::SLEEPS_PER_TASK;
+use crate::common::{SLEEPS_PER_TASK, W5_PAIRS, W5_TASKS, W6_ITEMS, W6_MAXSIZE};
 use loopsim::{EventLoop, LoopConfig, Nanos};
 use std::cell::Cell;
 
@@ -133,4 +133,61 @@ pub fn w4_sleeps(delays: &[u64], record_trace: bool) -> u64 {
     let end = lp.time();
     assert!(end > 0.05 && end < 0.1, "clock at {end}");
     delays.len() as u64
+}
+
+/// W5: `W5_TASKS` tasks share one `Lock`; each takes it `W5_PAIRS /
+/// W5_TASKS` times, holding it across a `yield` so that the others queue
+/// on it: every release hands the lock to the next waiter.
+pub fn w5_lock(record_trace: bool) -> u64 {
+    let lp = new_loop(record_trace);
+    let lock = loopsim::sync::Lock::new();
+    let mut tasks = Vec::new();
+    for _ in 0..W5_TASKS {
+        let lock = lock.clone();
+        tasks.push(
+            lp.create_task(async move {
+                for _ in 0..W5_PAIRS / W5_TASKS {
+                    lock.acquire().await?;
+                    loopsim::yield_now().await?;
+                    lock.release()?;
+                }
+                Ok(())
+            })
+            .expect("create_task"),
+        );
+    }
+    let last = tasks.pop().expect("tasks");
+    lp.run_until_complete(&last).expect("W5");
+    assert!(tasks.iter().all(|t| t.done()) && !lock.locked());
+    W5_PAIRS
+}
+
+/// W6: a producer puts `W6_ITEMS` integers into a `Queue` of
+/// `W6_MAXSIZE`, a consumer gets them all.
+pub fn w6_queue(record_trace: bool) -> u64 {
+    let lp = new_loop(record_trace);
+    let q = loopsim::sync::Queue::new(W6_MAXSIZE);
+    let producer = {
+        let q = q.clone();
+        lp.create_task(async move {
+            for i in 0..W6_ITEMS as i64 {
+                q.put(i).await?;
+            }
+            Ok(())
+        })
+        .expect("create_task")
+    };
+    let consumer = lp
+        .create_task(async move {
+            let mut sum = 0i64;
+            for _ in 0..W6_ITEMS {
+                sum += q.get().await?;
+            }
+            Ok(sum)
+        })
+        .expect("create_task");
+    let sum = lp.run_until_complete(&consumer).expect("W6");
+    assert!(producer.done());
+    assert_eq!(sum, (W6_ITEMS as i64 - 1) * W6_ITEMS as i64 / 2);
+    W6_ITEMS
 }
