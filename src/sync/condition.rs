@@ -110,7 +110,7 @@ impl Condition {
         let waited = match me.binding.get_loop() {
             Ok(lp) => {
                 let fut = me.waiters.push_new(&lp);
-                let woken = fut.clone().await;
+                let woken = fut.wait().await;
                 me.waiters.remove(&fut);
                 woken.map(drop)
             }
@@ -133,10 +133,10 @@ impl Condition {
     async fn wait_3_13(&self) -> Result<(), Error> {
         let me = &self.0;
         let lp = me.binding.get_loop()?;
-        let fut = lp.create_future::<bool>();
+        let fut = super::waiter::Waiter::new(&lp);
         self.release()?;
         me.waiters.push(fut.clone());
-        let woken = fut.clone().await;
+        let woken = fut.wait().await;
         me.waiters.remove(&fut);
         let mut err = None;
         let outcome = loop {

@@ -77,7 +77,7 @@ impl Event {
         }
         let lp = me.binding.get_loop()?;
         let fut = me.waiters.push_new(&lp);
-        let woken = fut.clone().await;
+        let woken = fut.wait().await;
         me.waiters.remove(&fut);
         woken.map(drop)
     }

@@ -72,7 +72,7 @@ impl Lock {
         }
         let lp = me.binding.get_loop()?;
         let fut = me.waiters.push_new(&lp);
-        let woken = fut.clone().await;
+        let woken = fut.wait().await;
         me.waiters.remove(&fut);
         if let Err(error) = woken {
             if error.is_cancelled() && !me.locked.get() {

@@ -52,6 +52,7 @@ mod heap;
 mod lock;
 mod queue;
 mod semaphore;
+mod waiter;
 mod waiters;
 
 pub use barrier::Barrier;

@@ -133,7 +133,7 @@ impl<O: Order> Core<O> {
     async fn wait_in(&self, waiters: &Waiters, can_go_on: impl Fn() -> bool) -> Result<(), Error> {
         let lp = self.binding.get_loop()?;
         let fut: Waiter = waiters.push_new(&lp);
-        match fut.clone().await {
+        match fut.wait().await {
             Ok(_) => Ok(()),
             Err(error) => {
                 fut.cancel();

@@ -104,7 +104,7 @@ impl Semaphore {
         }
         let lp = me.binding.get_loop()?;
         let fut = me.waiters.push_new(&lp);
-        let woken = fut.clone().await;
+        let woken = fut.wait().await;
         me.waiters.remove(&fut);
         if lp.python().at_least(Python::V3_13) {
             if let Err(Error::Cancelled) = woken {

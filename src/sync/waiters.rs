@@ -15,13 +15,11 @@
 
 use crate::error::Error;
 use crate::event_loop::{get_running_loop, EventLoop, LoopInner};
-use crate::future::Future;
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
-/// A waiter: the future a waiting task awaits.
-pub(crate) type Waiter = Future<bool>;
+pub(crate) use super::waiter::Waiter;
 
 /// `fut.set_result(value)` on a waiter not yet done. On a closed loop the
 /// waiter is done all the same and its task's wake-up is refused: the
@@ -29,7 +27,7 @@ pub(crate) type Waiter = Future<bool>;
 /// that the primitive's call stops where CPython's does and the statement
 /// records it once (DESIGN.md, decision 16).
 pub(crate) fn wake(fut: &Waiter, value: bool) -> Result<(), Error> {
-    fut.0.finish(Ok(value))
+    fut.finish_unrecorded(value)
 }
 
 /// `mixins._LoopBoundMixin`: the loop a primitive is bound to, set by the
@@ -66,7 +64,7 @@ pub(crate) struct Waiters {
 impl Waiters {
     /// `fut = loop.create_future(); waiters.append(fut)`.
     pub(crate) fn push_new(&self, lp: &EventLoop) -> Waiter {
-        let fut = lp.create_future();
+        let fut = Waiter::new(lp);
         self.push(fut.clone());
         fut
     }
@@ -80,7 +78,7 @@ impl Waiters {
     /// `ValueError`) if none is.
     pub(crate) fn remove(&self, fut: &Waiter) -> bool {
         let mut queue = self.queue.borrow_mut();
-        match queue.iter().position(|w| Rc::ptr_eq(&w.0, &fut.0)) {
+        match queue.iter().position(|w| w.same(fut)) {
             Some(at) => {
                 queue.remove(at);
                 true
