@@ -100,6 +100,17 @@ impl Default for StepContext {
     }
 }
 
+/// Leaves the step when dropped: a task body that panics does not leave
+/// its loop believing a step is still in progress.
+pub(crate) struct LeaveStep<'a>(pub(crate) &'a StepContext);
+
+impl Drop for LeaveStep<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        self.0.leave();
+    }
+}
+
 impl StepContext {
     /// A step begins, with `throw` to deliver. Steps never nest: a step
     /// cannot run a loop (the loop is running, or another one is), and

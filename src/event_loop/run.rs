@@ -294,6 +294,39 @@ impl super::callback::Scheduled for StopOnDone {
     }
 }
 
+/// asyncio's `finally` around `run_forever`: however the run ends, normally
+/// or by a panic in a callback or a task (which goes on to the caller), the
+/// loop is no longer running or stopping and the thread's running loop is
+/// what it was before, so the loop and the thread's other loops stay usable.
+struct Running<'a> {
+    inner: &'a LoopInner,
+    previous: Option<EventLoop>,
+    stamping: bool,
+    source: u32,
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        let inner = self.inner;
+        inner.world.source.set(self.source);
+        inner.stopping.set(false);
+        inner.running.set(false);
+        inner.world.stamping.set(self.stamping);
+        super::registry::set_running_loop(self.previous.take());
+        if std::thread::panicking() {
+            // The batch ended early: tell the checker, unless the panic came
+            // from inside it (then its model is beyond repair anyway).
+            let mut checker = inner.world.checker.try_borrow_mut();
+            if let Ok(Some(checker)) = checker.as_deref_mut() {
+                checker.observe(inner.id, &Probe::BudgetEnded);
+                checker.observe(inner.id, &Probe::RunForeverReturned);
+            }
+        } else {
+            inner.report(|| Probe::RunForeverReturned);
+        }
+    }
+}
+
 impl EventLoop {
     /// One `_run_once` pass.
     fn run_once(&self) -> Pass {
@@ -473,7 +506,14 @@ impl EventLoop {
         // The driver's own events (`budget`, `idle`, `returned`) belong to
         // the statement that called it, not to the last callback.
         let source = inner.world.source.get();
-        let outcome = loop {
+        // What the run changed is restored when it ends, by a panic too.
+        let _restore = Running {
+            inner,
+            previous,
+            stamping,
+            source,
+        };
+        loop {
             if inner.iteration.get() >= inner.world.config.max_iterations {
                 inner.world.source.set(source);
                 break Err(inner.out_of_budget(Budget::Iterations));
@@ -497,14 +537,7 @@ impl EventLoop {
             if inner.stopping.get() {
                 break Ok(());
             }
-        };
-        inner.world.source.set(source);
-        inner.stopping.set(false);
-        inner.running.set(false);
-        inner.world.stamping.set(stamping);
-        super::registry::set_running_loop(previous);
-        inner.report(|| Probe::RunForeverReturned);
-        outcome
+        }
     }
 
     /// `loop.run_forever()`: runs passes until `stop()`.

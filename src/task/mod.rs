@@ -295,8 +295,10 @@ where
         // dropping the task drops the field where it is).
         let future = unsafe { Pin::new_unchecked(future) };
         lp.inner.step.enter(throw);
+        // Left when the poll returns, or when the body panics.
+        let leave = crate::event_loop::LeaveStep(&lp.inner.step);
         let poll = waker::with_step_context(lp, |cx| future.poll(cx));
-        lp.inner.step.leave();
+        drop(leave);
         if poll.is_ready() {
             *body = None;
             drop(lp.inner.step.take_blocked());
