@@ -9,12 +9,17 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 /// The loop is usable after the panic: it runs again, and so does another.
 fn assert_usable(lp: &EventLoop) {
     assert!(!lp.is_running(), "the loop still says it is running");
-    assert!(get_running_loop().is_none(), "the thread still has a running loop");
+    assert!(
+        get_running_loop().is_none(),
+        "the thread still has a running loop"
+    );
     lp.call_soon(|lp: &EventLoop| lp.stop()).unwrap();
     lp.run_forever().expect("the same loop runs again");
     let other = EventLoop::new();
     other.call_soon(|lp: &EventLoop| lp.stop()).unwrap();
-    other.run_forever().expect("another loop on this thread runs");
+    other
+        .run_forever()
+        .expect("another loop on this thread runs");
     let task = lp.create_task(async { Ok(7) }).unwrap();
     assert_eq!(lp.run_until_complete(&task).unwrap(), 7, "tasks step again");
 }
@@ -33,7 +38,11 @@ fn a_panicking_callback_propagates_and_leaves_the_loop_usable() {
     // What was queued behind the panicking callback stayed queued, and ran
     // in the next run.
     let logs: Vec<String> = lp.trace().iter().map(|e| e.to_text()).collect();
-    assert!(logs.iter().any(|l| l.ends_with("log text=\"after the panic\"")), "{logs:?}");
+    assert!(
+        logs.iter()
+            .any(|l| l.ends_with("log text=\"after the panic\"")),
+        "{logs:?}"
+    );
 }
 
 #[test]
