@@ -27,7 +27,6 @@ pub use config::{
 };
 pub use handle::Handle;
 pub(crate) use handle::SlotRef;
-pub(crate) use registry::set_running_loop;
 pub use registry::{get_event_loop, get_running_loop, new_event_loop, set_event_loop};
 pub use run::Ended;
 pub(crate) use snapshot::{TaskEntry, TaskView};

@@ -74,9 +74,7 @@ mod panic;
 
 pub use panic::Panic;
 
-use crate::event_loop::{
-    get_running_loop, set_running_loop, EventLoop, LoopConfig, Unretrieved, DEFAULT_MAX_ITERATIONS,
-};
+use crate::event_loop::{EventLoop, LoopConfig, Unretrieved, DEFAULT_MAX_ITERATIONS};
 use crate::tie_break::TieBreak;
 use crate::trace::{first_divergence, Event, EventKind};
 use std::fmt;
@@ -355,13 +353,9 @@ impl Harness {
 
     fn once<R: TestOutcome>(&self, seed: u64, test: &impl Fn(&EventLoop) -> R) -> Run {
         let lp = self.config(seed).build();
-        let running = get_running_loop();
+        // A panic out of `run_forever` unwinds through its guard, which
+        // leaves the loop stopped and this thread's running loop restored.
         let outcome = panic::catch(|| test(&lp).into_failure());
-        if outcome.is_err() {
-            // A panic out of `run_forever` may leave its loop registered
-            // as this thread's running loop.
-            set_running_loop(running);
-        }
         let run = Run {
             outcome,
             trace: lp.take_trace(),
