@@ -76,6 +76,7 @@
 //! codespan-reporting nor arbitrary.
 #![warn(missing_docs)]
 
+pub mod combinators;
 mod decimal;
 pub mod error;
 pub mod event_loop;
@@ -103,6 +104,7 @@ pub mod trace;
 pub mod value;
 pub mod view;
 
+pub use combinators::{gather, gather_return_exceptions, shield, timeout, timeout_at, Gathering};
 pub use error::Error;
 pub use event_loop::{
     get_event_loop, get_running_loop, new_event_loop, set_event_loop, Budget, CallbackResult,

@@ -86,6 +86,9 @@ pub(crate) struct StepContext {
     /// `sleep` waiting for a deadline at or before it (or the clock) is over.
     /// Set by the step before it polls, `i64::MIN` otherwise.
     pub reached: Cell<i64>,
+    /// The task being stepped (`asyncio.current_task()`), valid while
+    /// `active`: see [`current_task`](StepContext::current_task).
+    pub task: Cell<Option<std::ptr::NonNull<dyn crate::task::TaskControl>>>,
 }
 
 impl Default for StepContext {
@@ -95,6 +98,7 @@ impl Default for StepContext {
             throw: Cell::new(None),
             blocked: Cell::new(None),
             reached: Cell::new(i64::MIN),
+            task: Cell::new(None),
         }
     }
 }
@@ -134,6 +138,24 @@ impl StepContext {
     #[inline]
     pub(crate) fn take_blocked(&self) -> Option<Blocked> {
         self.blocked.take()
+    }
+
+    /// `asyncio.current_task()`: the task this step runs, if a step is in
+    /// progress.
+    pub(crate) fn current_task(&self) -> Option<Rc<dyn crate::task::TaskControl>> {
+        if !self.active.get() {
+            return None;
+        }
+        let task = self.task.get()?;
+        // SAFETY: the step sets `task` to its own task, which lives in an
+        // `Rc` (every task does) that the step holds for as long as it is
+        // `active`; the pointer is that `Rc`'s `as_ptr`, unsized from the
+        // task's type. Counting one more owner first makes `from_raw` an
+        // `Rc` of its own.
+        unsafe {
+            Rc::increment_strong_count(task.as_ptr());
+            Some(Rc::from_raw(task.as_ptr()))
+        }
     }
 
     /// An awaitable blocks the step in progress. A second one in the same

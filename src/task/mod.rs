@@ -58,10 +58,23 @@ pub(crate) struct TaskInner<T, F> {
     /// suspended: its next `step` event's, as the step resumes there. It
     /// fits in the padding after the flags: a task is no larger for it.
     resume_source: Cell<u32>,
+    /// CPython's `_num_cancels_requested` (3.11+).
+    num_cancels: Cell<u32>,
+}
+
+/// What combinators need of the task they run in (`current_task()`),
+/// whatever its body.
+pub(crate) trait TaskControl: Waitable {
+    /// `task.cancelling()`.
+    fn cancelling(&self) -> u32;
+    /// `task.uncancel()`, per version.
+    fn uncancel(&self) -> u32;
+    /// `task.cancel()` (the `Rc`: see [`Waitable::cancel`]).
+    fn cancel_task(self: Rc<Self>) -> Result<bool, Error>;
 }
 
 /// What [`Task`] and awaiting tasks need of a task, whatever its body.
-trait TaskRef<T>: Waitable {
+trait TaskRef<T>: TaskControl {
     fn core(&self) -> &FutureCore<T>;
     fn name(&self) -> &Rc<str>;
     fn to_waitable(self: Rc<Self>) -> Rc<dyn Waitable>;
@@ -109,6 +122,7 @@ impl<T: Clone + std::fmt::Debug + 'static> Task<T> {
             throw_next: Cell::new(None),
             fut_waiter: Cell::new(Waiter::Nothing),
             resume_source: Cell::new(0),
+            num_cancels: Cell::new(0),
         });
         lp.schedule_detached(None, inner.step_callback())?;
         lp.inner.live_tasks.set(lp.inner.live_tasks.get() + 1);
@@ -132,6 +146,31 @@ impl<T: Clone + std::fmt::Debug + 'static> Task<T> {
     /// raises `Event loop is closed`) and the task stays pending.
     pub fn cancel(&self) -> bool {
         self.0.core().user_cancel(self.0.clone().to_waitable())
+    }
+
+    /// `task.cancelling()` (3.11+): how many cancels were requested and
+    /// not yet taken back with [`uncancel`](Task::uncancel). `timeout` and
+    /// `TaskGroup` use it to tell their own cancel from one from outside.
+    pub fn cancelling(&self) -> u32 {
+        self.0.cancelling()
+    }
+
+    /// `task.uncancel()` (3.11+): takes back one cancel request and
+    /// returns how many are left. On 3.13, bringing the count back to 0
+    /// also forgets a cancel not yet delivered.
+    ///
+    /// ```
+    /// use loopsim::{new_event_loop, sleep};
+    ///
+    /// let lp = new_event_loop();
+    /// let t = lp.create_task(async { sleep(1.0).await }).unwrap();
+    /// t.cancel();
+    /// t.cancel();
+    /// assert_eq!(t.cancelling(), 2);
+    /// assert_eq!(t.uncancel(), 1);
+    /// ```
+    pub fn uncancel(&self) -> u32 {
+        self.0.uncancel()
     }
 
     /// `task.done()`.
@@ -295,6 +334,10 @@ where
         // dropping the task drops the field where it is).
         let future = unsafe { Pin::new_unchecked(future) };
         lp.inner.step.enter(throw);
+        lp.inner
+            .step
+            .task
+            .set(Some(std::ptr::NonNull::from(self as &dyn TaskControl)));
         // Left when the poll returns, or when the body panics.
         let leave = crate::event_loop::LeaveStep(&lp.inner.step);
         let poll = waker::with_step_context(lp, |cx| future.poll(cx));
@@ -495,6 +538,8 @@ where
         if self.future.is_done() {
             return Ok(false);
         }
+        self.num_cancels
+            .set(self.num_cancels.get().saturating_add(1));
         if let Waiter::Several(several) = self.waiter() {
             if let Some(lp) = self.future.event_loop() {
                 if self.cancel_several(&lp, &several)? {
@@ -585,6 +630,38 @@ where
                 done: several.woken(),
             },
         }
+    }
+}
+
+impl<T, F> TaskControl for TaskInner<T, F>
+where
+    T: Clone + std::fmt::Debug + 'static,
+    F: std::future::Future<Output = Result<T, Error>> + 'static,
+{
+    fn cancelling(&self) -> u32 {
+        self.num_cancels.get()
+    }
+
+    /// 3.13 also forgets a pending cancel once the count is back to 0.
+    fn uncancel(&self) -> u32 {
+        let n = self.num_cancels.get();
+        if n > 0 {
+            self.num_cancels.set(n - 1);
+            if n == 1 {
+                let v3_13 = self
+                    .future
+                    .event_loop()
+                    .is_some_and(|lp| lp.python() >= crate::Python::V3_13);
+                if v3_13 {
+                    self.must_cancel.set(false);
+                }
+            }
+        }
+        self.num_cancels.get()
+    }
+
+    fn cancel_task(self: Rc<Self>) -> Result<bool, Error> {
+        Waitable::cancel(self)
     }
 }
 

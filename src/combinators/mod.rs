@@ -1,0 +1,13 @@
+//! asyncio's combinators, built from the loop's own parts (waiter futures,
+//! done callbacks, timers) statement for statement as CPython writes them,
+//! so that every pass they cost is CPython's: [`timeout`]/[`timeout_at`]
+//! (`asyncio.timeout`), [`gather`] (`asyncio.gather`) and [`shield`]
+//! (`asyncio.shield`).
+
+mod gather;
+mod shield;
+mod timeout;
+
+pub use gather::{gather, gather_return_exceptions, Gathering};
+pub use shield::shield;
+pub use timeout::{timeout, timeout_at};
