@@ -61,6 +61,7 @@ import math
 import re
 import sys
 import traceback
+import unicodedata
 import warnings
 
 NANOS_PER_SEC = 1_000_000_000
@@ -145,8 +146,21 @@ def json_string(s):
     return json.dumps(s, ensure_ascii=False)
 
 
+_TRACE_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
+
+
 def quote(s):
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    """A text field of the text trace: loopsim's escapes, control
+    characters (category Cc) as \\u00XX, as JSON writes them."""
+    out = []
+    for c in s:
+        if c in _TRACE_ESCAPES:
+            out.append(_TRACE_ESCAPES[c])
+        elif unicodedata.category(c) == "Cc":
+            out.append("\\u%04x" % ord(c))
+        else:
+            out.append(c)
+    return '"' + "".join(out) + '"'
 
 
 # --------------------------------------------------------------------------

@@ -172,35 +172,25 @@ pub fn parse_duration(text: &str) -> Result<i64, DurationError> {
     // change the value; dropping them keeps the arithmetic in range.
     let whole = whole.trim_start_matches('0');
     let frac = frac.trim_end_matches('0');
-    if whole.len() > 20 || frac.len() > 30 {
-        return Err(if whole.len() > 20 {
-            DurationError::Overflow
-        } else {
-            DurationError::Malformed
-        });
+    if whole.len() > 20 {
+        return Err(DurationError::Overflow);
     }
-    let mut mantissa: i128 = 0;
-    for b in whole.bytes().chain(frac.bytes()) {
-        mantissa = mantissa * 10 + i128::from(b - b'0');
-    }
-    let scale = 10i128.pow(frac.len() as u32);
-    let nanos = div_round_half_even(
-        mantissa.checked_mul(unit).ok_or(DurationError::Overflow)?,
-        scale,
-    );
+    // The unit is 10^digits nanoseconds: the first `digits` digits of the
+    // fraction are whole nanoseconds, the rest only decide the rounding
+    // (half to even). So a fraction of any length is exact.
+    let digits = unit.ilog10() as usize;
+    let number = |s: &str| s.bytes().fold(0i128, |n, b| n * 10 + i128::from(b - b'0'));
+    let (head, tail) = frac.split_at(frac.len().min(digits));
+    let mut nanos = number(whole) * unit + number(head) * 10i128.pow((digits - head.len()) as u32);
+    let tail = tail.as_bytes();
+    let round_up = match tail.first() {
+        None => false,
+        Some(b'5') if tail[1..].iter().all(|&b| b == b'0') => nanos & 1 == 1,
+        Some(&first) => first >= b'5',
+    };
+    nanos += i128::from(round_up);
     let nanos = if negative { -nanos } else { nanos };
     i64::try_from(nanos).map_err(|_| DurationError::Overflow)
-}
-
-/// `num / den` for non-negative `num` and positive `den`, rounded to nearest,
-/// ties to even.
-fn div_round_half_even(num: i128, den: i128) -> i128 {
-    let (q, r) = (num / den, num % den);
-    match (2 * r).cmp(&den) {
-        std::cmp::Ordering::Less => q,
-        std::cmp::Ordering::Greater => q + 1,
-        std::cmp::Ordering::Equal => q + (q & 1),
-    }
 }
 
 /// Nanoseconds as exact decimal seconds: `0.0`, `1.5`, `-0.000000001`.
@@ -248,6 +238,26 @@ pub fn format_duration(nanos: i64) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn fractions_of_any_length_are_exact() {
+        let long = format!("1.{}1", "0".repeat(29));
+        assert_eq!(parse_duration(&long), Ok(1_000_000_000));
+        let longer = format!("0.{}", "3".repeat(100));
+        assert_eq!(parse_duration(&longer), Ok(333_333_333));
+        // Half to even, decided by every digit after the nanoseconds.
+        assert_eq!(parse_duration("0.0000000005"), Ok(0));
+        assert_eq!(parse_duration("0.0000000015"), Ok(2));
+        assert_eq!(parse_duration("0.0000000025"), Ok(2));
+        let above = format!("0.0000000025{}1", "0".repeat(40));
+        assert_eq!(parse_duration(&above), Ok(3));
+        assert_eq!(parse_duration("2.5ns"), Ok(2));
+        assert_eq!(parse_duration("3.5ns"), Ok(4));
+        assert_eq!(parse_duration("-1.0000000015"), Ok(-1_000_000_002));
+        assert_eq!(parse_duration("1.5ms"), Ok(1_500_000));
+        // Too large is still an overflow, and says so.
+        assert_eq!(parse_duration("10000000000"), Err(DurationError::Overflow));
+    }
+
     use super::*;
 
     #[test]

@@ -9,7 +9,7 @@
 
 use crate::decimal::Backwards;
 use crate::time::write_secs;
-use crate::value::{write_quoted, Value};
+use crate::value::{write_escaped, Value};
 use std::fmt::{self, Write};
 use std::rc::Rc;
 
@@ -153,7 +153,8 @@ impl EventKind {
             out.write_char('=')?;
             match field {
                 Field::Name(s) => out.write_str(s)?,
-                Field::Text(s) => write_quoted(out, s)?,
+                Field::Text(s) => write_escaped(out, s)?,
+                Field::Val(Value::Str(s)) => write_escaped(out, s)?,
                 Field::Val(v) => write!(out, "{v}")?,
             }
         }

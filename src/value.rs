@@ -64,6 +64,31 @@ pub fn write_quoted(out: &mut impl fmt::Write, text: &str) -> fmt::Result {
     out.write_char('"')
 }
 
+/// [`write_quoted`] for a trace's text form: control characters are
+/// escaped too, as JSON escapes them (`\t`, `\r`, `\u001b`; DEL and C1
+/// as well), so that a trace never drives a terminal. (The scenario
+/// language's own quoting, for the printer, stays [`write_quoted`]: a
+/// scenario reads such characters back as written.)
+pub fn write_escaped(out: &mut impl fmt::Write, text: &str) -> fmt::Result {
+    out.write_char('"')?;
+    let mut rest = text;
+    while let Some(at) = rest.find(|c: char| c == '"' || c == '\\' || c.is_control()) {
+        out.write_str(&rest[..at])?;
+        let c = rest[at..].chars().next().unwrap_or('\0');
+        match c {
+            '"' => out.write_str("\\\"")?,
+            '\\' => out.write_str("\\\\")?,
+            '\n' => out.write_str("\\n")?,
+            '\t' => out.write_str("\\t")?,
+            '\r' => out.write_str("\\r")?,
+            c => write!(out, "\\u{:04x}", c as u32)?,
+        }
+        rest = &rest[at + c.len_utf8()..];
+    }
+    out.write_str(rest)?;
+    out.write_char('"')
+}
+
 /// How a Rust value appears in the trace when a task or future finishes
 /// with it: implemented for every `T: Debug + 'static`, which is all that
 /// tasks and futures ask of their results (with `Clone`), so a task may
@@ -170,6 +195,24 @@ fn exact_option(any: &dyn Any) -> Option<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trace_text_escapes_control_characters_as_json_does() {
+        let cases = [
+            ("plain é ✓", r#""plain é ✓""#),
+            ("a\"b\\c\nd", r#""a\"b\\c\nd""#),
+            ("tab\tcr\r", r#""tab\tcr\r""#),
+            (
+                "\u{1b}[31mred\u{7f}\u{9b}",
+                r#""\u001b[31mred\u007f\u009b""#,
+            ),
+        ];
+        for (text, escaped) in cases {
+            let mut out = String::new();
+            write_escaped(&mut out, text).unwrap();
+            assert_eq!(out, escaped, "{text:?}");
+        }
+    }
 
     #[test]
     fn quoting_escapes_quotes_backslashes_and_newlines_only() {

@@ -686,3 +686,64 @@ fn explore_json_in_exhaustive_mode_names_the_failing_tie_order() {
         "{failure}"
     );
 }
+
+/// `reproduce:` lines quote the file for the shell: pasting one into `sh`
+/// replays that file, whatever characters its name holds.
+#[test]
+fn replay_commands_are_shell_quoted() {
+    let dir = std::env::temp_dir().join(format!("loopsim-quote-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("my file;echo x'.scn");
+    std::fs::copy("tests/cli/pass.scn", &file).unwrap();
+    let path = file.to_str().unwrap();
+    let out = loopsim(&["run", path, "--max-iterations", "2"]);
+    assert_eq!(out.status.code(), Some(1));
+    let quoted = format!("'{}'", path.replace('\'', "'\\''"));
+    let line =
+        format!("reproduce: loopsim replay {quoted} --python 3.12 --seed 0 --max-iterations 2");
+    assert!(stderr(&out).contains(&line), "{}", stderr(&out));
+    let command = line
+        .strip_prefix("reproduce: loopsim ")
+        .unwrap()
+        .to_string();
+    let replayed = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("\"$0\" {command}"))
+        .arg(env!("CARGO_BIN_EXE_loopsim"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert_eq!(replayed.status.code(), Some(1), "{}", stderr(&replayed));
+    assert_eq!(stdout(&replayed), stdout(&out));
+    let explored = loopsim(&["explore", path, "--seeds", "2", "--max-iterations", "2"]);
+    assert!(
+        stdout(&explored).contains(&format!("loopsim replay {quoted} --")),
+        "{}",
+        stdout(&explored)
+    );
+}
+
+/// Control characters in a scenario's text never reach the terminal as
+/// they are: the text trace escapes them as JSON does, and diagnostics
+/// show them escaped (messages) or blanked (source lines).
+#[test]
+fn control_characters_are_escaped_in_traces_and_diagnostics() {
+    let dir = std::env::temp_dir().join(format!("loopsim-ctl-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("log.scn");
+    std::fs::write(&log, "main:\n    log x\u{1b}[31my\u{7f}z\rq\u{9b}\n").unwrap();
+    let out = loopsim(&["run", log.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        stdout(&out),
+        "#0 t=0.0 log text=\"x\\u001b[31my\\u007fz\\rq\\u009b\"\n"
+    );
+    let bad = dir.join("bad.scn");
+    std::fs::write(&bad, "main:\n    bogus\u{1b}[2J here\n").unwrap();
+    let out = loopsim(&["run", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(!err.contains('\u{1b}'), "{err:?}");
+    assert!(err.contains("unknown statement `bogus\\u{1b}[2J`"), "{err}");
+    assert!(err.contains("bogus?[2J here"), "{err}");
+}

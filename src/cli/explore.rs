@@ -93,10 +93,14 @@ pub(crate) fn shrink(file: &Path, flags: &RunFlags, output: &Path) -> u8 {
     match &shrunk.dependence {
         Dependence::Always => {}
         Dependence::Seed(seed) => {
-            errln!("loopsim: still an ordering bug: `loopsim run {out} --seed {seed}` passes")
+            errln!(
+                "loopsim: still an ordering bug: `loopsim run {} --seed {seed}` passes",
+                loopsim::explore::shell_quote(&out.to_string())
+            )
         }
         Dependence::TieOrder(order) => errln!(
-            "loopsim: still an ordering bug: `loopsim run {out} --tie-order {}` passes",
+            "loopsim: still an ordering bug: `loopsim run {} --tie-order {}` passes",
+            loopsim::explore::shell_quote(&out.to_string()),
             loopsim::tie_break::format_tie_order(order)
         ),
     }

@@ -104,6 +104,7 @@ pub(crate) fn decode(artifact: &Path, output: Option<&Path>) -> u8 {
             "FILE.scn".to_string()
         }
     };
+    let target = loopsim::explore::shell_quote(&target);
     errln!("reproduce: loopsim replay {target} {}", decoded.flags);
     0
 }

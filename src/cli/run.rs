@@ -63,7 +63,7 @@ fn finish(file: &Path, outcome: &Outcome) -> u8 {
 pub(crate) fn replay_command(file: &Path, outcome: &Outcome) -> String {
     format!(
         "loopsim replay {} {}",
-        file.display(),
+        loopsim::explore::shell_quote(&file.display().to_string()),
         outcome.settings.flags()
     )
 }

@@ -113,6 +113,25 @@ impl Default for ExploreOptions {
     }
 }
 
+/// `word` as one word of a POSIX shell command: as it is when it holds
+/// only characters no shell treats specially, else in single quotes (a `'`
+/// inside written `'\''`). Replay commands quote their file this way, so
+/// that copying one into a shell runs that file, whatever its name.
+///
+/// ```
+/// use loopsim::explore::shell_quote;
+/// assert_eq!(shell_quote("scenarios/01_fifo.scn"), "scenarios/01_fifo.scn");
+/// assert_eq!(shell_quote("my file;echo x.scn"), "'my file;echo x.scn'");
+/// assert_eq!(shell_quote("it's.scn"), "'it'\\''s.scn'");
+/// ```
+pub fn shell_quote(word: &str) -> std::borrow::Cow<'_, str> {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_-./:=,+@%".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        return word.into();
+    }
+    format!("'{}'", word.replace('\'', "'\\''")).into()
+}
+
 /// The most memory the traces of `explore`'s workers may take together:
 /// 2 GiB. Each worker holds at most two traces at once (a seed's two runs,
 /// compared), each of at most `max_events` events, so the worker count is

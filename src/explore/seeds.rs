@@ -102,8 +102,14 @@ impl Seeds {
                 len: range.end - range.start,
             };
         };
-        let want = shard.index - 1;
-        let offset = (want + shard.count - range.start % shard.count) % shard.count;
+        // The distance from `range.start` to the first seed of the shard,
+        // without an intermediate sum that could pass u64::MAX.
+        let (want, at) = (shard.index - 1, range.start % shard.count);
+        let offset = if want >= at {
+            want - at
+        } else {
+            want + (shard.count - at)
+        };
         match range.start.checked_add(offset).filter(|f| *f < range.end) {
             Some(first) => Seeds {
                 first,
@@ -135,6 +141,24 @@ mod tests {
         assert_eq!("2/3".parse::<Shard>(), Ok(Shard { index: 2, count: 3 }));
         assert!("0/3".parse::<Shard>().is_err());
         assert!("4/3".parse::<Shard>().is_err());
+    }
+
+    #[test]
+    fn shard_arithmetic_holds_near_u64_max() {
+        let max = u64::MAX;
+        let range = SeedRange::new(max - 10, max);
+        for (index, count) in [(1, max), (max, max), (max - 1, max), (3, 7), (7, 7)] {
+            let seeds = Seeds::new(range, Some(Shard { index, count }));
+            let mine: Vec<u64> = (0..seeds.len).filter_map(|i| seeds.get(i)).collect();
+            let expected: Vec<u64> = (max - 10..max).filter(|s| s % count == index - 1).collect();
+            assert_eq!(mine, expected, "shard {index}/{count}");
+        }
+        // The whole range split in two near the top.
+        let halves: u64 = [1, 2]
+            .iter()
+            .map(|&index| Seeds::new(range, Some(Shard { index, count: 2 })).len)
+            .sum();
+        assert_eq!(halves, 10);
     }
 
     #[test]

@@ -142,7 +142,11 @@ impl<P: Fn(u64, u64) + Sync> Work<'_, P> {
     }
 
     fn failure(&self, seed: u64, settings: Settings, problem: Problem) -> Failure {
-        let mut replay = format!("loopsim replay {} {}", self.file_label, settings.flags());
+        let mut replay = format!(
+            "loopsim replay {} {}",
+            super::shell_quote(self.file_label),
+            settings.flags()
+        );
         if matches!(problem, Problem::Nondeterministic(_)) {
             replay.push_str(" --check-determinism");
         }

@@ -174,13 +174,71 @@ impl Diagnostic {
     }
 }
 
+/// Whether `c` is a control character a terminal could act on (C0 but
+/// newline and tab, DEL, C1).
+fn is_hostile(c: char) -> bool {
+    c.is_control() && c != '\n' && c != '\t'
+}
+
+/// `text` with each control character written as an escape (`\u{1b}`), so
+/// that a message quoting the user's text cannot drive the terminal.
+pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains(is_hostile) {
+        return text.into();
+    }
+    text.chars()
+        .map(|c| match c {
+            c if is_hostile(c) => c.escape_unicode().to_string(),
+            c => c.to_string(),
+        })
+        .collect::<String>()
+        .into()
+}
+
+/// `source` with each control character replaced by a visible one of the
+/// same length in bytes (`?` for one byte, `·` for two), so that every
+/// span still points where it did.
+fn blank_controls(source: &str) -> std::borrow::Cow<'_, str> {
+    if !source.contains(is_hostile) {
+        return source.into();
+    }
+    source
+        .chars()
+        .map(|c| match (is_hostile(c), c.len_utf8()) {
+            (true, 1) => '?',
+            (true, _) => '·',
+            (false, _) => c,
+        })
+        .collect::<String>()
+        .into()
+}
+
+/// The diagnostics with control characters escaped in every text.
+fn visible(diagnostics: &[Diagnostic]) -> Vec<Diagnostic> {
+    let esc = |s: &str| escape_controls(s).into_owned();
+    diagnostics
+        .iter()
+        .map(|d| Diagnostic {
+            severity: d.severity,
+            message: esc(&d.message),
+            span: d.span,
+            label: esc(&d.label),
+            related: d.related.iter().map(|(s, l)| (*s, esc(l))).collect(),
+            notes: d.notes.iter().map(|n| esc(n)).collect(),
+        })
+        .collect()
+}
+
 /// Renders `diagnostics` about `source` (read from `file_name`), one after
 /// another, rustc style; ANSI colours only if `color` (and only with the
-/// `cli` feature: without it the text is always plain).
+/// `cli` feature: without it the text is always plain). Control characters
+/// in the source, the file name and the messages are shown, never sent to
+/// the terminal as they are.
 #[cfg(not(feature = "cli"))]
 pub fn render(file_name: &str, source: &str, diagnostics: &[Diagnostic], color: bool) -> String {
     let _ = color;
-    super::plain::render_plain(file_name, source, diagnostics)
+    let (name, source) = (escape_controls(file_name), blank_controls(source));
+    super::plain::render_plain(&name, &source, &visible(diagnostics))
 }
 
 /// Renders `diagnostics` about `source` (read from `file_name`), one after
@@ -188,9 +246,10 @@ pub fn render(file_name: &str, source: &str, diagnostics: &[Diagnostic], color: 
 /// `cli` feature: without it the text is always plain).
 #[cfg(feature = "cli")]
 pub fn render(file_name: &str, source: &str, diagnostics: &[Diagnostic], color: bool) -> String {
-    let file = SimpleFile::new(file_name, source);
+    let (name, source) = (escape_controls(file_name), blank_controls(source));
+    let file = SimpleFile::new(&*name, &*source);
     let mut out = buffer(color);
-    for diagnostic in diagnostics {
+    for diagnostic in &visible(diagnostics) {
         // Spans come from this very source, so emitting cannot fail; if it
         // somehow did, the bare message still gets out.
         if term::emit(&mut out, &config(), &file, &diagnostic.to_report()).is_err() {
