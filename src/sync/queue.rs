@@ -155,14 +155,17 @@ impl<O: Order> Core<O> {
     }
 
     fn put_nowait(&self, item: O::Item) -> Result<(), Error> {
-        if self.full() && !mutant!(QueueOverfull) {
-            return Err(Error::QueueFull);
-        }
-        self.items.borrow_mut().put(item)?;
+        let size = {
+            let mut items = self.items.borrow_mut();
+            if self.maxsize > 0 && items.len() >= self.maxsize && !mutant!(QueueOverfull) {
+                return Err(Error::QueueFull);
+            }
+            items.put(item)?;
+            items.len()
+        };
         self.unfinished_tasks.set(self.unfinished_tasks.get() + 1);
         self.finished.clear();
         self.put_count.set(self.put_count.get() + 1);
-        let size = self.qsize();
         if self.maxsize > 0 && size > self.maxsize {
             let maxsize = self.maxsize;
             audit::violated("queue_maxsize", || {
@@ -180,10 +183,13 @@ impl<O: Order> Core<O> {
     }
 
     fn get_nowait(&self) -> Result<O::Item, Error> {
-        if self.qsize() == 0 {
-            return Err(Error::QueueEmpty);
-        }
-        let item = self.items.borrow_mut().get()?;
+        let item = {
+            let mut items = self.items.borrow_mut();
+            if items.len() == 0 {
+                return Err(Error::QueueEmpty);
+            }
+            items.get()?
+        };
         // Refused on a closed loop: the item is gone all the same, as in
         // CPython, where `_wakeup_next` raises after `_get`.
         Self::wakeup_next(&self.putters)?;

@@ -15,7 +15,7 @@
 
 use crate::error::Error;
 use crate::event_loop::{get_running_loop, EventLoop, LoopInner};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
@@ -59,6 +59,10 @@ impl LoopBinding {
 #[derive(Default)]
 pub(crate) struct Waiters {
     queue: RefCell<VecDeque<Waiter>>,
+    /// `len(queue)`, kept beside it: a queue's every `put_nowait` and
+    /// `get_nowait` asks whether anyone waits, and this answers without
+    /// borrowing the deque.
+    count: Cell<usize>,
 }
 
 impl Waiters {
@@ -72,6 +76,7 @@ impl Waiters {
     /// `waiters.append(fut)`.
     pub(crate) fn push(&self, fut: Waiter) {
         self.queue.borrow_mut().push_back(fut);
+        self.count.set(self.count.get() + 1);
     }
 
     /// `waiters.remove(fut)`: the first entry that is `fut`; `false` (the
@@ -81,6 +86,7 @@ impl Waiters {
         match queue.iter().position(|w| w.same(fut)) {
             Some(at) => {
                 queue.remove(at);
+                self.count.set(queue.len());
                 true
             }
             None => false,
@@ -89,6 +95,10 @@ impl Waiters {
 
     /// `waiters.popleft()`.
     pub(crate) fn pop_front(&self) -> Option<Waiter> {
+        if self.count.get() == 0 {
+            return None;
+        }
+        self.count.set(self.count.get() - 1);
         self.queue.borrow_mut().pop_front()
     }
 
