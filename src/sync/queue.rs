@@ -118,7 +118,18 @@ impl<O: Order> Core<O> {
     }
 
     /// `_wakeup_next`: pops waiters until one not done, and wakes it.
+    /// Inlined for its common case, nobody waiting (every `put_nowait`
+    /// and `get_nowait` asks).
+    #[inline(always)]
     fn wakeup_next(waiters: &Waiters) -> Result<(), Error> {
+        if waiters.is_empty() {
+            return Ok(());
+        }
+        Self::wakeup_waiting(waiters)
+    }
+
+    #[inline(never)]
+    fn wakeup_waiting(waiters: &Waiters) -> Result<(), Error> {
         while let Some(waiter) = waiters.pop_front() {
             if !waiter.done() {
                 return wake(&waiter, true);

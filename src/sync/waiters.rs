@@ -93,6 +93,12 @@ impl Waiters {
         }
     }
 
+    /// `not waiters`, without borrowing the deque.
+    #[inline(always)]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.count.get() == 0
+    }
+
     /// `waiters.popleft()`.
     pub(crate) fn pop_front(&self) -> Option<Waiter> {
         if self.count.get() == 0 {
