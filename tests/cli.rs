@@ -747,3 +747,31 @@ fn control_characters_are_escaped_in_traces_and_diagnostics() {
     assert!(err.contains("unknown statement `bogus\\u{1b}[2J`"), "{err}");
     assert!(err.contains("bogus?[2J here"), "{err}");
 }
+
+#[test]
+fn shrink_says_which_order_still_passes() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("shrink-cli");
+    std::fs::create_dir_all(&dir).unwrap();
+    let out_file = dir.join("small.scn");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_loopsim"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "shrink",
+            "tests/explore/big.scn",
+            "--seed",
+            "4",
+            "--tie-break",
+            "random",
+            "-o",
+        ])
+        .arg(&out_file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8(out.stderr).unwrap();
+    let expected = format!(
+        "loopsim: still an ordering bug: `loopsim run {} --seed 0` passes\n",
+        out_file.display()
+    );
+    assert_eq!(err, expected);
+}

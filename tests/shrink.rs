@@ -129,31 +129,3 @@ fn the_shrunk_file_fails_at_the_same_check() {
         "seed 0\n\nfuture f\n\nmain:\n    check done f\n"
     );
 }
-
-#[test]
-fn the_cli_says_which_order_still_passes() {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("shrink-cli");
-    std::fs::create_dir_all(&dir).unwrap();
-    let out_file = dir.join("small.scn");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_loopsim"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args([
-            "shrink",
-            "tests/explore/big.scn",
-            "--seed",
-            "4",
-            "--tie-break",
-            "random",
-            "-o",
-        ])
-        .arg(&out_file)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let err = String::from_utf8(out.stderr).unwrap();
-    let expected = format!(
-        "loopsim: still an ordering bug: `loopsim run {} --seed 0` passes\n",
-        out_file.display()
-    );
-    assert_eq!(err, expected);
-}
