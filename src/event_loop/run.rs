@@ -84,6 +84,19 @@ impl LoopInner {
         timers > MIN_SCHEDULED_TIMER_HANDLES && 2 * self.timer_cancelled_count.get() > timers
     }
 
+    /// What a pass's start tells the checker and the state's record
+    /// (`World::pass_hooks`): out of line, off the common path.
+    #[inline(never)]
+    fn pass_started(&self) {
+        self.report(|| Probe::PassStart {
+            iteration: self.iteration.get(),
+            now: self.now(),
+        });
+        if self.world.config.record_state {
+            self.snapshot();
+        }
+    }
+
     /// Step 1: drop cancelled timers, as `_run_once` does.
     fn sweep_cancelled_timers(&self) {
         let mut guard = self.queues.borrow_mut();
@@ -162,7 +175,10 @@ impl LoopInner {
     }
 
     /// Step 3: every due timer to the ready queue.
-    fn collect_due_timers(&self) {
+    /// `RECORD`: the loop's state is recorded (`config.record_state`),
+    /// which learns the clock after the wait and the due timers in order.
+    /// A parameter, so that the common case compiles without it.
+    fn collect_due_timers<const RECORD: bool>(&self) {
         #[allow(unused_mut)]
         let mut due_until = self.now();
         #[cfg(feature = "mutants")]
@@ -175,12 +191,11 @@ impl LoopInner {
         let queues = &mut *guard;
         if queues.timers.peek().is_none_or(|t| t.when > due_until) {
             drop(guard);
-            if self.world.config.record_state {
+            if RECORD {
                 self.snapshot_due(&[]);
             }
             return; // the common case: nothing due
         }
-        let recording = self.world.config.record_state;
         let mut seen = Vec::new();
         let mut due = Vec::new();
         while let Some(entry) = queues.timers.peek().filter(|t| t.when <= due_until) {
@@ -197,7 +212,7 @@ impl LoopInner {
             if scripted {
                 due.push(entry);
             } else {
-                if recording {
+                if RECORD {
                     seen.push(entry);
                 }
                 self.make_ready(queues, entry);
@@ -205,14 +220,14 @@ impl LoopInner {
         }
         if scripted {
             for entry in self.order_ties(due, &queues.slots) {
-                if recording {
+                if RECORD {
                     seen.push(entry);
                 }
                 self.make_ready(queues, entry);
             }
         }
         self.warm_next_timers(queues);
-        if recording {
+        if RECORD {
             drop(guard);
             self.snapshot_due(&seen);
         }
@@ -332,12 +347,9 @@ impl EventLoop {
     fn run_once(&self) -> Pass {
         let inner = &self.inner;
         inner.iteration.set(inner.iteration.get() + 1);
-        inner.report(|| Probe::PassStart {
-            iteration: inner.iteration.get(),
-            now: inner.now(),
-        });
-        if inner.world.config.record_state {
-            inner.snapshot();
+        if inner.world.pass_hooks {
+            // One test per pass for both: off, a pass pays only this.
+            inner.pass_started();
         }
         let (has_timers, ready) = {
             let queues = inner.queues.borrow();
@@ -352,7 +364,11 @@ impl EventLoop {
                 // Waiting 0 moves nothing (jitter is only for real waits).
                 inner.advance_clock(wait);
             }
-            inner.collect_due_timers();
+            if inner.world.config.record_state {
+                inner.collect_due_timers::<true>();
+            } else {
+                inner.collect_due_timers::<false>();
+            }
             inner.queues.borrow().ready.len()
         } else if ready == 0 && !inner.stopping.get() {
             // No timer and nothing ready: a real loop would block forever.

@@ -47,6 +47,9 @@ pub(crate) struct World {
     pub statement_loop: RefCell<Weak<LoopInner>>,
     /// Futures whose exception nobody retrieved (`unretrieved.rs`).
     pub unretrieved: RefCell<Vec<super::unretrieved::Marked>>,
+    /// `config.check_invariants || config.record_state`: whether a pass's
+    /// start has anything to report (one test per pass for both).
+    pub pass_hooks: bool,
     /// The loops' states at the start of each pass (`config.record_state`).
     pub states: RefCell<Vec<PassState>>,
     /// Where in its source the program is (`EventLoop::set_source`): what
@@ -79,6 +82,7 @@ impl TieScript {
 
 impl World {
     pub fn new(config: LoopConfig) -> World {
+        let pass_hooks = config.check_invariants || config.record_state;
         World {
             clock: Cell::new(config.start_time.as_nanos()),
             next_seq: Cell::new(0),
@@ -100,6 +104,7 @@ impl World {
                 })
             }),
             config,
+            pass_hooks,
             states: RefCell::new(Vec::new()),
             source: Cell::new(0),
             sources: RefCell::new(Vec::new()),

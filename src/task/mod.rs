@@ -506,7 +506,8 @@ where
         // The step runs next pass: have the task close by then (`warm` asked
         // for it a timer earlier, but that may have left the nearest cache).
         self.warm();
-        let _ = lp.schedule_detached(None, self.0.step_callback());
+        // The task's `Rc` moves into the step: no count up and down.
+        let _ = lp.schedule_detached(None, callback::machinery(Step(self.0)));
         Ok(())
     }
 
