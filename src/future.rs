@@ -153,6 +153,18 @@ pub(crate) struct FutureCore<T> {
     callbacks: RefCell<DoneCallbacks>,
 }
 
+impl<T> FutureCore<T> {
+    /// Takes the done callbacks away (to be dropped by the caller): when a
+    /// loop is dropped, the wake-ups that pending tasks and futures hold
+    /// of each other are let go, so their cycles are freed.
+    pub(crate) fn take_callbacks(&self) -> impl Sized {
+        self.callbacks
+            .try_borrow_mut()
+            .map(|mut c| std::mem::take(&mut *c))
+            .ok()
+    }
+}
+
 impl<T: Clone + std::fmt::Debug + 'static> FutureCore<T> {
     pub fn new(lp: &EventLoop, name: Name) -> FutureCore<T> {
         FutureCore {

@@ -101,3 +101,58 @@ fn runs_leave_nothing_behind() {
     });
     assert_eq!(bytes, 0, "api programs leaked");
 }
+
+/// Through the Rust API (as the harness runs seeds): a task awaiting a
+/// future that is never done, and two tasks awaiting each other, are
+/// cycles of `Rc`s (each holds the other's wake-up); closing and dropping
+/// the loop frees them. 20,000 such loops used to grow RSS by 200 MB.
+#[test]
+fn tasks_left_waiting_are_freed_with_their_loop() {
+    use loopsim::{EventLoop, Future};
+    let awaiting_a_future = || {
+        let lp = EventLoop::new();
+        let never: Future<i64> = lp.create_future();
+        let task = lp
+            .create_task(async move { never.await })
+            .expect("create_task");
+        lp.call_soon(|lp: &EventLoop| lp.stop()).unwrap();
+        lp.run_forever().unwrap();
+        assert!(!task.done());
+        lp.close().unwrap();
+    };
+    let awaiting_each_other = || {
+        let lp = EventLoop::new();
+        let slot: std::rc::Rc<std::cell::RefCell<Option<loopsim::Task<i64>>>> = Default::default();
+        let other = slot.clone();
+        let a = lp
+            .create_task(async move {
+                loopsim::yield_now().await?;
+                let b = other.borrow_mut().take().expect("b");
+                b.await
+            })
+            .unwrap();
+        let a2 = a.clone();
+        let b = lp.create_task(async move { a2.await }).unwrap();
+        *slot.borrow_mut() = Some(b);
+        drop(slot);
+        lp.call_later(1.0, |lp: &EventLoop| lp.stop()).unwrap();
+        lp.run_forever().unwrap();
+        assert!(!a.done());
+        lp.close().unwrap();
+    };
+    for (what, case) in [
+        (
+            "a task awaiting a pending future",
+            &awaiting_a_future as &dyn Fn(),
+        ),
+        ("two tasks awaiting each other", &awaiting_each_other),
+    ] {
+        case(); // warm up: thread-locals, lazily built statics
+        let leaked = leaked(|| {
+            for _ in 0..50 {
+                case();
+            }
+        });
+        assert_eq!(leaked, 0, "{what}: {leaked} bytes leaked over 50 loops");
+    }
+}

@@ -103,6 +103,61 @@ impl Default for StepContext {
     }
 }
 
+/// What a loop does to an unfinished task of its own when the loop is
+/// dropped: let go of everything the task holds (its body, what it waits
+/// on, its done callbacks). A task waiting on a future that waits on the
+/// task (through its done callback), or two tasks awaiting each other, are
+/// cycles of `Rc`s; nothing could ever run them again, so breaking them
+/// frees them. (asyncio holds tasks in a `WeakSet` and leaves cycles to
+/// the garbage collector.)
+pub(crate) trait Unlink {
+    fn unlink(&self);
+}
+
+/// The loop's unfinished tasks, held weakly, in reusable places (a done
+/// task leaves its place at once, so that its memory goes).
+#[derive(Default)]
+pub(crate) struct TaskRegistry {
+    places: Vec<Option<std::rc::Weak<dyn Unlink>>>,
+    free: Vec<u32>,
+}
+
+impl TaskRegistry {
+    /// Holds `task`; its place, for [`remove`](TaskRegistry::remove).
+    pub(crate) fn add(&mut self, task: std::rc::Weak<dyn Unlink>) -> u32 {
+        match self.free.pop() {
+            Some(at) => {
+                self.places[at as usize] = Some(task);
+                at
+            }
+            None => {
+                self.places.push(Some(task));
+                u32::try_from(self.places.len() - 1).unwrap_or(u32::MAX)
+            }
+        }
+    }
+
+    /// The task at `at` is done.
+    pub(crate) fn remove(&mut self, at: u32) {
+        if let Some(place) = self.places.get_mut(at as usize) {
+            if place.take().is_some() {
+                self.free.push(at);
+            }
+        }
+    }
+}
+
+impl Drop for LoopInner {
+    fn drop(&mut self) {
+        let tasks = std::mem::take(&mut *self.unfinished.borrow_mut());
+        for task in tasks.places.into_iter().flatten() {
+            if let Some(task) = task.upgrade() {
+                task.unlink();
+            }
+        }
+    }
+}
+
 /// Leaves the step when dropped: a task body that panics does not leave
 /// its loop believing a step is still in progress.
 pub(crate) struct LeaveStep<'a>(pub(crate) &'a StepContext);
@@ -197,6 +252,9 @@ pub(crate) struct LoopInner {
     callbacks_run: Cell<u64>,
     /// Tasks of this loop not yet done (for [`LoopConfig::max_pending`]).
     pub(crate) live_tasks: Cell<u64>,
+    /// The same tasks, held weakly, to break their cycles when the loop
+    /// is dropped.
+    pub(crate) unfinished: RefCell<TaskRegistry>,
     pub(crate) step: StepContext,
     /// The tasks made on this loop, for its state (only with
     /// `config.record_state`; done ones are dropped as states are taken).
@@ -394,6 +452,7 @@ impl EventLoop {
                 iteration: Cell::new(0),
                 callbacks_run: Cell::new(0),
                 live_tasks: Cell::new(0),
+                unfinished: RefCell::new(TaskRegistry::default()),
                 step: StepContext::default(),
                 tasks: RefCell::new(Vec::new()),
             }),

@@ -60,6 +60,8 @@ pub(crate) struct TaskInner<T, F> {
     resume_source: Cell<u32>,
     /// CPython's `_num_cancels_requested` (3.11+).
     num_cancels: Cell<u32>,
+    /// Where the loop's registry of unfinished tasks holds this one.
+    registered: Cell<u32>,
 }
 
 /// What combinators need of the task they run in (`current_task()`),
@@ -123,9 +125,15 @@ impl<T: Clone + std::fmt::Debug + 'static> Task<T> {
             fut_waiter: Cell::new(Waiter::Nothing),
             resume_source: Cell::new(0),
             num_cancels: Cell::new(0),
+            registered: Cell::new(u32::MAX),
         });
         lp.schedule_detached(None, inner.step_callback())?;
         lp.inner.live_tasks.set(lp.inner.live_tasks.get() + 1);
+        let weak = Rc::downgrade(&inner);
+        let weak: std::rc::Weak<dyn crate::event_loop::Unlink> = weak;
+        inner
+            .registered
+            .set(lp.inner.unfinished.borrow_mut().add(weak));
         if lp.config().record_state {
             let view: Rc<dyn TaskView> = inner.clone();
             lp.inner.register_task(Rc::downgrade(&view));
@@ -353,6 +361,10 @@ where
         lp.inner
             .live_tasks
             .set(lp.inner.live_tasks.get().saturating_sub(1));
+        lp.inner
+            .unfinished
+            .borrow_mut()
+            .remove(self.registered.get());
         let raised = crate::future::raised(&outcome);
         match self.future.finish(outcome) {
             Err(error) => drop(lp.fail::<()>(error)),
@@ -663,6 +675,17 @@ where
 
     fn cancel_task(self: Rc<Self>) -> Result<bool, Error> {
         Waitable::cancel(self)
+    }
+}
+
+impl<T, F> crate::event_loop::Unlink for TaskInner<T, F> {
+    fn unlink(&self) {
+        if let Ok(mut body) = self.body.try_borrow_mut() {
+            drop(body.take());
+        }
+        drop(self.fut_waiter.take());
+        drop(self.throw_next.take());
+        drop(self.future.take_callbacks());
     }
 }
 
