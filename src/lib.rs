@@ -104,7 +104,9 @@ pub mod trace;
 pub mod value;
 pub mod view;
 
-pub use combinators::{gather, gather_return_exceptions, shield, timeout, timeout_at, Gathering};
+pub use combinators::{
+    gather, gather_return_exceptions, shield, timeout, timeout_at, wait, Gathering, ReturnWhen,
+};
 pub use error::Error;
 pub use event_loop::{
     get_event_loop, get_running_loop, new_event_loop, set_event_loop, Budget, CallbackResult,

@@ -223,3 +223,64 @@ fn cancel_counting_and_uncancel_per_version() {
         assert_eq!(lp.run_until_complete(&t), expected);
     });
 }
+
+#[test]
+fn wait_returns_when_asked_and_a_timeout_is_not_an_error() {
+    use loopsim::{wait, ReturnWhen};
+    each_python(|lp| {
+        let main = lp
+            .create_task(async {
+                let lp = current();
+                let a = lp.create_task(ok(2.0, 1))?;
+                let b = lp.create_task(ok(2.0, 2))?;
+                let c = lp.create_task(ok(5.0, 3))?;
+                let (done, pending) = wait(
+                    vec![a, b, c.clone()],
+                    None::<f64>,
+                    ReturnWhen::FirstCompleted,
+                )
+                .await?;
+                // Both tied tasks finished in the pass before the waiter's
+                // task woke: both are done.
+                let mut values: Vec<i64> = done.iter().map(|t| t.result().unwrap()).collect();
+                values.sort();
+                lp.log(format!("first {values:?} {}", pending.len()));
+                let x = lp.create_task(bad(1.0))?;
+                let y = lp.create_task(ok(4.0, 4))?;
+                let (done, pending) = wait(
+                    vec![x, y.clone(), c.clone()],
+                    None::<f64>,
+                    ReturnWhen::FirstException,
+                )
+                .await?;
+                lp.log(format!("exc {} {}", done.len(), pending.len()));
+                let (done, pending) = wait(
+                    vec![y.clone(), c.clone()],
+                    Some(1.0),
+                    ReturnWhen::AllCompleted,
+                )
+                .await?;
+                lp.log(format!("timeout {} {}", done.len(), pending.len()));
+                let (done, pending) =
+                    wait(vec![y, c], None::<f64>, ReturnWhen::AllCompleted).await?;
+                lp.log(format!("all {} {}", done.len(), pending.len()));
+                Ok(())
+            })
+            .unwrap();
+        lp.run_until_complete(&main).unwrap();
+        assert_eq!(
+            logs(lp),
+            [
+                "t=2 ok 1",
+                "t=2 ok 2",
+                "t=2 first [1, 2] 1",
+                "t=3 bad",
+                "t=3 exc 1 2",
+                "t=4 timeout 0 2",
+                "t=5 ok 3",
+                "t=6 ok 4",
+                "t=6 all 2 0",
+            ]
+        );
+    });
+}

@@ -1,13 +1,15 @@
 //! asyncio's combinators, built from the loop's own parts (waiter futures,
 //! done callbacks, timers) statement for statement as CPython writes them,
 //! so that every pass they cost is CPython's: [`timeout`]/[`timeout_at`]
-//! (`asyncio.timeout`), [`gather`] (`asyncio.gather`) and [`shield`]
-//! (`asyncio.shield`).
+//! (`asyncio.timeout`), [`gather`] (`asyncio.gather`), [`wait`]
+//! (`asyncio.wait`) and [`shield`] (`asyncio.shield`).
 
 mod gather;
 mod shield;
 mod timeout;
+mod wait;
 
 pub use gather::{gather, gather_return_exceptions, Gathering};
 pub use shield::shield;
 pub use timeout::{timeout, timeout_at};
+pub use wait::{wait, ReturnWhen};
