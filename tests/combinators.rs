@@ -284,3 +284,31 @@ fn wait_returns_when_asked_and_a_timeout_is_not_an_error() {
         );
     });
 }
+
+/// The README's retry-with-timeout example, as it shows it.
+#[test]
+fn the_readme_retry_with_timeout() {
+    let lp = loopsim::new_event_loop();
+    let client = lp
+        .create_task(async {
+            for (attempt, latency) in [(1i64, 3.0), (2, 1.5)] {
+                let reply = timeout(2.0, async move {
+                    sleep(latency).await?;
+                    Ok(attempt)
+                })
+                .await;
+                match reply {
+                    Err(Error::Timeout) => continue,
+                    other => return other,
+                }
+            }
+            Err(Error::Timeout)
+        })
+        .unwrap();
+    assert_eq!(lp.run_until_complete(&client), Ok(2));
+    assert_eq!(lp.time(), 3.5);
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    assert!(readme.contains(
+        "let reply = timeout(2.0, async move { sleep(latency).await?; Ok(attempt) }).await;"
+    ));
+}
