@@ -925,6 +925,10 @@ class VirtualLoop(asyncio.BaseEventLoop):
             runner.emit(self, "budget", reason="iterations")
             raise _Budget()
         self._iteration += 1
+        # The loops whose passes are under way, innermost last: the loop
+        # running a callback, known without `get_running_loop()`, which
+        # CPython 3.13.0 clears in a failed nested `run_forever`.
+        runner.passes.append(self)
         try:
             super()._run_once()
         except _Idle:
@@ -933,6 +937,8 @@ class VirtualLoop(asyncio.BaseEventLoop):
                 runner.emit(self, "budget", reason="events")
                 raise _Budget()
             raise
+        finally:
+            runner.passes.pop()
         if runner.events_overflowed:
             runner.emit(self, "budget", reason="events")
             raise _Budget()
@@ -997,6 +1003,7 @@ class Runner:
         self.failed = False
         self.statement_loop = None
         self.all_tasks = []
+        self.passes = []
         self.env = {}
         self.loops = {}
         self.coro_names = {}
@@ -1015,7 +1022,7 @@ class Runner:
         # The contract: every event of a statement run in `main` (outside
         # the passes of a loop it runs) carries the count of the loop the
         # statement acts on, a `done` of another loop's future included.
-        if self.statement_loop is not None and aio_events._get_running_loop() is None:
+        if self.statement_loop is not None and not self.passes:
             loop = self.statement_loop
         it = loop._iteration
         t = self.clock.ns
@@ -1099,7 +1106,7 @@ class Runner:
             def f(*_ignored):
                 # Stamped by the loop running the callback, which a
                 # `set_event_loop` in an earlier callback does not change.
-                self.emit(asyncio.get_running_loop(), "call", name=name)
+                self.emit(self.passes[-1], "call", name=name)
                 try:
                     self.exec_block(stmts)
                 except ScenarioError as exc:

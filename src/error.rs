@@ -44,6 +44,14 @@ pub enum Error {
     /// forever. `run_until_complete` fails with it (its future can never
     /// finish); `run_forever` returns [`Ended::Idle`](crate::Ended::Idle).
     Idle,
+    /// `asyncio.get_running_loop()` found none (`RuntimeError`): in
+    /// CPython 3.13.0 a task can step with none, after a failed nested
+    /// `run_forever` cleared it (DESIGN.md, "Python versions").
+    NoRunningLoop,
+    /// A pass found its ready queue emptied under it (CPython's
+    /// `IndexError` from `_ready.popleft()`): in 3.13.0 a nested driver
+    /// can run a loop's callbacks in the middle of its own pass.
+    EmptyDeque,
     /// The loop used up its iteration budget (`max_iterations`).
     BudgetExhausted,
     /// `Lock.release()` of a lock that is not locked (`RuntimeError`).
@@ -106,6 +114,8 @@ impl fmt::Display for Error {
             Error::AwaitedOtherLoop => "Task got Future attached to a different loop",
             Error::AwaitItself => "Task cannot await on itself",
             Error::Idle => "the loop is idle: nothing is ready and no timer is left",
+            Error::NoRunningLoop => "no running event loop",
+            Error::EmptyDeque => "pop from an empty deque",
             Error::BudgetExhausted => "the iteration budget is exhausted",
             Error::LockNotAcquired => "Lock is not acquired.",
             Error::BoundedSemaphoreOverflow => "BoundedSemaphore released too many times",

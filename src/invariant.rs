@@ -58,10 +58,16 @@ pub enum Probe {
     /// A budget ran out before a callback of the batch: the rest of the
     /// batch stays queued and the run ends.
     BudgetEnded,
+    /// The ready queue ran out before the batch did (a nested run took
+    /// from it): CPython's `IndexError`, and the run ends.
+    BatchEmptied,
     /// `stop()` was called.
     Stop,
     /// `run_forever`'s loop ended (for any reason).
     RunForeverReturned,
+    /// A failed `run_forever` ran CPython 3.13's cleanup: the loop is no
+    /// longer stopping.
+    RunForeverCleanup,
     /// `run_until_complete` returned; `ok`: with its future's result.
     RunUntilCompleteReturned { ok: bool, future_done: bool },
     /// The loop was closed.
@@ -81,8 +87,10 @@ pub struct Violation {
 #[derive(Default)]
 struct LoopModel {
     ready: VecDeque<u64>,
-    /// Ready callbacks that were there when the batch began.
-    batch_left: Option<usize>,
+    /// For each batch under way, innermost last: how many of the callbacks
+    /// ready when it began are left; `None` once a nested run of this loop
+    /// (CPython 3.13.0 allows one, in a callback) took from its queue.
+    batches: Vec<Option<usize>>,
     /// Pending timers by total key `(when, key, seq)`.
     timers: BTreeSet<(i64, u64, u64)>,
     timer_keys: BTreeMap<u64, (i64, u64)>,
@@ -120,7 +128,12 @@ impl Checker {
             |invariant: &'static str, message: String| Some(Violation { invariant, message });
         let total = self.total_tie_order;
         let model = self.loops.entry(id).or_default();
-        if model.must_return && !matches!(probe, Probe::RunForeverReturned | Probe::Stop) {
+        if model.must_return
+            && !matches!(
+                probe,
+                Probe::RunForeverReturned | Probe::Stop | Probe::RunForeverCleanup
+            )
+        {
             model.must_return = false;
             return fail(
                 "stop",
@@ -206,7 +219,10 @@ impl Checker {
                 }
             }
             Probe::BatchStart { size } => {
-                model.batch_left = Some(size);
+                for outer in &mut model.batches {
+                    *outer = None;
+                }
+                model.batches.push(Some(size));
                 if size != model.ready.len() {
                     return fail(
                         "batch_snapshot",
@@ -234,14 +250,15 @@ impl Checker {
                         ),
                     );
                 }
-                match model.batch_left.as_mut() {
-                    Some(0) | None => {
+                match model.batches.last_mut() {
+                    Some(Some(0)) | None => {
                         return fail(
                             "batch_snapshot",
                             format!("handle #{seq} became ready during the batch and ran in it"),
                         )
                     }
-                    Some(left) => *left -= 1,
+                    Some(Some(left)) => *left -= 1,
+                    Some(None) => {}
                 }
                 let was_cancelled = self.cancelled.remove(&seq);
                 if was_cancelled && !skipped {
@@ -257,7 +274,7 @@ impl Checker {
                 }
             }
             Probe::BatchEnd => {
-                if let Some(left @ 1..) = model.batch_left.take() {
+                if let Some(Some(left @ 1..)) = model.batches.pop() {
                     return fail(
                         "batch_snapshot",
                         format!("the batch ended with {left} of its callbacks not run"),
@@ -267,9 +284,11 @@ impl Checker {
                     model.must_return = true;
                 }
             }
-            Probe::BudgetEnded => model.batch_left = None,
+            Probe::BudgetEnded | Probe::BatchEmptied => {
+                model.batches.pop();
+            }
             Probe::Stop => model.stopping = true,
-            Probe::RunForeverReturned => {
+            Probe::RunForeverReturned | Probe::RunForeverCleanup => {
                 model.stopping = false;
                 model.must_return = false;
             }

@@ -339,3 +339,23 @@ fn random_scenarios_match(version: Python) {
 fn random_scenarios_match_cpython_3_11() {
     random_scenarios_match(Python::V3_11);
 }
+
+#[test]
+fn shipped_scenarios_match_cpython_3_12() {
+    shipped_scenarios_match(Python::V3_12);
+}
+
+#[test]
+fn shipped_scenarios_match_cpython_3_13() {
+    shipped_scenarios_match(Python::V3_13);
+}
+
+#[test]
+fn random_scenarios_match_cpython_3_12() {
+    random_scenarios_match(Python::V3_12);
+}
+
+#[test]
+fn random_scenarios_match_cpython_3_13() {
+    random_scenarios_match(Python::V3_13);
+}

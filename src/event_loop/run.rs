@@ -47,6 +47,10 @@ enum Pass {
     Idle,
     /// A budget ran out before one of its callbacks: the run ends.
     OverBudget(Budget),
+    /// The ready queue ran out before the batch did: a nested driver ran
+    /// this loop's callbacks meanwhile (CPython 3.13.0 lets one, see
+    /// [`EventLoop::run_forever`]). CPython's `popleft` raises `IndexError`.
+    EmptyDeque,
 }
 
 impl LoopInner {
@@ -378,16 +382,13 @@ impl EventLoop {
             // (the common case of a pass that only runs `call_soon` callbacks).
             ready
         };
-        match self.run_batch(batch) {
-            Some(reason) => Pass::OverBudget(reason),
-            None => Pass::Ran,
-        }
+        self.run_batch(batch)
     }
 
     /// Step 4: the `batch` callbacks ready when it began, in order. Before
     /// each, the budgets are checked: if one ran out, the batch ends there
     /// (what is left stays queued) and the budget is returned.
-    fn run_batch(&self, batch: usize) -> Option<Budget> {
+    fn run_batch(&self, batch: usize) -> Pass {
         let inner = &self.inner;
         #[allow(unused_mut)]
         let mut batch = batch;
@@ -401,7 +402,7 @@ impl EventLoop {
             if let Some(reason) = inner.over_budget(&queues) {
                 drop(queues);
                 inner.report(|| Probe::BudgetEnded);
-                return Some(reason);
+                return Pass::OverBudget(reason);
             }
             #[cfg(feature = "mutants")]
             let next = match mutant {
@@ -411,7 +412,9 @@ impl EventLoop {
             #[cfg(not(feature = "mutants"))]
             let next = queues.ready.pop_front();
             let Some(slot) = next else {
-                break;
+                drop(queues);
+                inner.report(|| Probe::BatchEmptied);
+                return Pass::EmptyDeque;
             };
             let tag = queues.slots.get(slot);
             let (seq, skipped) = (tag.seq(), tag.is(CANCELLED));
@@ -438,7 +441,7 @@ impl EventLoop {
             }
         }
         inner.report(|| Probe::BatchEnd);
-        None
+        Pass::Ran
     }
 
     /// Runs one callback: `call` first (unless internal), then the body; an
@@ -523,13 +526,13 @@ impl EventLoop {
         // the statement that called it, not to the last callback.
         let source = inner.world.source.get();
         // What the run changed is restored when it ends, by a panic too.
-        let _restore = Running {
+        let restore = Running {
             inner,
             previous,
             stamping,
             source,
         };
-        loop {
+        let outcome = loop {
             if inner.iteration.get() >= inner.world.config.max_iterations {
                 inner.world.source.set(source);
                 break Err(inner.out_of_budget(Budget::Iterations));
@@ -538,6 +541,9 @@ impl EventLoop {
             if let Pass::OverBudget(reason) = pass {
                 inner.world.source.set(source);
                 break Err(inner.out_of_budget(reason));
+            }
+            if pass == Pass::EmptyDeque {
+                break Err(Error::EmptyDeque);
             }
             if pass == Pass::Idle {
                 inner.world.source.set(source);
@@ -553,7 +559,25 @@ impl EventLoop {
             if inner.stopping.get() {
                 break Ok(());
             }
+        };
+        drop(restore);
+        match outcome {
+            // CPython's `IndexError` leaves the driver after its `finally`.
+            Err(Error::EmptyDeque) => self.fail(Error::EmptyDeque),
+            other => other,
         }
+    }
+
+    /// CPython 3.13's `_run_forever_cleanup`, which its `run_forever` runs
+    /// in a `finally` even when its checks failed: the loop is not
+    /// stopping nor running any more, and no loop is running. From a
+    /// callback of this loop, that lets a driver after the failed one run
+    /// this loop again, nested in its own pass (scenario 37 under 3.13).
+    fn run_forever_cleanup(&self) {
+        self.inner.report(|| Probe::RunForeverCleanup);
+        self.inner.stopping.set(false);
+        self.inner.running.set(false);
+        super::registry::set_running_loop(None);
     }
 
     /// `loop.run_forever()`: runs passes until `stop()`.
@@ -568,6 +592,10 @@ impl EventLoop {
     /// made `max_iterations` passes, and fails at once, recording an `error`
     /// event, if the loop is closed or running, or another loop runs.
     ///
+    /// Under CPython 3.13 a failed `run_forever` still runs its cleanup
+    /// (`run_forever`'s `finally`): the loop stops stopping and running, and
+    /// no loop runs any more (DESIGN.md, "Python versions").
+    ///
     /// ```
     /// use loopsim::{new_event_loop, Ended, EventLoop};
     ///
@@ -578,7 +606,12 @@ impl EventLoop {
     /// assert_eq!(lp.run_forever(), Ok(Ended::Stopped));
     /// ```
     pub fn run_forever(&self) -> Result<Ended, Error> {
-        self.check_can_run()?;
+        if let Err(error) = self.check_can_run() {
+            if self.python().at_least(crate::Python::V3_13) {
+                self.run_forever_cleanup();
+            }
+            return Err(error);
+        }
         match self.run_until_stopped() {
             Err(Error::Idle) => return Ok(Ended::Idle),
             outcome => outcome?,

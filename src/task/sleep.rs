@@ -3,6 +3,7 @@
 use super::with_stepping_loop;
 use crate::error::Error;
 use crate::event_loop::Blocked;
+use crate::python::Python;
 use crate::time::IntoNanos;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -69,12 +70,26 @@ impl std::future::Future for Sleep {
                 self.poll(cx)
             }
             SleepState::Start => {
-                let until = with_stepping_loop(cx, "sleep() was awaited", |lp| {
+                let started = with_stepping_loop(cx, "sleep() was awaited", |lp| {
+                    // `loop = events.get_running_loop()`, which only
+                    // CPython 3.13.0 lets a task find empty (a failed nested
+                    // `run_forever` cleared it).
+                    if lp.world.config.python.at_least(Python::V3_13)
+                        && crate::event_loop::get_running_loop().is_none()
+                    {
+                        return Err(Error::NoRunningLoop);
+                    }
                     let until = lp.now().saturating_add(this.delay);
                     lp.block(Blocked::Sleep { until });
-                    until
+                    Ok(until)
                 });
-                this.delay = until;
+                match started {
+                    Ok(until) => this.delay = until,
+                    Err(error) => {
+                        this.state = SleepState::Finished;
+                        return Poll::Ready(Err(error));
+                    }
+                }
                 this.state = SleepState::Waiting;
                 Poll::Pending
             }
