@@ -59,6 +59,7 @@ fn main() -> ExitCode {
             options,
             output,
         } => cli::view(&file, &options, &output),
+        Command::Diff { file, pythons } => cli::diff(&file, &pythons),
     };
     ExitCode::from(cli::output::finish(code))
 }

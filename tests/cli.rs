@@ -775,3 +775,62 @@ fn shrink_says_which_order_still_passes() {
     );
     assert_eq!(err, expected);
 }
+
+/// `loopsim diff`: CPython 3.11's and 3.12's `wait_for` part at the
+/// awaiting task's wake-up (scenario 76); a scenario without `wait_for`
+/// runs the same on every version.
+#[test]
+fn diff_shows_where_versions_part() {
+    let out = loopsim(&[
+        "diff",
+        "scenarios/76_wait_for_in_time_and_timeout.scn",
+        "--python",
+        "3.11",
+        "--python",
+        "3.12",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let shown = stdout(&out);
+    assert!(
+        shown.starts_with("traces differ between 3.11 and 3.12 at event 7:\n"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("    > #5 t=1.0 step task=waits_quick\n"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("    > #4 t=1.0 step task=waits_quick\n"),
+        "{shown}"
+    );
+
+    let same = loopsim(&[
+        "diff",
+        "scenarios/13_run_until_complete_sleep.scn",
+        "--python",
+        "3.11",
+        "--python",
+        "3.12",
+        "--python",
+        "3.13",
+    ]);
+    assert_eq!(same.status.code(), Some(0));
+    assert_eq!(stdout(&same), "same trace on 3.11, 3.12, 3.13\n");
+
+    let one = loopsim(&[
+        "diff",
+        "scenarios/13_run_until_complete_sleep.scn",
+        "--python",
+        "3.11",
+    ]);
+    assert_eq!(one.status.code(), Some(2));
+    let missing = loopsim(&[
+        "diff",
+        "no/such.scn",
+        "--python",
+        "3.11",
+        "--python",
+        "3.12",
+    ]);
+    assert_eq!(missing.status.code(), Some(2));
+}

@@ -68,6 +68,16 @@ pub(crate) enum Command {
         #[arg(short = 'o', long = "output")]
         output: Option<PathBuf>,
     },
+    /// Run a scenario under two or more CPython versions and show where
+    /// their traces part (exit 1), or say they are the same (exit 0).
+    Diff {
+        /// The scenario file.
+        file: PathBuf,
+        /// A version to run it under; give two or more
+        /// (`--python 3.11 --python 3.12`).
+        #[arg(long = "python", value_enum, required = true)]
+        pythons: Vec<PythonArg>,
+    },
     /// Draw a run as one self-contained HTML page: a timeline with a lane
     /// per task, callback and future, and the loop's state at every pass.
     View {

@@ -8,11 +8,13 @@
 #[macro_use]
 pub(crate) mod output;
 pub(crate) mod args;
+mod diff;
 mod explore;
 mod files;
 mod run;
 mod view;
 
+pub(crate) use diff::diff;
 pub(crate) use explore::{explore, shrink};
 pub(crate) use files::{decode, fmt, FmtMode};
 pub(crate) use run::{check, run};
