@@ -41,10 +41,17 @@ impl LoopBinding {
     /// `self._get_loop()`: the running loop, binding to it on first use;
     /// [`Error::BoundToDifferentLoop`] if bound to another.
     ///
-    /// # Panics
-    /// Outside a running loop: only an awaiting call asks, from a task.
+    /// Only CPython 3.13.0 lets a task step with no running loop (a failed
+    /// nested `run_forever` cleared it): `_get_loop()` then returns `None`
+    /// for an unbound primitive, whose `create_future()` is an
+    /// `AttributeError`, and a bound one is "bound to a different loop".
     pub(crate) fn get_loop(&self) -> Result<EventLoop, Error> {
-        let lp = get_running_loop().expect("loopsim: a primitive waited outside a running loop");
+        let Some(lp) = get_running_loop() else {
+            return Err(match &*self.bound.borrow() {
+                None => Error::raised("'NoneType' object has no attribute 'create_future'"),
+                Some(_) => Error::BoundToDifferentLoop,
+            });
+        };
         let mut bound = self.bound.borrow_mut();
         match &*bound {
             None => *bound = Some(Rc::downgrade(&lp.inner)),
