@@ -318,3 +318,74 @@ pub fn render_with_states(
     }
     out
 }
+
+/// Where two runs of one scenario first made a different choice, as far
+/// as the loop's states show it: the first pass (of the same loop and
+/// number in both runs, before trace event `before_event`) whose due
+/// timers left in a different order (a tie decided otherwise) or whose
+/// clock jumped by a different amount (a `rand()` delay or jitter drawn
+/// otherwise). `None` when the states agree up to there: the runs then part
+/// on a value the program itself drew (`rand()` in a statement's
+/// arguments) or on their settings alone.
+pub fn first_choice_apart(
+    left: &[PassState],
+    right: &[PassState],
+    before_event: usize,
+) -> Option<ChoiceApart> {
+    for (a, b) in left.iter().zip(right) {
+        if a.at_event > before_event || b.at_event > before_event {
+            break;
+        }
+        if (a.loop_id, a.iteration) != (b.loop_id, b.iteration) {
+            break;
+        }
+        let names = |due: &[TimerState]| due.iter().map(|t| t.name.clone()).collect::<Vec<_>>();
+        let (left_due, right_due) = (names(&a.due), names(&b.due));
+        if a.now != b.now || left_due != right_due {
+            return Some(ChoiceApart {
+                iteration: a.iteration,
+                time: a.time,
+                now: (a.now, b.now),
+                due: (left_due, right_due),
+            });
+        }
+    }
+    None
+}
+
+/// A pass at which two runs chose differently ([`first_choice_apart`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChoiceApart {
+    /// The pass.
+    pub iteration: u64,
+    /// The clock when it began, in nanoseconds (equal in both runs).
+    pub time: i64,
+    /// Where each run's clock stood after the pass's wait.
+    pub now: (i64, i64),
+    /// The timers that became due in each run, in the order they left.
+    pub due: (Vec<Rc<str>>, Vec<Rc<str>>),
+}
+
+impl ChoiceApart {
+    /// One line saying what each run chose, `left` and `right` naming the runs.
+    pub fn describe(&self, left: &str, right: &str) -> String {
+        let mut out = format!("pass #{} (t=", self.iteration);
+        let _ = write_secs(&mut out, self.time);
+        if self.now.0 != self.now.1 {
+            out.push_str("): the clock jumped to t=");
+            let _ = write_secs(&mut out, self.now.0);
+            out.push_str(&format!(" under {left}, to t="));
+            let _ = write_secs(&mut out, self.now.1);
+            out.push_str(&format!(
+                " under {right} (a rand() delay or jitter drawn otherwise)"
+            ));
+        } else {
+            out.push_str(&format!(
+                "): tied timers left as [{}] under {left}, as [{}] under {right}",
+                self.due.0.join(", "),
+                self.due.1.join(", ")
+            ));
+        }
+        out
+    }
+}

@@ -59,7 +59,32 @@ fn main() -> ExitCode {
             options,
             output,
         } => cli::view(&file, &options, &output),
-        Command::Diff { file, pythons } => cli::diff(&file, &pythons),
+        Command::Diff {
+            files,
+            pythons,
+            seeds,
+            tie_breaks,
+            jitters,
+            max_iterations,
+            max_events,
+            max_callbacks,
+            max_pending,
+        } => {
+            let variants = cli::DiffVariants {
+                pythons,
+                seeds,
+                tie_breaks,
+                jitters,
+                common: loopsim::scenario::Overrides {
+                    max_iterations,
+                    max_events,
+                    max_callbacks,
+                    max_pending,
+                    ..Default::default()
+                },
+            };
+            cli::diff(&files, &variants)
+        }
     };
     ExitCode::from(cli::output::finish(code))
 }

@@ -834,3 +834,85 @@ fn diff_shows_where_versions_part() {
     ]);
     assert_eq!(missing.status.code(), Some(2));
 }
+
+/// `loopsim diff` of two seeds: the first divergence and the tie the two
+/// runs decided apart (scenario 160's race); two saved JSON traces; and
+/// the misuses, which are exit 2.
+#[test]
+fn diff_of_two_seeds_names_the_tie_they_decided_apart() {
+    let file = "scenarios/160_ordering_bug_found_by_explore.scn";
+    let out = loopsim(&[
+        "diff",
+        file,
+        "--python",
+        "3.12",
+        "--seed",
+        "12",
+        "--seed",
+        "0",
+        "--tie-break",
+        "random",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let shown = stdout(&out);
+    assert!(
+        shown.starts_with("traces differ between seed 12 and seed 0 at event 3:\n"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("    > #4 t=1.0 call name=serve\n"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("    > #4 t=1.0 call name=refresh\n"),
+        "{shown}"
+    );
+    assert!(
+        shown.ends_with(
+            "where they chose apart: pass #4 (t=0.5): tied timers left as [serve, refresh] \
+             under seed 12, as [refresh, serve] under seed 0\n"
+        ),
+        "{shown}"
+    );
+
+    let dir = std::env::temp_dir().join(format!("loopsim-diff-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let save = |seed: &str, name: &str| {
+        let out = loopsim(&[
+            "run",
+            file,
+            "--seed",
+            seed,
+            "--tie-break",
+            "random",
+            "--format",
+            "json",
+        ]);
+        let path = dir.join(name);
+        std::fs::write(&path, out.stdout).unwrap();
+        path.display().to_string()
+    };
+    let (a, b) = (save("12", "a.jsonl"), save("0", "b.jsonl"));
+    let saved = loopsim(&["diff", &a, &b]);
+    assert_eq!(saved.status.code(), Some(1), "{}", stderr(&saved));
+    assert!(stdout(&saved)
+        .contains(r#"    > {"iteration":4,"time":1.0,"event":"call","name":"serve"}"#));
+    let same = loopsim(&["diff", &a, &a]);
+    assert_eq!(same.status.code(), Some(0));
+    assert_eq!(stdout(&same), format!("same trace in {a} and {a}\n"));
+
+    for bad in [
+        vec!["diff", file, "--seed", "1"],
+        vec![
+            "diff", file, "--seed", "1", "--seed", "2", "--python", "3.11", "--python", "3.12",
+            "--python", "3.13",
+        ],
+        vec!["diff", &a, &b, "--seed", "1"],
+        vec!["diff", &a, file],
+    ] {
+        let out = loopsim(&bad);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}: {}", stdout(&out));
+        assert!(stderr(&out).contains("error"), "{bad:?}: {}", stderr(&out));
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

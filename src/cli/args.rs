@@ -68,15 +68,38 @@ pub(crate) enum Command {
         #[arg(short = 'o', long = "output")]
         output: Option<PathBuf>,
     },
-    /// Run a scenario under two or more CPython versions and show where
-    /// their traces part (exit 1), or say they are the same (exit 0).
+    /// Show where two runs part: one scenario run two or more ways (give a
+    /// run option once per run: `--python 3.11 --python 3.13`, `--seed 3
+    /// --seed 8`, `--tie-break fifo --tie-break random`), or two traces
+    /// saved with `--format json`. Exit 0 same, 1 different.
     Diff {
-        /// The scenario file.
-        file: PathBuf,
-        /// A version to run it under; give two or more
-        /// (`--python 3.11 --python 3.12`).
-        #[arg(long = "python", value_enum, required = true)]
+        /// The scenario file, or two saved JSON traces.
+        #[arg(required = true, num_args = 1..=2)]
+        files: Vec<PathBuf>,
+        /// A CPython version (once for all runs, or once per run).
+        #[arg(long = "python", value_enum)]
         pythons: Vec<PythonArg>,
+        /// A seed (once for all runs, or once per run).
+        #[arg(long = "seed")]
+        seeds: Vec<u64>,
+        /// A tie-break policy (once for all runs, or once per run).
+        #[arg(long = "tie-break", value_enum)]
+        tie_breaks: Vec<TieBreakArg>,
+        /// A jitter, e.g. `2ms` (once for all runs, or once per run).
+        #[arg(long = "jitter", value_parser = parse_jitter)]
+        jitters: Vec<i64>,
+        /// The iteration budget per loop.
+        #[arg(long)]
+        max_iterations: Option<u64>,
+        /// The event budget of the trace.
+        #[arg(long)]
+        max_events: Option<u64>,
+        /// The callback budget per loop.
+        #[arg(long)]
+        max_callbacks: Option<u64>,
+        /// The pending budget per loop.
+        #[arg(long)]
+        max_pending: Option<u64>,
     },
     /// Draw a run as one self-contained HTML page: a timeline with a lane
     /// per task, callback and future, and the loop's state at every pass.

@@ -14,7 +14,7 @@ mod files;
 mod run;
 mod view;
 
-pub(crate) use diff::diff;
+pub(crate) use diff::{diff, Variants as DiffVariants};
 pub(crate) use explore::{explore, shrink};
 pub(crate) use files::{decode, fmt, FmtMode};
 pub(crate) use run::{check, run};
