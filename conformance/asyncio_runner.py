@@ -760,8 +760,13 @@ class _Idle(BaseException):
     """select(None): nothing ready, no timers."""
 
 
-class _Budget(BaseException):
-    """A budget ran out (the `budget` event is recorded)."""
+class _Budget(SystemExit):
+    """A budget ran out (the `budget` event is recorded): the whole scenario
+    ends. A `SystemExit`, because asyncio lets only that and
+    `KeyboardInterrupt` through a callback (`Handle._run`) and a task step
+    (`Task.__step`): a budget spent in a loop run from inside a callback or
+    a task (3.13.0's failed nested `run_forever`) must end the outer runs
+    too, not become that callback's `exception`."""
 
 
 class BudgetDeque(collections.deque):
@@ -998,6 +1003,7 @@ class Runner:
         self.clock = Clock(sc.header.get("start_time", 0))
         self.budgets = budgets
         self.events_overflowed = False
+        self.budget_spent = False     # a `budget` was recorded: the scenario is over
         self.out = out
         self.fmt = fmt
         self.failed = False
@@ -1024,6 +1030,10 @@ class Runner:
         # statement acts on, a `done` of another loop's future included.
         if self.statement_loop is not None and not self.passes:
             loop = self.statement_loop
+        if self.budget_spent:
+            return      # the first `budget` ended the scenario: nothing after it
+        if kind == "budget":
+            self.budget_spent = True
         it = loop._iteration
         t = self.clock.ns
         if kind in ("budget", "check_failed"):

@@ -299,7 +299,7 @@ impl LoopInner {
     pub(crate) fn record(&self, kind: EventKind) {
         if self.world.config.record_trace {
             let mut trace = self.world.trace.borrow_mut();
-            if trace.len() as u64 >= self.world.config.max_events {
+            if trace.len() as u64 >= self.world.config.max_events || self.world.budget_spent.get() {
                 self.world.events_overflowed.set(true);
                 return;
             }

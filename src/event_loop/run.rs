@@ -76,8 +76,15 @@ impl LoopInner {
     /// Records `budget reason=…` (past the event budget too: the trace
     /// always says why it ends) and gives the error that ends the run.
     #[cold]
+    ///
+    /// Only the first is recorded: a budget spent in a loop run from
+    /// inside another's pass (CPython 3.13.0's failed nested `run_forever`)
+    /// ends the outer runs too, each at its next check, silently.
     pub(crate) fn out_of_budget(&self, reason: Budget) -> Error {
-        self.record_past_budget(EventKind::Budget { reason });
+        if !self.world.budget_spent.replace(true) {
+            self.record_past_budget(EventKind::Budget { reason });
+        }
+        self.world.events_overflowed.set(true);
         Error::BudgetExhausted
     }
 
@@ -642,8 +649,27 @@ impl EventLoop {
             return self.fail(Error::OtherLoopFuture);
         }
         let stop_on_done = waitable.add_done_callback(super::callback::machinery(StopOnDone))?;
+        let identity = waitable.identity();
+        let stops = &self.inner.world.stop_callbacks;
+        stops.borrow_mut().push((identity, stop_on_done));
         let outcome = self.run_until_stopped();
-        waitable.remove_done_callback(stop_on_done);
+        // `future.remove_done_callback(_run_until_complete_cb)` removes every
+        // copy: also an outer `run_until_complete`'s of the same future, which
+        // then never stops its loop (only CPython 3.13.0's failed nested
+        // `run_forever` lets two be outstanding at once).
+        let mine: Vec<u64> = {
+            let mut stops = stops.borrow_mut();
+            let mine = stops
+                .iter()
+                .filter(|s| s.0 == identity)
+                .map(|s| s.1)
+                .collect();
+            stops.retain(|s| s.0 != identity);
+            mine
+        };
+        for id in mine {
+            waitable.remove_done_callback(id);
+        }
         outcome?;
         #[allow(unused_mut)]
         let mut done = waitable.is_done();

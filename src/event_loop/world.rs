@@ -22,6 +22,14 @@ pub(crate) struct World {
     pub trace: RefCell<Vec<Event>>,
     /// An event was refused: the trace held `max_events` already.
     pub events_overflowed: Cell<bool>,
+    /// A `budget` was recorded: the whole run is over, nothing more is
+    /// recorded, and every loop of the world stops at its next check.
+    pub budget_spent: Cell<bool>,
+    /// The `run_until_complete` stop callbacks on futures, by the future's
+    /// identity and the callback's id: CPython's `_run_until_complete_cb`
+    /// is one function, so its `remove_done_callback` removes every copy
+    /// from the future (`run_until_complete`).
+    pub stop_callbacks: RefCell<Vec<(*const (), u64)>>,
     pub program_rng: RefCell<SeededRng>,
     pub tie_rng: RefCell<SeededRng>,
     pub jitter_rng: RefCell<SeededRng>,
@@ -88,6 +96,8 @@ impl World {
             next_seq: Cell::new(0),
             trace: RefCell::new(Vec::new()),
             events_overflowed: Cell::new(false),
+            budget_spent: Cell::new(false),
+            stop_callbacks: RefCell::new(Vec::new()),
             program_rng: RefCell::new(SeededRng::new(config.seed, Stream::Program)),
             tie_rng: RefCell::new(SeededRng::new(config.seed, Stream::TieBreak)),
             jitter_rng: RefCell::new(SeededRng::new(config.seed, Stream::Jitter)),
