@@ -75,6 +75,7 @@ mod panic;
 pub use panic::Panic;
 
 use crate::event_loop::{EventLoop, LoopConfig, Unretrieved, DEFAULT_MAX_ITERATIONS};
+use crate::python::Python;
 use crate::tie_break::TieBreak;
 use crate::trace::{first_divergence, Event, EventKind};
 use std::fmt;
@@ -138,6 +139,8 @@ pub struct Harness {
     pub jitter_nanos: i64,
     /// The iteration budget per loop (default [`DEFAULT_MAX_ITERATIONS`]).
     pub max_iterations: u64,
+    /// Whose asyncio the loops are (default 3.12, as [`LoopConfig::python`]).
+    pub python: Python,
     /// The test's name for the rerun command (default: the name of the
     /// current thread, which `cargo test` sets to the test's path).
     pub test_name: Option<String>,
@@ -153,6 +156,7 @@ impl Default for Harness {
             tie_break: TieBreak::Random,
             jitter_nanos: 0,
             max_iterations: DEFAULT_MAX_ITERATIONS,
+            python: Python::default(),
             test_name: None,
             unhandled: Unhandled::Fail,
         }
@@ -244,6 +248,17 @@ impl Harness {
         }
     }
 
+    /// With loops that are this CPython's asyncio, exactly.
+    ///
+    /// ```
+    /// use loopsim::{Harness, Python};
+    /// let harness = Harness::new().python(Python::V3_11);
+    /// assert_eq!(harness.config(7).python, Python::V3_11);
+    /// ```
+    pub fn python(self, python: Python) -> Harness {
+        Harness { python, ..self }
+    }
+
     /// With this name in the rerun command.
     pub fn test_name(self, name: impl Into<String>) -> Harness {
         Harness {
@@ -268,6 +283,7 @@ impl Harness {
             tie_break: self.tie_break,
             jitter_nanos: self.jitter_nanos,
             max_iterations: self.max_iterations,
+            python: self.python,
             ..LoopConfig::default()
         }
     }
