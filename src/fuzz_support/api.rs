@@ -372,8 +372,10 @@ async fn task_body(weak: Weak<State>, index: usize) -> Result<i64, Error> {
                         continue;
                     }
                 }
-                let lp = crate::event_loop::get_running_loop()
-                    .expect("a task step runs on a running loop");
+                // The running loop, or, after CPython 3.13.0's failed nested
+                // `run_forever` cleared it, the current one: where a
+                // statement in a body acts (`get_event_loop`).
+                let lp = crate::event_loop::get_event_loop();
                 if exec(&state, &lp, Some(index), &action) {
                     return Err(Error::raised("boom"));
                 }
