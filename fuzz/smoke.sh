@@ -5,6 +5,9 @@
 #
 #   bash fuzz/smoke.sh            # 2000 runs per target
 #   RUNS=100000 bash fuzz/smoke.sh
+#   SEED=0 bash fuzz/smoke.sh     # libFuzzer picks a new seed (CI keeps 1:
+#                                 # the same inputs each run, so a red CI
+#                                 # is a change, not a lucky draw)
 #
 # Every input runs under libFuzzer's limits: more than RSS_LIMIT_MB of
 # memory (default 1024, the budgets' bound: DESIGN.md, "Budgets") or more
@@ -13,6 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 runs="${RUNS:-2000}"
+seed="${SEED:-1}"
 rss_limit_mb="${RSS_LIMIT_MB:-1024}"
 timeout="${TIMEOUT:-10}"
 cargo test --test fuzz_corpus
@@ -29,5 +33,5 @@ trap 'rm -rf "$scratch"' EXIT
 for target in parse schedule api; do
     mkdir -p "$scratch/$target"
     "${fuzz[@]}" "$target" "$scratch/$target" "fuzz/corpus/$target" -- -runs="$runs" \
-        -rss_limit_mb="$rss_limit_mb" -timeout="$timeout"
+        -rss_limit_mb="$rss_limit_mb" -timeout="$timeout" -seed="$seed"
 done

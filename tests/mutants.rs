@@ -55,22 +55,28 @@ fn violation(trace: &[Event]) -> Option<&Event> {
         .find(|e| matches!(e.kind, EventKind::InvariantViolated { .. }))
 }
 
-/// The run (1-based) that first caught `mutant`, and the event that did.
-fn caught_by_invariants(mutant: Mutant) -> Option<(u64, Event)> {
+/// The run (1-based) among `case`'s that first caught `mutant`, and the
+/// event that did.
+fn first_catch(mutant: Mutant, case: fn(u64) -> (String, RunOptions)) -> Option<(u64, Event)> {
     (0..RUNS).find_map(|i| {
         let (source, options) = case(i);
         violation(&trace(&source, &options, Some(mutant))).map(|e| (i + 1, e.clone()))
     })
 }
 
-#[test]
-fn every_loop_mutant_is_caught_by_an_invariant() {
+fn caught_by_invariants(mutant: Mutant) -> Option<(u64, Event)> {
+    first_catch(mutant, case)
+}
+
+/// Every one of `mutants` is caught by an invariant within `case`'s runs;
+/// prints which run caught each (`-- --nocapture`).
+fn assert_each_caught(
+    mutants: impl IntoIterator<Item = Mutant>,
+    case: fn(u64) -> (String, RunOptions),
+) {
     let mut report = Vec::new();
-    for mutant in Mutant::ALL
-        .into_iter()
-        .filter(|m| *m != Mutant::UnseededRandomTies)
-    {
-        match caught_by_invariants(mutant) {
+    for mutant in mutants {
+        match first_catch(mutant, case) {
             Some((runs, event)) => report.push(format!(
                 "{mutant:?}: caught after {runs} run(s) by {}",
                 event.to_text()
@@ -81,8 +87,9 @@ fn every_loop_mutant_is_caught_by_an_invariant() {
     eprintln!("{}", report.join("\n"));
 }
 
-#[test]
-fn the_unmutated_loop_passes_the_same_runs() {
+/// The un-mutated loop passes every one of `case`'s runs: no violation, no
+/// budget spent.
+fn assert_clean(case: fn(u64) -> (String, RunOptions)) {
     for i in 0..RUNS {
         let (source, options) = case(i);
         let events = trace(&source, &options, None);
@@ -98,6 +105,21 @@ fn the_unmutated_loop_passes_the_same_runs() {
             "run {i}: budget\n{source}"
         );
     }
+}
+
+#[test]
+fn every_loop_mutant_is_caught_by_an_invariant() {
+    assert_each_caught(
+        Mutant::ALL
+            .into_iter()
+            .filter(|m| *m != Mutant::UnseededRandomTies),
+        case,
+    );
+}
+
+#[test]
+fn the_unmutated_loop_passes_the_same_runs() {
+    assert_clean(case);
 }
 
 /// The order in which the burst's callbacks `k0..k7` logged, if all did.
@@ -193,32 +215,10 @@ fn sync_case(i: u64) -> (String, RunOptions) {
 
 #[test]
 fn every_primitive_mutant_is_caught_in_generated_scenarios() {
-    let mut report = Vec::new();
-    for mutant in Mutant::SYNC {
-        let caught = (0..RUNS).find_map(|i| {
-            let (source, options) = sync_case(i);
-            violation(&trace(&source, &options, Some(mutant))).map(|e| (i + 1, e.clone()))
-        });
-        match caught {
-            Some((runs, event)) => report.push(format!(
-                "{mutant:?}: caught after {runs} run(s) by {}",
-                event.to_text()
-            )),
-            None => panic!("{mutant:?} was not caught in {RUNS} runs"),
-        }
-    }
-    eprintln!("{}", report.join("\n"));
+    assert_each_caught(Mutant::SYNC, sync_case);
 }
 
 #[test]
 fn the_unmutated_primitives_pass_the_same_runs() {
-    for i in 0..RUNS {
-        let (source, options) = sync_case(i);
-        let events = trace(&source, &options, None);
-        assert!(
-            violation(&events).is_none(),
-            "run {i}: {:?}\n{source}",
-            violation(&events)
-        );
-    }
+    assert_clean(sync_case);
 }

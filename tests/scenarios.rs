@@ -44,3 +44,27 @@ fn scenario_traces() {
         });
     });
 }
+
+/// The shipped scenarios are what `loopsim fmt` prints, so a user who
+/// copies one starts from the canonical form.
+#[test]
+fn shipped_scenarios_are_in_canonical_form() {
+    let mut off = Vec::new();
+    let mut dir: Vec<_> = std::fs::read_dir("scenarios")
+        .expect("scenarios/ is readable")
+        .map(|entry| entry.expect("a directory entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "scn"))
+        .collect();
+    dir.sort();
+    for path in dir {
+        let (source, parsed) =
+            scenario::read_and_parse(&path, false).unwrap_or_else(|e| panic!("{e}"));
+        if scenario::print(&parsed) != source {
+            off.push(path.display().to_string());
+        }
+    }
+    assert!(
+        off.is_empty(),
+        "not in canonical form (run `cargo run -- fmt --write scenarios`): {off:?}"
+    );
+}
