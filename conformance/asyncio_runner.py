@@ -197,6 +197,10 @@ ACTIONS = {"log", "call_soon", "call_later", "call_at", "create_task", "cancel",
            "set_result", "set_exception", "add_done_callback", "stop", "close",
            "raise", "check"}
 TASK_STMTS = {"sleep", "yield", "await", "wait_for", "return"}
+# The combinators (the contract's "Coordination"): `try STMT`, `timeout DUR
+# STMT`, `timeout_at TIME STMT` wrap one statement; `shield X` awaits.
+WRAPPERS = {"try", "timeout", "timeout_at"}
+TASK_STMTS |= WRAPPERS | {"shield"}
 # asyncio's primitives (the contract's "Coordination"): declarations,
 # non-awaiting actions, awaiting task statements, and check conditions.
 PRIM_DECLS = {"event", "lock", "semaphore", "bounded_semaphore", "condition", "barrier",
@@ -412,7 +416,7 @@ def parse_stmt(cur, ctx, sc):
         raise cur.err("expected a statement (log, call_soon, call_later, call_at, create_task, "
                       "cancel, set_result, set_exception, add_done_callback, stop, close, raise, "
                       "check, sleep, yield, await, wait_for, return, run_forever, run_until_complete, "
-                      "new_event_loop, set_event_loop)", kw_start)
+                      "new_event_loop, set_event_loop, try, timeout, timeout_at, shield)", kw_start)
 
     def opt_as():
         if cur.at_end():
@@ -432,6 +436,15 @@ def parse_stmt(cur, ctx, sc):
             d = d.lo       # rand(A, A) is A: reproducible
         return d
 
+    if kw in WRAPPERS:
+        d = None if kw == "try" else dur()
+        if cur.at_end():
+            raise cur.err(f"expected a statement after `{kw}`")
+        return Stmt(kw, line, dur=d, inner=parse_stmt(cur, ctx, sc))
+    if kw == "shield":
+        x = cur.name("a task or future name")
+        cur.end()
+        return Stmt(kw, line, x=x)
     if kw == "log":
         return Stmt("log", line, text=cur.text_arg("a text to log"))
     if kw == "raise":
@@ -672,6 +685,14 @@ def parse(src):
 LOCKABLE = {"lock", "semaphore", "bounded_semaphore", "condition"}
 
 
+def flat(body):
+    """The statements of a body and those nested in them (`try STMT`...)."""
+    for st in body:
+        while st is not None:
+            yield st
+            st = getattr(st, "inner", None)
+
+
 def resolve(sc):
     """Static name checks, mirroring loopsim's resolver (src/scenario/resolve.rs):
     one namespace; blocks define callbacks, task bodies and futures;
@@ -700,7 +721,7 @@ def resolve(sc):
     bodies = [("callback", b) for b in sc.callbacks.values()] + \
              [("task", b) for b in sc.tasks.values()] + [("main", sc.main)]
     for _, body in bodies:
-        for st in body:
+        for st in flat(body):
             if st.kind in ("call_soon", "call_later", "call_at") and st.as_:
                 define(st.as_, "handle", st.line)
             elif st.kind == "create_task":
@@ -711,7 +732,7 @@ def resolve(sc):
             elif st.kind == "new_event_loop":
                 define(st.x, "loop", st.line)
     for _, body in bodies:
-        for st in body:
+        for st in flat(body):
             if st.kind == "run_until_complete" and "task_body" in kinds.get(st.x, ()):
                 define(st.x, "task", st.line)
     uses = {
@@ -722,6 +743,7 @@ def resolve(sc):
         "add_done_callback": [("x", {"task", "future"}), ("cb", {"callback"})],
         "await": [("x", {"task", "future"})],
         "wait_for": [("x", {"task", "future"})],
+        "shield": [("x", {"task", "future"})],
         "run_until_complete": [("x", {"task", "future", "task_body"})],
         "set_event_loop": [("x", {"loop"})],
         "set": [("x", {"event"})], "clear": [("x", {"event"})],
@@ -741,7 +763,7 @@ def resolve(sc):
         if kw == "condition" and arg is not None and "lock" not in kinds.get(arg, ()):
             raise ParseError(1, 1, f"`{arg}` is not a lock name")
     for ctx, body in bodies:
-        for st in body:
+        for st in flat(body):
             need = list(uses.get(st.kind, []))
             if st.kind == "check" and st.cond[0] in cond_kinds:
                 need = [(st.cond[1], cond_kinds[st.cond[0]])]
@@ -796,6 +818,19 @@ class BudgetDeque(collections.deque):
 
 class _Unbound(Exception):
     pass
+
+
+def message_of(e):
+    """What `caught` says of an exception: its text (without object reprs),
+    or its class name when the text is empty; loop calls' errors read as
+    their `error` events do."""
+    if isinstance(e, _Unbound):
+        return f"name '{e.args[0]}' is not defined"
+    if isinstance(e, asyncio.InvalidStateError):
+        return "invalid state"
+    if isinstance(e, ScenarioError):
+        return str(e) or "Exception"
+    return without_reprs(str(e)) or type(e).__name__
 
 
 def without_reprs(message):
@@ -1138,31 +1173,57 @@ class Runner:
 
     async def task_body(self, stmts):
         for st in stmts:
-            k = st.kind
-            if k == "sleep":
-                await asyncio.sleep(NsDur(st.dur))
-            elif k == "yield":
-                await asyncio.sleep(0)
-            elif k == "await":
-                obj = self.env.get(st.x)
-                if obj is None:
-                    self.emit(self.acting(), "error", message=f"name '{st.x}' is not defined")
-                    continue
+            ret = await self.task_stmt(st, False)
+            if ret is not None:
+                return ret[0]
+        return None
+
+    async def task_stmt(self, st, catching):
+        """One statement of a task body: `(value,)` for `return`, else None.
+        `catching`: a `try` encloses it, so a failing call that does not
+        await raises (for the `try`) instead of becoming an `error` event."""
+        k = st.kind
+        if k == "sleep":
+            await asyncio.sleep(NsDur(st.dur))
+        elif k == "yield":
+            await asyncio.sleep(0)
+        elif k in ("await", "wait_for", "shield"):
+            obj = self.env.get(st.x)
+            if obj is None:
+                if catching:
+                    raise _Unbound(st.x)
+                self.emit(self.acting(), "error", message=f"name '{st.x}' is not defined")
+                return None
+            if k == "await":
                 await obj
             elif k == "wait_for":
-                obj = self.env.get(st.x)
-                if obj is None:
-                    self.emit(self.acting(), "error", message=f"name '{st.x}' is not defined")
-                    continue
                 await asyncio.wait_for(obj, NsDur(st.dur))
-            elif k in PRIM_AWAITS:
-                await self.prim_await(st)
-            elif k == "return":
-                return st.value
-            elif k == "raise":
-                raise ScenarioError(st.text)
             else:
-                self.exec_action(st)
+                await asyncio.shield(obj)
+        elif k in PRIM_AWAITS:
+            await self.prim_await(st)
+        elif k == "return":
+            return (st.value,)
+        elif k == "raise":
+            raise ScenarioError(st.text)
+        elif k == "try":
+            try:
+                return await self.task_stmt(st.inner, True)
+            except Exception as e:
+                self.emit(self.acting(), "caught", message=message_of(e))
+        elif k == "timeout":
+            # asyncio.timeout(delay) is timeout_at(loop.time() + delay): the
+            # deadline is computed in integer nanoseconds (as call_later's).
+            when = NsTime(self.clock.ns + st.dur)
+            async with asyncio.timeout_at(when):
+                return await self.task_stmt(st.inner, catching)
+        elif k == "timeout_at":
+            async with asyncio.timeout_at(NsTime(st.dur)):
+                return await self.task_stmt(st.inner, catching)
+        elif catching:
+            self._exec(st, self.acting())
+        else:
+            self.exec_action(st)
         return None
 
     def exec_block(self, stmts):

@@ -38,6 +38,10 @@ pub trait Waitable {
     fn name(&self) -> Option<Rc<str>> {
         None
     }
+    /// The loop this belongs to (`futures._get_loop`), while it exists.
+    fn event_loop(&self) -> Option<EventLoop> {
+        None
+    }
 }
 
 /// A [`Task`](crate::Task) or [`Future`] that `run_until_complete` can drive.
@@ -445,6 +449,10 @@ impl<T: Clone + std::fmt::Debug + 'static> Waitable for FutureCore<T> {
 
     fn home(&self) -> *const () {
         Weak::as_ptr(&self.lp) as *const ()
+    }
+
+    fn event_loop(&self) -> Option<EventLoop> {
+        FutureCore::event_loop(self)
     }
 }
 

@@ -106,6 +106,9 @@ pub enum EventKind {
     },
     /// `get Q` or `get_nowait Q` took `value` from the queue.
     Got { queue: Rc<str>, value: Value },
+    /// `try STMT` caught what STMT raised; `message` is its text, or its
+    /// class name when the text is empty.
+    Caught { message: Rc<str> },
 }
 
 impl EventKind {
@@ -125,6 +128,7 @@ impl EventKind {
             EventKind::CheckFailed { .. } => "check_failed",
             EventKind::InvariantViolated { .. } => "invariant_violated",
             EventKind::Got { .. } => "got",
+            EventKind::Caught { .. } => "caught",
         }
     }
 
@@ -203,6 +207,7 @@ impl EventKind {
                 Some(("value", Val(value))),
                 None,
             ],
+            EventKind::Caught { message } => [Some(("message", Text(message))), None, None],
         };
         fields.into_iter().flatten()
     }

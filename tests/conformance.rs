@@ -94,9 +94,13 @@ fn uses_rand(scenario: &Scenario) -> bool {
         .iter()
         .filter_map(|b| b.kind.body())
         .chain([&scenario.main.body]);
-    bodies.flat_map(|b| &b.stmts).any(|s| match &s.kind {
+    let mut kinds = bodies.flat_map(|b| &b.stmts).flat_map(|s| s.kind.nested());
+    kinds.any(|kind| match kind {
         StmtKind::CallLater { delay: d, .. }
         | StmtKind::CallAt { when: d, .. }
+        | StmtKind::WaitFor { timeout: d, .. }
+        | StmtKind::Timeout { delay: d, .. }
+        | StmtKind::TimeoutAt { when: d, .. }
         | StmtKind::Sleep(d) => {
             matches!(d, Dur::Rand { .. })
         }

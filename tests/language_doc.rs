@@ -153,6 +153,7 @@ fn every_kind() -> Vec<EventKind> {
             queue: s("q"),
             value: loopsim::Value::Int(1),
         },
+        EventKind::Caught { message: s("m") },
     ];
     for kind in &kinds {
         match kind {
@@ -168,7 +169,8 @@ fn every_kind() -> Vec<EventKind> {
             | EventKind::Budget { .. }
             | EventKind::CheckFailed { .. }
             | EventKind::InvariantViolated { .. }
-            | EventKind::Got { .. } => {}
+            | EventKind::Got { .. }
+            | EventKind::Caught { .. } => {}
         }
     }
     kinds

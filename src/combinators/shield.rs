@@ -28,14 +28,18 @@ use crate::future::{Awaitable, Future};
 /// ```
 ///
 /// # Panics
-/// Outside a running loop.
+/// If `aw`'s loop is gone and no loop is running.
 pub fn shield<T, A>(aw: A) -> Future<T>
 where
     T: Clone + std::fmt::Debug + 'static,
     A: Awaitable<T> + 'static,
 {
-    let lp = get_running_loop().expect("loopsim::shield: no running event loop");
     let inner = aw.waitable();
+    // `outer = futures._get_loop(inner).create_future()`: on `aw`'s loop.
+    let lp = inner
+        .event_loop()
+        .or_else(get_running_loop)
+        .expect("loopsim::shield: no event loop");
     let outer = lp.create_future::<T>();
     if inner.is_done() {
         let _ = outer.0.finish(aw.try_result());

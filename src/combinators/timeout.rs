@@ -38,14 +38,22 @@ use std::rc::Rc;
 /// assert_eq!(lp.time(), 3.0);
 /// ```
 ///
+/// With no running loop it fails with [`Error::NoRunningLoop`], as
+/// asyncio's does.
+///
 /// # Panics
-/// Outside a task of a running loop (CPython's `RuntimeError: Timeout
-/// should be used inside a task`).
+/// In a running loop but outside a task (CPython's `RuntimeError:
+/// Timeout should be used inside a task`).
 pub async fn timeout<T, B>(delay: impl IntoNanos, body: B) -> Result<T, Error>
 where
     B: std::future::Future<Output = Result<T, Error>>,
 {
-    let lp = get_running_loop().expect("loopsim::timeout: no running event loop");
+    // Only CPython 3.13.0 lets a task step with no running loop (a failed
+    // nested `run_forever` cleared it): `timeout()` raises at its
+    // `get_running_loop()`.
+    let Some(lp) = get_running_loop() else {
+        return Err(Error::NoRunningLoop);
+    };
     let when = lp.inner.now().saturating_add(delay.into_nanos());
     run(&lp, when, body).await
 }
@@ -71,7 +79,10 @@ pub async fn timeout_at<T, B>(when: impl IntoNanos, body: B) -> Result<T, Error>
 where
     B: std::future::Future<Output = Result<T, Error>>,
 {
-    let lp = get_running_loop().expect("loopsim::timeout_at: no running event loop");
+    // `__aenter__`'s `current_task()` raises with no running loop.
+    let Some(lp) = get_running_loop() else {
+        return Err(Error::NoRunningLoop);
+    };
     run(&lp, when.into_nanos(), body).await
 }
 

@@ -658,12 +658,32 @@ impl EventLoop {
         })
     }
 
-    /// Records a failed loop call as an `error` event and returns it.
+    /// Records a failed loop call as an `error` event and returns it;
+    /// under [`catching`](EventLoop::catching), keeps it for the `try`
+    /// instead (only the first: Python's `try` stops at it).
     pub(crate) fn fail<T>(&self, error: Error) -> Result<T, Error> {
-        self.inner.record(EventKind::Error {
-            message: error.to_string().into(),
-        });
+        let mut catch = self.inner.world.catch.borrow_mut();
+        match catch.as_mut() {
+            Some(caught) => drop(caught.get_or_insert_with(|| error.clone())),
+            None => {
+                drop(catch);
+                self.inner.record(EventKind::Error {
+                    message: error.to_string().into(),
+                });
+            }
+        }
         Err(error)
+    }
+
+    /// Runs `statement` (one that does not await) as a scenario's `try`
+    /// runs it: a failing call in it is not recorded as an `error` event
+    /// but returned, the first one only, for the `try` to catch.
+    pub(crate) fn catching<R>(&self, statement: impl FnOnce() -> R) -> (R, Option<Error>) {
+        let world = &self.inner.world;
+        let outer = world.catch.replace(Some(None));
+        let result = statement();
+        let caught = std::mem::replace(&mut *world.catch.borrow_mut(), outer).flatten();
+        (result, caught)
     }
 
     // ----- futures and tasks -----------------------------------------

@@ -329,6 +329,7 @@ struct Running<'a> {
     previous: Option<EventLoop>,
     stamping: bool,
     source: u32,
+    catch: Option<Option<Error>>,
 }
 
 impl Drop for Running<'_> {
@@ -338,6 +339,7 @@ impl Drop for Running<'_> {
         inner.stopping.set(false);
         inner.running.set(false);
         inner.world.stamping.set(self.stamping);
+        *inner.world.catch.borrow_mut() = self.catch.take();
         super::registry::set_running_loop(self.previous.take());
         if std::thread::panicking() {
             // The batch ended early: tell the checker, unless the panic came
@@ -538,6 +540,7 @@ impl EventLoop {
             previous,
             stamping,
             source,
+            catch: inner.world.catch.take(),
         };
         let outcome = loop {
             if inner.iteration.get() >= inner.world.config.max_iterations {

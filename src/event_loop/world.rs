@@ -65,6 +65,12 @@ pub(crate) struct World {
     pub source: Cell<u32>,
     /// Each event's source tag, parallel to `trace` (`config.record_state`).
     pub sources: RefCell<Vec<u32>>,
+    /// A scenario's `try` around a statement that does not await
+    /// ([`EventLoop::catching`](super::EventLoop::catching)): `Some` while
+    /// it runs, holding the first error the statement raised, which is
+    /// then not recorded as an `error` event. A driver's passes run with
+    /// it put aside: their callbacks' errors are not the statement's.
+    pub catch: RefCell<Option<Option<crate::error::Error>>>,
 }
 
 /// A tie-order script being followed ([`LoopConfig::tie_order`]).
@@ -118,6 +124,7 @@ impl World {
             states: RefCell::new(Vec::new()),
             source: Cell::new(0),
             sources: RefCell::new(Vec::new()),
+            catch: RefCell::new(None),
             unnamed_callback: "callback".into(),
             task_numbers: Cell::new(0),
             loops_made: Cell::new(0),

@@ -411,9 +411,45 @@ pub enum StmtKind {
     Abort(Name),
     /// `reset B` (task bodies only).
     Reset(Name),
+    /// `try STMT` (task bodies only): `try: STMT` `except Exception as e:`
+    /// records `caught` and goes on.
+    Try(Box<Stmt>),
+    /// `timeout DUR STMT` (task bodies only): `async with
+    /// asyncio.timeout(dur): STMT`.
+    Timeout {
+        /// The delay, relative to when the block is entered.
+        delay: Dur,
+        /// The one statement inside.
+        body: Box<Stmt>,
+    },
+    /// `timeout_at TIME STMT` (task bodies only): `async with
+    /// asyncio.timeout_at(time): STMT`.
+    TimeoutAt {
+        /// The absolute deadline.
+        when: Dur,
+        /// The one statement inside.
+        body: Box<Stmt>,
+    },
+    /// `shield X` (task bodies only): `await asyncio.shield(x)`.
+    Shield(Name),
 }
 
 impl StmtKind {
+    /// The statement inside `try`, `timeout` or `timeout_at`.
+    pub fn inner(&self) -> Option<&Stmt> {
+        match self {
+            StmtKind::Try(body)
+            | StmtKind::Timeout { body, .. }
+            | StmtKind::TimeoutAt { body, .. } => Some(body),
+            _ => None,
+        }
+    }
+
+    /// This statement and the ones nested in it, outermost first.
+    pub fn nested(&self) -> impl Iterator<Item = &StmtKind> {
+        std::iter::successors(Some(self), |k| k.inner().map(|s| &s.kind))
+    }
+
     /// The keyword and the one name of a primitive statement written
     /// `KEYWORD NAME` (`set e`, `get q`, ...).
     pub fn keyword_and_target(&self) -> Option<(&'static str, &Name)> {

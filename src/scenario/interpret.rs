@@ -11,6 +11,7 @@
 use super::ast::{BlockKind, Body, Cond, Dur, Name, Scenario, Stmt, StmtKind};
 use super::primitives::{self, Prim};
 use super::settings::{Overrides, Settings};
+use crate::combinators::{shield, timeout, timeout_at};
 use crate::error::Error;
 use crate::event_loop::callback;
 use crate::event_loop::{Budget, EventLoop, Handle, LoopConfig};
@@ -258,46 +259,88 @@ impl Interp {
     /// A task block's body as a Rust `async` block.
     async fn run_task(self: Rc<Self>, body: SharedBody) -> Result<Value, Error> {
         for stmt in &body.stmts {
-            let lp = self.acting_loop();
-            at(&lp, stmt);
-            match &stmt.kind {
-                StmtKind::Sleep(dur) => sleep(Nanos(self.nanos(&lp, dur))).await?,
-                StmtKind::Yield => yield_now().await?,
-                StmtKind::Return(value) => return Ok(value.clone()),
-                StmtKind::Await(name) => match self.awaited(name) {
-                    Some(awaited) => drop(Wait::new(awaited).await?),
-                    None => unbound(&lp, name),
-                },
-                // The name is looked up before the timeout is drawn, as
-                // Python evaluates the arguments left to right.
-                StmtKind::WaitFor { target, timeout } => match self.awaited(target) {
-                    Some(awaited) => {
-                        let timeout = Nanos(self.nanos(&lp, timeout));
-                        drop(wait_for(awaited, timeout).await?);
-                    }
-                    None => unbound(&lp, target),
-                },
-                StmtKind::Wait(_)
-                | StmtKind::Acquire(_)
-                | StmtKind::Put { .. }
-                | StmtKind::Get(_)
-                | StmtKind::Join(_)
-                | StmtKind::Abort(_)
-                | StmtKind::Reset(_) => {
-                    let outcome = primitives::exec_await(&self.prims, &stmt.kind).await;
-                    if let (Some(value), StmtKind::Get(queue)) =
-                        (outcome.transpose()?.flatten(), &stmt.kind)
-                    {
-                        primitives::got(&self.acting_loop(), queue, value);
-                    }
-                }
-                _ => match self.exec(&lp, stmt, Site::Body) {
-                    Flow::Next | Flow::Over => {}
-                    Flow::Raise(error) => return Err(error),
-                },
+            if let Some(value) = self.task_stmt(stmt, false).await? {
+                return Ok(value);
             }
         }
         Ok(Value::None)
+    }
+
+    /// One statement of a task body: `Some` for `return`. `catching` is
+    /// whether a `try` encloses it: a failing call that does not await is
+    /// then raised (for the `try` to catch) instead of recorded as an
+    /// `error` event with the body going on.
+    async fn task_stmt(
+        self: &Rc<Self>,
+        stmt: &Stmt,
+        catching: bool,
+    ) -> Result<Option<Value>, Error> {
+        let lp = self.acting_loop();
+        at(&lp, stmt);
+        match &stmt.kind {
+            StmtKind::Sleep(dur) => sleep(Nanos(self.nanos(&lp, dur))).await?,
+            StmtKind::Yield => yield_now().await?,
+            StmtKind::Return(value) => return Ok(Some(value.clone())),
+            StmtKind::Await(name) => match self.awaited(name) {
+                Some(awaited) => drop(Wait::new(awaited).await?),
+                None => unbound_in(&lp, name, catching)?,
+            },
+            // The name is looked up before the timeout is drawn, as
+            // Python evaluates the arguments left to right.
+            StmtKind::WaitFor { target, timeout } => match self.awaited(target) {
+                Some(awaited) => {
+                    let timeout = Nanos(self.nanos(&lp, timeout));
+                    drop(wait_for(awaited, timeout).await?);
+                }
+                None => unbound_in(&lp, target, catching)?,
+            },
+            StmtKind::Shield(target) => match self.awaited(target) {
+                Some(awaited) => drop(shield(awaited).await?),
+                None => unbound_in(&lp, target, catching)?,
+            },
+            StmtKind::Wait(_)
+            | StmtKind::Acquire(_)
+            | StmtKind::Put { .. }
+            | StmtKind::Get(_)
+            | StmtKind::Join(_)
+            | StmtKind::Abort(_)
+            | StmtKind::Reset(_) => {
+                let outcome = primitives::exec_await(&self.prims, &stmt.kind).await;
+                if let (Some(value), StmtKind::Get(queue)) =
+                    (outcome.transpose()?.flatten(), &stmt.kind)
+                {
+                    primitives::got(&self.acting_loop(), queue, value);
+                }
+            }
+            StmtKind::Try(body) => {
+                return match Box::pin(self.task_stmt(body, true)).await {
+                    Err(error) if !error.is_cancelled() => {
+                        self.acting_loop().record(EventKind::Caught {
+                            message: caught_message(&error).into(),
+                        });
+                        Ok(None)
+                    }
+                    other => other,
+                };
+            }
+            StmtKind::Timeout { delay, body } => {
+                let delay = Nanos(self.nanos(&lp, delay));
+                return timeout(delay, Box::pin(self.task_stmt(body, catching))).await;
+            }
+            StmtKind::TimeoutAt { when, body } => {
+                let when = Instant(self.nanos(&lp, when));
+                return timeout_at(when, Box::pin(self.task_stmt(body, catching))).await;
+            }
+            _ if catching => match lp.catching(|| self.exec(&lp, stmt, Site::Body)) {
+                (Flow::Raise(error), _) | (_, Some(error)) => return Err(error),
+                (Flow::Next | Flow::Over, None) => {}
+            },
+            _ => match self.exec(&lp, stmt, Site::Body) {
+                Flow::Next | Flow::Over => {}
+                Flow::Raise(error) => return Err(error),
+            },
+        }
+        Ok(None)
     }
 
     fn task(&self, name: &Name) -> Option<Task<Value>> {
@@ -455,7 +498,11 @@ impl Interp {
             | StmtKind::Get(_)
             | StmtKind::Join(_)
             | StmtKind::Abort(_)
-            | StmtKind::Reset(_) => {
+            | StmtKind::Reset(_)
+            | StmtKind::Try(_)
+            | StmtKind::Timeout { .. }
+            | StmtKind::TimeoutAt { .. }
+            | StmtKind::Shield(_) => {
                 // The resolver keeps these in task bodies, which run_task handles.
                 debug_assert!(site == Site::Body, "task statement outside a task");
             }
@@ -562,9 +609,34 @@ fn at(lp: &EventLoop, stmt: &Stmt) {
     lp.set_source(u32::try_from(stmt.span.start + 1).unwrap_or(u32::MAX));
 }
 
-/// Python's `NameError`, recorded as an `error` event.
+/// Python's `NameError`, recorded as an `error` event (or kept for the
+/// enclosing `try`, see [`EventLoop::catching`]).
 fn unbound(lp: &EventLoop, name: &Name) {
-    lp.record(EventKind::Error {
-        message: format!("name '{}' is not defined", name.text).into(),
-    });
+    let _ = lp.fail::<()>(name_error(name));
+}
+
+/// Python's `NameError` for `name`.
+fn name_error(name: &Name) -> Error {
+    Error::raised(format!("name '{}' is not defined", name.text))
+}
+
+/// [`unbound`] in a task statement: raised when a `try` encloses it.
+fn unbound_in(lp: &EventLoop, name: &Name, catching: bool) -> Result<(), Error> {
+    if catching {
+        return Err(name_error(name));
+    }
+    unbound(lp, name);
+    Ok(())
+}
+
+/// What `caught` says of `error`: its text, or its class name when the
+/// text is empty (`str(e) or type(e).__name__`).
+fn caught_message(error: &Error) -> String {
+    match error.to_string() {
+        text if !text.is_empty() => text,
+        _ => match error {
+            Error::Type(_) => "TypeError".into(),
+            _ => "Exception".into(),
+        },
+    }
 }

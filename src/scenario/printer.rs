@@ -170,6 +170,12 @@ fn stmt(s: &Stmt) -> String {
         StmtKind::Notify { cond, n: Some(n) } => format!("notify {} {n}", cond.text),
         StmtKind::PutNowait { queue, value } => format!("put_nowait {} {value}", queue.text),
         StmtKind::Put { queue, value } => format!("put {} {value}", queue.text),
+        StmtKind::Try(body) => format!("try {}", stmt(body)),
+        StmtKind::Timeout { delay, body } => format!("timeout {} {}", delay.text(), stmt(body)),
+        StmtKind::TimeoutAt { when, body } => {
+            format!("timeout_at {} {}", when.text(), stmt(body))
+        }
+        StmtKind::Shield(x) => format!("shield {}", x.text),
         other => {
             let (keyword, x) = other.keyword_and_target().expect("a one-name statement");
             format!("{keyword} {}", x.text)

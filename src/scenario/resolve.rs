@@ -153,8 +153,8 @@ pub fn resolve(source: &str, scenario: &Scenario) -> Vec<Diagnostic> {
         .chain([(&scenario.main.body, "`main`".to_string(), false)])
         .collect();
     for (body, _, _) in &bodies {
-        for stmt in &body.stmts {
-            r.bind(&stmt.kind);
+        for kind in body.stmts.iter().flat_map(|s| s.kind.nested()) {
+            r.bind(kind);
         }
     }
     for block in &scenario.blocks {
@@ -164,7 +164,9 @@ pub fn resolve(source: &str, scenario: &Scenario) -> Vec<Diagnostic> {
     }
     for (body, place, in_task) in &bodies {
         for stmt in &body.stmts {
-            r.check_uses(&stmt.kind);
+            for kind in stmt.kind.nested() {
+                r.check_uses(kind);
+            }
             if let Some(d) = task_only(&stmt.kind, stmt.span, place).filter(|_| !in_task) {
                 r.diags.push(d);
             }
@@ -300,7 +302,9 @@ impl Resolver<'_> {
                 vec![(fut, FUTURE)]
             }
             StmtKind::AddDoneCallback { target, cb } => vec![(target, AWAITABLE), (cb, CALLBACK)],
-            StmtKind::Await(x) | StmtKind::WaitFor { target: x, .. } => vec![(x, AWAITABLE)],
+            StmtKind::Await(x) | StmtKind::WaitFor { target: x, .. } | StmtKind::Shield(x) => {
+                vec![(x, AWAITABLE)]
+            }
             StmtKind::RunUntilComplete(x) => vec![(x, RUNNABLE)],
             StmtKind::SetEventLoop(l) => vec![(l, LOOP)],
             StmtKind::Set(x) | StmtKind::Clear(x) => vec![(x, EVENT)],
@@ -427,6 +431,10 @@ fn task_only(stmt: &StmtKind, span: Span, place: &str) -> Option<Diagnostic> {
         StmtKind::WaitFor { .. } => "wait_for",
         StmtKind::Return(_) => "return",
         StmtKind::Put { .. } => "put",
+        StmtKind::Try(_) => "try",
+        StmtKind::Timeout { .. } => "timeout",
+        StmtKind::TimeoutAt { .. } => "timeout_at",
+        StmtKind::Shield(_) => "shield",
         StmtKind::Wait(_)
         | StmtKind::Acquire(_)
         | StmtKind::Get(_)
@@ -437,6 +445,8 @@ fn task_only(stmt: &StmtKind, span: Span, place: &str) -> Option<Diagnostic> {
     };
     let note = match keyword {
         "sleep" | "yield" | "await" | "wait_for" | "return" => "`sleep`, `yield`, `await`, `wait_for` and `return` suspend or finish a coroutine: write them in a `task` block".to_string(),
+        "try" | "timeout" | "timeout_at" => format!("`{keyword}` wraps a statement of a coroutine (asyncio's `try:`/`async with` in an `async def`): write it in a `task` block"),
+        "shield" => "`shield` awaits (`await asyncio.shield(x)`): write it in a `task` block".to_string(),
         "put" | "get" => format!("`{keyword}` awaits (`await q.{keyword}()`): write it in a `task` block, or use `{keyword}_nowait` here"),
         _ => format!("`{keyword}` awaits (`await x.{keyword}()`): write it in a `task` block"),
     };

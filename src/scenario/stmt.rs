@@ -12,6 +12,7 @@
 //!      | ("set" | "clear" | "release" | "notify_all" | "get_nowait" | "task_done") NAME
 //!      | "notify" NAME [INTEGER] | ("put_nowait" | "put") NAME VALUE
 //!      | ("wait" | "acquire" | "get" | "join" | "abort" | "reset") NAME
+//!      | "try" stmt | ("timeout" | "timeout_at") DUR stmt | "shield" NAME
 //! COND = "is_running" | "is_closed" | ("done" | "cancelled") NAME
 //!      | "result" NAME "==" VALUE | "time" "==" DUR
 //!      | ("is_set" | "locked" | "empty" | "full" | "broken") NAME | "qsize" NAME "==" INTEGER
@@ -20,7 +21,7 @@
 //! Which names are allowed where (a callback, a task, ...) is the
 //! resolver's job; this module only checks the shape of the line.
 
-use super::ast::{Cond, StmtKind};
+use super::ast::{Cond, Stmt, StmtKind, Trivia};
 use super::cursor::{Cursor, Parsed};
 use super::diagnostic::Diagnostic;
 use super::span::Span;
@@ -30,7 +31,8 @@ pub const KEYWORDS: &str = "log, call_soon, call_later, call_at, create_task, ca
      set_exception, add_done_callback, stop, close, raise, check, sleep, yield, await, wait_for, \
      return, \
      run_forever, run_until_complete, new_event_loop, set_event_loop, set, clear, release, notify, \
-     notify_all, put_nowait, get_nowait, task_done, wait, acquire, put, get, join, abort, reset";
+     notify_all, put_nowait, get_nowait, task_done, wait, acquire, put, get, join, abort, reset, \
+     try, timeout, timeout_at, shield";
 
 /// Parses the statement at the cursor, up to the end of the line.
 pub fn parse_stmt(c: &mut Cursor) -> Parsed<StmtKind> {
@@ -112,6 +114,16 @@ pub fn parse_stmt(c: &mut Cursor) -> Parsed<StmtKind> {
         "join" => StmtKind::Join(c.name("a queue name")?),
         "abort" => StmtKind::Abort(c.name("a barrier name")?),
         "reset" => StmtKind::Reset(c.name("a barrier name")?),
+        "try" => StmtKind::Try(nested(c, "try")?),
+        "timeout" => StmtKind::Timeout {
+            delay: c.dur()?,
+            body: nested(c, "timeout DUR")?,
+        },
+        "timeout_at" => StmtKind::TimeoutAt {
+            when: c.dur()?,
+            body: nested(c, "timeout_at TIME")?,
+        },
+        "shield" => StmtKind::Shield(c.name("a task or future name")?),
         other => {
             let note = match other {
                 "callback" | "task" | "future" | "main" => {
@@ -146,6 +158,25 @@ fn wait(c: &mut Cursor) -> Parsed<StmtKind> {
         ));
     }
     Ok(StmtKind::Wait(target))
+}
+
+/// The statement after `try`, `timeout DUR` or `timeout_at TIME`, up to
+/// the end of the line (`after` names what comes before it, for messages).
+fn nested(c: &mut Cursor, after: &str) -> Parsed<Box<Stmt>> {
+    if c.at_end() {
+        return Err(c
+            .expected(&format!("a statement after `{after}`"))
+            .with_note(format!(
+                "`{after} STMT` runs one statement, on the same line"
+            )));
+    }
+    let start = c.here().start;
+    let kind = parse_stmt(c)?;
+    Ok(Box::new(Stmt {
+        kind,
+        span: Span::new(start, c.last_end()),
+        trivia: Trivia::default(),
+    }))
 }
 
 /// What a condition looks like, for messages.

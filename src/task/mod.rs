@@ -597,6 +597,10 @@ where
         self.future.remove_done_callback(id)
     }
 
+    fn event_loop(&self) -> Option<EventLoop> {
+        self.future.event_loop()
+    }
+
     fn identity(&self) -> *const () {
         self.future_identity()
     }
