@@ -36,6 +36,7 @@ fn main() -> ExitCode {
         }
         Command::Check { paths, options } => cli::check(&paths, &options),
         Command::Explore { file, options } => cli::explore(&file, &options),
+        Command::Merge { reports, output } => cli::merge(&reports, output.as_deref()),
         Command::Shrink {
             file,
             options,

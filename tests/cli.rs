@@ -427,7 +427,7 @@ fn explore_format_json_is_one_complete_report() {
         serde_json::json!({"start": 0, "end": 40})
     );
     assert_eq!(report["distinct_traces"], 2);
-    assert_eq!(report["trace_hashes"].as_array().unwrap().len(), 2);
+    assert_eq!(report["traces"].as_array().unwrap().len(), 2);
     let failing = report["failing_seeds"].as_u64().unwrap();
     assert!(failing > 1 && failing < 40, "{failing}");
     assert_eq!(report["failures_by_kind"]["check_failed"], failing);
@@ -471,16 +471,16 @@ fn explore_json_reports_of_shards_merge_into_the_whole() {
     assert_eq!(sum("runs"), whole["runs"].as_u64().unwrap());
     let mut hashes: Vec<&str> = shards
         .iter()
-        .flat_map(|s| s["trace_hashes"].as_array().unwrap())
-        .map(|h| h.as_str().unwrap())
+        .flat_map(|s| s["traces"].as_array().unwrap())
+        .map(|t| t["hash"].as_str().unwrap())
         .collect();
     hashes.sort();
     hashes.dedup();
-    let whole_hashes: Vec<&str> = whole["trace_hashes"]
+    let whole_hashes: Vec<&str> = whole["traces"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|h| h.as_str().unwrap())
+        .map(|t| t["hash"].as_str().unwrap())
         .collect();
     assert_eq!(hashes, whole_hashes);
     let mut failures: Vec<serde_json::Value> = shards

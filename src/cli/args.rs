@@ -49,6 +49,18 @@ pub(crate) enum Command {
         #[command(flatten)]
         options: ExploreFlags,
     },
+    /// Merge the JSON reports of the parts of one exploration (`explore
+    /// --shard K/N --report FILE`, or ranges end to end) into exactly the
+    /// report the whole exploration writes; exit 1 if any seed failed, 2 if
+    /// the reports overlap, leave a gap or explored different things.
+    Merge {
+        /// The reports (`explore --report FILE` or `--format json`).
+        #[arg(required = true)]
+        reports: Vec<PathBuf>,
+        /// Write the merged report here rather than to standard output.
+        #[arg(short = 'o', long = "output")]
+        output: Option<PathBuf>,
+    },
     /// Remove what a failure does not need: blocks and statements.
     Shrink {
         /// The scenario file.
@@ -164,9 +176,17 @@ pub(crate) struct ExploreFlags {
     /// Worker threads (0: one per core).
     #[arg(long, default_value_t = 1)]
     pub(crate) jobs: usize,
-    /// Run only shard K of N: the seeds with `seed % N == K - 1`.
-    #[arg(long)]
+    /// Run only shard K of N (1-based): the seeds with `seed % N == K - 1`.
+    #[arg(long, env = "LOOPSIM_SHARD")]
     pub(crate) shard: Option<Shard>,
+    /// With --shard-count N: run only shard I, counted from 0 (a Kubernetes
+    /// Indexed Job sets JOB_COMPLETION_INDEX in each pod), as --shard I+1/N
+    /// would. Ignored without --shard-count.
+    #[arg(long, env = "JOB_COMPLETION_INDEX")]
+    pub(crate) shard_index: Option<u64>,
+    /// How many shards --shard-index counts in.
+    #[arg(long, env = "LOOPSIM_SHARD_COUNT", value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) shard_count: Option<u64>,
     /// Run every order of tied timers for each seed.
     #[arg(long)]
     pub(crate) exhaustive: bool,
@@ -179,6 +199,39 @@ pub(crate) struct ExploreFlags {
     /// The report's form (`json`: one object with every failing seed).
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub(crate) format: ReportFormat,
+    /// Also write the report as JSON to this file (what `loopsim merge`
+    /// reads), whatever --format prints.
+    #[arg(long, value_name = "FILE.json")]
+    pub(crate) report: Option<PathBuf>,
+}
+
+impl ExploreFlags {
+    /// The shard to run: --shard K/N, or --shard-index I with
+    /// --shard-count N (each also from its environment variable).
+    /// An error when both ways are given, or only half of the second.
+    pub(crate) fn shard(&self) -> Result<Option<Shard>, String> {
+        match (self.shard, self.shard_index, self.shard_count) {
+            (Some(_), _, Some(_)) => Err(
+                "--shard (or LOOPSIM_SHARD) and --shard-count (or LOOPSIM_SHARD_COUNT) \
+                 both give the shard: give one"
+                    .into(),
+            ),
+            (Some(shard), _, None) => Ok(Some(shard)),
+            (None, Some(index), Some(count)) if index < count => Ok(Some(Shard {
+                index: index + 1,
+                count,
+            })),
+            (None, Some(index), Some(count)) => Err(format!(
+                "--shard-index {index} (or JOB_COMPLETION_INDEX) is not below --shard-count \
+                 {count}: shard indices count from 0"
+            )),
+            (None, None, Some(count)) => Err(format!(
+                "--shard-count {count} needs --shard-index I (or JOB_COMPLETION_INDEX): \
+                 which of the shards to run"
+            )),
+            (None, _, None) => Ok(None),
+        }
+    }
 }
 
 /// The flags that override a scenario's header, shared by every command

@@ -16,6 +16,13 @@ pub(crate) fn explore(file: &Path, flags: &ExploreFlags) -> u8 {
         Ok(scenario) => scenario,
         Err(code) => return code,
     };
+    let shard = match flags.shard() {
+        Ok(shard) => shard,
+        Err(message) => {
+            errln!("error: {message}");
+            return EXIT_INVALID;
+        }
+    };
     let default_seeds = if flags.exhaustive {
         SeedRange::new(0, 1)
     } else {
@@ -25,7 +32,7 @@ pub(crate) fn explore(file: &Path, flags: &ExploreFlags) -> u8 {
         seeds: flags.seeds.unwrap_or(default_seeds),
         overrides: flags.loop_flags.overrides(),
         jobs: flags.jobs,
-        shard: flags.shard,
+        shard,
         exhaustive: flags.exhaustive,
         max_exhaustive: flags.max_exhaustive,
     };
@@ -54,9 +61,16 @@ pub(crate) fn explore(file: &Path, flags: &ExploreFlags) -> u8 {
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
+    let json = || format!("{}\n", report.to_json(&label, &options));
+    if let Some(path) = &flags.report {
+        if let Err(e) = std::fs::write(path, json()) {
+            errln!("error: cannot write the report `{}`: {e}", path.display());
+            return EXIT_INVALID;
+        }
+    }
     let text = match flags.format {
         ReportFormat::Text => report.render_listing(flags.list),
-        ReportFormat::Json => format!("{}\n", report.to_json(&label, &options)),
+        ReportFormat::Json => json(),
     };
     out!("{text}");
     if report.failures.is_empty() {

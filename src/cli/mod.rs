@@ -1,7 +1,7 @@
 //! The `loopsim` command's pieces: `args.rs` (what clap parses), `run.rs`
 //! (`run`, `replay`, `check`), `explore.rs` (`explore`, `shrink`),
 //! `files.rs` (`fmt`, `decode`), `view.rs` (`view`, and `run --format
-//! chrome`). Each command returns its exit status.
+//! chrome`), `merge.rs` (`merge`). Each command returns its exit status.
 //! `--format json` output is built with `serde_json` here, from the
 //! library's data (the explore report's object is the library's own).
 
@@ -11,12 +11,14 @@ pub(crate) mod args;
 mod diff;
 mod explore;
 mod files;
+mod merge;
 mod run;
 mod view;
 
 pub(crate) use diff::{diff, Variants as DiffVariants};
 pub(crate) use explore::{explore, shrink};
 pub(crate) use files::{decode, fmt, FmtMode};
+pub(crate) use merge::merge;
 pub(crate) use run::{check, run};
 pub(crate) use view::view;
 

@@ -58,22 +58,26 @@
 //! The pieces: `seeds.rs` (ranges and shards), `hash.rs` (the trace hash),
 //! `worker.rs` (what one thread does with the seeds it takes), `report.rs`
 //! (what was found, and its text), `json.rs` (the report as one JSON
-//! object, complete enough that the reports of shards merge exactly).
+//! object, complete enough that the reports of shards merge exactly),
+//! `merge.rs` (that merge: `loopsim merge`).
 
 mod hash;
 mod json;
+mod merge;
 mod report;
 mod seeds;
 mod worker;
 
 pub use hash::{trace_hash, Fnv1a};
-pub use report::{Failure, FailureGroup, Listing, Nondeterminism, Problem, Report};
+pub use json::{JsonFailure, JsonReport, REPORT_VERSION};
+pub use merge::merge_reports;
+pub use report::{Failure, FailureGroup, Listing, Nondeterminism, Problem, Report, TraceCount};
 pub use seeds::{SeedRange, Shard};
 pub use worker::next_order;
 
 use crate::scenario::{self, print, Overrides, Scenario, Settings};
 use seeds::Seeds;
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::sync::atomic::AtomicU64;
 use std::sync::Mutex;
 use worker::{Partial, Work};
@@ -210,7 +214,7 @@ fn merge<P: Fn(u64, u64) + Sync>(
     scenario: &Scenario,
     partials: Vec<Partial>,
 ) -> Report {
-    let mut traces = BTreeSet::new();
+    let mut traces: BTreeMap<u64, TraceCount> = BTreeMap::new();
     let mut found = Vec::new();
     let mut report = Report {
         exhaustive: work.options.exhaustive,
@@ -219,7 +223,12 @@ fn merge<P: Fn(u64, u64) + Sync>(
     for partial in partials {
         report.seeds_run += partial.seeds_run;
         report.runs += partial.runs;
-        traces.extend(partial.traces);
+        for (hash, t) in partial.traces {
+            traces
+                .entry(hash)
+                .and_modify(|mine| mine.add(t.runs, t.first_seed))
+                .or_insert(t);
+        }
         found.extend(partial.failures);
         report.incomplete.extend(partial.incomplete);
     }
@@ -231,6 +240,6 @@ fn merge<P: Fn(u64, u64) + Sync>(
         .collect();
     report.incomplete.sort_unstable();
     report.distinct_traces = traces.len();
-    report.trace_hashes = traces.into_iter().collect();
+    report.traces = traces.into_values().collect();
     report
 }

@@ -110,6 +110,27 @@ impl fmt::Display for Problem {
     }
 }
 
+/// One distinct trace of an exploration: its hash, how many runs gave it,
+/// and the lowest seed that did (`loopsim run FILE --seed S` prints it,
+/// outside exhaustive mode).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TraceCount {
+    /// The [`trace_hash`](super::trace_hash) of the trace.
+    pub hash: u64,
+    /// How many runs gave it (each seed's determinism rerun not counted).
+    pub runs: u64,
+    /// The lowest seed that gave it.
+    pub first_seed: u64,
+}
+
+impl TraceCount {
+    /// Adds `runs` more runs, `first_seed` the lowest seed among them.
+    pub fn add(&mut self, runs: u64, first_seed: u64) {
+        self.runs += runs;
+        self.first_seed = self.first_seed.min(first_seed);
+    }
+}
+
 /// A failing seed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Failure {
@@ -138,15 +159,22 @@ impl Failure {
             .replay
             .strip_prefix("loopsim replay ")?
             .strip_suffix(&format!(" {flags}"))?;
-        // The same flags, with the passing seed after the failing one.
-        let mut tokens: Vec<String> = flags.split(' ').map(str::to_string).collect();
-        let seed = self.seed.to_string();
-        let at = tokens
-            .windows(2)
-            .position(|w| w[0] == "--seed" && w[1] == seed)?;
-        tokens.splice(at + 2..at + 2, ["--seed".to_string(), passing.to_string()]);
-        Some(format!("loopsim diff {label} {}", tokens.join(" ")))
+        diff_against(label, &flags, self.seed, passing)
     }
+}
+
+/// `loopsim diff LABEL FLAGS` with `--seed PASSING` after the failing run's
+/// `--seed SEED` in `flags` (a replay command's flags; `None` when they
+/// hold no such seed). The JSON report's merge builds its diff commands
+/// with this too, from the replay commands.
+pub(super) fn diff_against(label: &str, flags: &str, seed: u64, passing: u64) -> Option<String> {
+    let mut tokens: Vec<String> = flags.split(' ').map(str::to_string).collect();
+    let seed = seed.to_string();
+    let at = tokens
+        .windows(2)
+        .position(|w| w[0] == "--seed" && w[1] == seed)?;
+    tokens.splice(at + 2..at + 2, ["--seed".to_string(), passing.to_string()]);
+    Some(format!("loopsim diff {label} {}", tokens.join(" ")))
 }
 
 /// What an exploration found. Equal inputs give equal reports, whatever
@@ -159,9 +187,10 @@ pub struct Report {
     pub runs: u64,
     /// Distinct traces among all runs.
     pub distinct_traces: usize,
-    /// The [`trace_hash`](super::trace_hash) of each distinct trace, in
-    /// ascending order (what lets the reports of shards merge exactly).
-    pub trace_hashes: Vec<u64>,
+    /// Each distinct trace: its [`trace_hash`](super::trace_hash), how many
+    /// runs gave it and the lowest seed that did, in ascending order of
+    /// hash (what lets the reports of shards merge exactly).
+    pub traces: Vec<TraceCount>,
     /// Failing seeds, by seed (exhaustive mode: the first failing order of each).
     pub failures: Vec<Failure>,
     /// Exhaustive mode: seeds whose orders were not all run because the
