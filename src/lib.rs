@@ -101,6 +101,7 @@ pub mod tie_break;
 pub mod time;
 mod timer_queue;
 pub mod trace;
+pub mod trace_writer;
 pub mod value;
 pub mod view;
 

@@ -9,7 +9,7 @@
 
 use crate::decimal::Backwards;
 use crate::time::write_secs;
-use crate::value::{write_escaped, Value};
+use crate::value::Value;
 use std::fmt::{self, Write};
 use std::rc::Rc;
 
@@ -155,12 +155,7 @@ impl EventKind {
             out.write_char(' ')?;
             out.write_str(key)?;
             out.write_char('=')?;
-            match field {
-                Field::Name(s) => out.write_str(s)?,
-                Field::Text(s) => write_escaped(out, s)?,
-                Field::Val(Value::Str(s)) => write_escaped(out, s)?,
-                Field::Val(v) => write!(out, "{v}")?,
-            }
+            crate::trace_writer::write_text_field(out, field)?;
         }
         Ok(())
     }
@@ -172,7 +167,7 @@ impl EventKind {
 
     /// [`fields`](EventKind::fields) without collecting them: at most three,
     /// so writing or hashing an event allocates nothing.
-    fn each_field(&self) -> impl Iterator<Item = (&'static str, Field<'_>)> {
+    pub(crate) fn each_field(&self) -> impl Iterator<Item = (&'static str, Field<'_>)> {
         use Field::{Name, Text, Val};
         let fields = match self {
             EventKind::Call { name } => [Some(("name", Name(name))), None, None],
@@ -246,32 +241,10 @@ impl Event {
 
     /// The JSON-lines form: `{"iteration":3,"time":1.5,"event":"call","name":"tick"}`.
     pub fn to_json(&self) -> String {
-        let time = serde_json::Number::from_f64(self.time as f64 / 1e9)
-            .map_or("0.0".to_string(), |n| n.to_string());
-        let mut out = format!(
-            "{{\"iteration\":{},\"time\":{},\"event\":\"{}\"",
-            self.iteration,
-            time,
-            self.kind.name()
-        );
-        for (key, field) in self.kind.each_field() {
-            let _ = match field {
-                Field::Name(s) | Field::Text(s) => write!(out, ",\"{key}\":{}", json_string(s)),
-                Field::Val(Value::None) => write!(out, ",\"{key}\":null"),
-                Field::Val(Value::Int(i)) => write!(out, ",\"{key}\":{i}"),
-                Field::Val(Value::Str(s)) => write!(out, ",\"{key}\":{}", json_string(s)),
-                Field::Val(Value::Debug(s)) => {
-                    write!(out, ",\"{key}\":{{\"debug\":{}}}", json_string(s))
-                }
-            };
-        }
-        out.push('}');
+        let mut out = String::new();
+        crate::trace_writer::Writer::new(Format::Json).write_json(self, &mut out);
         out
     }
-}
-
-fn json_string(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_string())
 }
 
 impl fmt::Display for Event {
@@ -293,12 +266,9 @@ pub enum Format {
 /// A trace in the chosen form, one event per line, each ending in `\n`.
 pub fn render(events: &[Event], format: Format) -> String {
     let mut out = String::new();
+    let mut writer = crate::trace_writer::Writer::new(format);
     for event in events {
-        match format {
-            Format::Text => out.push_str(&event.to_text()),
-            Format::Json => out.push_str(&event.to_json()),
-        }
-        out.push('\n');
+        writer.write_line(event, &mut out);
     }
     out
 }

@@ -14,9 +14,14 @@
 //! is written as it is rendered, never built whole in memory) and flushed,
 //! and checked, by [`finish`] before the process exits.
 
-use std::cell::RefCell;
+use loopsim::event_loop::EventSink;
+use loopsim::explore::Fnv1a;
+use loopsim::trace::Format;
+use loopsim::trace_writer::Writer;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::io::{self, BufWriter, Stdout, Write};
+use std::rc::Rc;
 
 /// The status of a command whose standard output was closed early.
 pub(crate) const EXIT_CLOSED_PIPE: u8 = 141;
@@ -54,14 +59,43 @@ pub(crate) fn finish(code: u8) -> u8 {
     code
 }
 
-/// A trace, one event per line, written as it is rendered.
-pub(crate) fn write_trace(events: &[loopsim::Event], format: loopsim::trace::Format) {
-    for event in events {
-        match format {
-            loopsim::trace::Format::Text => write_out(format_args!("{event}\n")),
-            loopsim::trace::Format::Json => write_out(format_args!("{}\n", event.to_json())),
+/// Writes bytes to standard output (buffered); ends the process if that
+/// fails.
+pub(crate) fn write_bytes(bytes: &[u8]) {
+    let result = STDOUT.with(|out| out.borrow_mut().write_all(bytes));
+    check(result, "standard output");
+}
+
+/// A sink for [`loopsim::scenario::run_streamed`]: each event is written
+/// to standard output as it is recorded, one line in `format`, and its
+/// line's bytes are added to `hash` (the determinism check's).
+pub(crate) fn stdout_sink(format: Format, hash: Option<Rc<Cell<Fnv1a>>>) -> EventSink {
+    let mut writer = Writer::new(format);
+    let mut line = String::with_capacity(256);
+    Box::new(move |event| {
+        line.clear();
+        writer.write_line(event, &mut line);
+        write_bytes(line.as_bytes());
+        if let Some(hash) = &hash {
+            let mut h = hash.get();
+            h.write(line.as_bytes());
+            hash.set(h);
         }
-    }
+    })
+}
+
+/// A sink that only hashes each event's line, as [`stdout_sink`] would
+/// write it.
+pub(crate) fn hash_sink(format: Format, hash: Rc<Cell<Fnv1a>>) -> EventSink {
+    let mut writer = Writer::new(format);
+    let mut line = String::with_capacity(256);
+    Box::new(move |event| {
+        line.clear();
+        writer.write_line(event, &mut line);
+        let mut h = hash.get();
+        h.write(line.as_bytes());
+        hash.set(h);
+    })
 }
 
 fn check(result: io::Result<()>, stream: &str) {

@@ -3,12 +3,16 @@
 
 use super::args::{OutputFormat, RunFlags};
 use super::{color, load, scenario_files, EXIT_FAILED, EXIT_INVALID};
+use loopsim::explore::Fnv1a;
 use loopsim::loop_state::render_with_states;
+use loopsim::scenario::ast::Scenario;
 use loopsim::scenario::span::line_col;
 use loopsim::scenario::{self, Outcome};
 use loopsim::trace::first_divergence;
 use serde_json::json;
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 /// `run` and `replay`: prints the trace; on a failure says what failed and
 /// the command that replays it, and exits 1.
@@ -23,28 +27,95 @@ pub(crate) fn run(file: &Path, flags: &RunFlags) -> u8 {
         Ok(scenario) => scenario,
         Err(code) => return code,
     };
-    let outcome = scenario::run(&scenario, &flags.run_options());
+    let options = flags.run_options();
     if flags.state {
+        let outcome = scenario::run(&scenario, &options);
         let text = render_with_states(&outcome.trace, &outcome.states, flags.format());
         out!("{text}");
-    } else {
-        super::output::write_trace(&outcome.trace, flags.format());
+        return settle(file, &scenario, flags, &outcome);
     }
-    let replay = replay_command(file, &outcome);
+    // The trace is written as it is recorded, never held whole.
+    let hash = flags
+        .check_determinism
+        .then(|| Rc::new(Cell::new(Fnv1a::default())));
+    let sink = super::output::stdout_sink(flags.format(), hash.clone());
+    let outcome = scenario::run_streamed(&scenario, &options, sink);
+    match hash {
+        Some(hash) => settle_streamed(file, &scenario, flags, &outcome, hash.get()),
+        None => settle(file, &scenario, flags, &outcome),
+    }
+}
+
+/// After the trace: the settings, the determinism check (with the trace
+/// kept) and the verdict.
+fn settle(file: &Path, scenario: &Scenario, flags: &RunFlags, outcome: &Outcome) -> u8 {
     errln!("loopsim: {} ({})", file.display(), outcome.settings.flags());
     if flags.check_determinism {
-        let again = scenario::run(&scenario, &flags.run_options());
-        if let Some(divergence) = first_divergence(&outcome.trace, &again.trace) {
-            errln!("loopsim: nondeterminism: {divergence}");
-            errln!("reproduce: {replay} --check-determinism");
-            return EXIT_FAILED;
+        let again = scenario::run(scenario, &flags.run_options());
+        if let Some(code) = divergence(file, outcome, &again) {
+            return code;
         }
         errln!(
             "loopsim: deterministic: two runs gave {} identical events",
-            outcome.trace.len()
+            outcome.events
         );
     }
-    finish(file, &outcome)
+    finish(file, outcome)
+}
+
+/// [`settle`] for a streamed run, whose trace is gone: a second run is
+/// compared by the hash of its lines and its count; only when they differ
+/// are both run again, kept, to show where.
+fn settle_streamed(
+    file: &Path,
+    scenario: &Scenario,
+    flags: &RunFlags,
+    outcome: &Outcome,
+    hash: Fnv1a,
+) -> u8 {
+    errln!("loopsim: {} ({})", file.display(), outcome.settings.flags());
+    let options = flags.run_options();
+    let again_hash = Rc::new(Cell::new(Fnv1a::default()));
+    let sink = super::output::hash_sink(flags.format(), again_hash.clone());
+    let again = scenario::run_streamed(scenario, &options, sink);
+    if (again.events, again_hash.get().finish()) != (outcome.events, hash.finish()) {
+        let first = scenario::run(scenario, &options);
+        let second = scenario::run(scenario, &options);
+        if let Some(code) = divergence(file, &first, &second) {
+            return code;
+        }
+        errln!(
+            "loopsim: nondeterminism: two runs gave traces of {} and {} events that hash apart",
+            outcome.events,
+            again.events
+        );
+        errln!(
+            "reproduce: {} --check-determinism",
+            replay_command(file, outcome)
+        );
+        return EXIT_FAILED;
+    }
+    errln!(
+        "loopsim: deterministic: two runs gave {} identical events",
+        outcome.events
+    );
+    finish(file, outcome)
+}
+
+/// Says where two runs of one file parted (exit 1), or that they did not
+/// (`None`).
+fn divergence(file: &Path, outcome: &Outcome, again: &Outcome) -> Option<u8> {
+    match first_divergence(&outcome.trace, &again.trace) {
+        Some(divergence) => {
+            errln!("loopsim: nondeterminism: {divergence}");
+            errln!(
+                "reproduce: {} --check-determinism",
+                replay_command(file, outcome)
+            );
+            Some(EXIT_FAILED)
+        }
+        None => None,
+    }
 }
 
 /// Says what failed and how to replay it (exit 1), or exits 0.
@@ -159,7 +230,8 @@ fn check_one(file: &Path, flags: &RunFlags, color: bool) -> Verdict {
             }
         }
     };
-    let outcome = scenario::run(&scenario, &flags.run_options());
+    // Only the count and the first failure are needed: nothing is kept.
+    let outcome = scenario::run_streamed(&scenario, &flags.run_options(), Box::new(|_| {}));
     let expect_fail = scenario.expects_failure();
     let status = if outcome.failed() == expect_fail {
         Status::Passed
@@ -184,7 +256,7 @@ impl Verdict {
             return format!("invalid {}", file.display());
         };
         let name = file.display();
-        let events = outcome.trace.len();
+        let events = outcome.events;
         match (self.status, &outcome.failure) {
             (Status::Passed, Some(event)) => {
                 format!("ok      {name} ({events} events, failed as expected: {event})")
@@ -216,7 +288,7 @@ impl Verdict {
                     "expect",
                     json!(if self.expect_fail { "fail" } else { "pass" }),
                 );
-                put("events", json!(outcome.trace.len()));
+                put("events", json!(outcome.events));
                 let failure = outcome
                     .failure
                     .as_ref()

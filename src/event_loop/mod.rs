@@ -6,6 +6,7 @@
 //!   `SlotRef`, the loop's own (for a sleep's timer);
 //! * `run.rs`: `_run_once` and the drivers (`run_forever`, `run_until_complete`);
 //! * `world.rs`: what sibling loops share (clock, trace, seeded streams);
+//! * `recorder.rs`: the trace, kept or streamed to a sink;
 //! * `unretrieved.rs`: exceptions nobody retrieved (asyncio's "never retrieved");
 //! * `registry.rs`: `get_event_loop`/`set_event_loop` and the running loop;
 //! * `config.rs`: [`LoopConfig`].
@@ -13,6 +14,7 @@
 pub(crate) mod callback;
 mod config;
 mod handle;
+mod recorder;
 mod registry;
 mod run;
 pub(crate) mod slots;
@@ -27,6 +29,7 @@ pub use config::{
 };
 pub use handle::Handle;
 pub(crate) use handle::SlotRef;
+pub use recorder::EventSink;
 pub use registry::{get_event_loop, get_running_loop, new_event_loop, set_event_loop};
 pub use run::Ended;
 pub(crate) use snapshot::{TaskEntry, TaskView};
@@ -299,7 +302,7 @@ impl LoopInner {
     pub(crate) fn record(&self, kind: EventKind) {
         if self.world.config.record_trace {
             let mut trace = self.world.trace.borrow_mut();
-            if trace.len() as u64 >= self.world.config.max_events || self.world.budget_spent.get() {
+            if trace.len() >= self.world.config.max_events || self.world.budget_spent.get() {
                 self.world.events_overflowed.set(true);
                 return;
             }
@@ -779,9 +782,30 @@ impl EventLoop {
         self.inner.record(kind);
     }
 
-    /// The trace so far, of this loop and every loop sharing its clock.
+    /// The trace so far, of this loop and every loop sharing its clock
+    /// (empty once [`stream_trace`](EventLoop::stream_trace) was called).
     pub fn trace(&self) -> Vec<Event> {
-        self.inner.world.trace.borrow().clone()
+        self.inner.world.trace.borrow().kept().to_vec()
+    }
+
+    /// Hands every event from now on to `sink` as it is recorded, instead
+    /// of keeping it for [`trace`](EventLoop::trace) (events kept so far
+    /// go to `sink` first): a run's memory then does not grow with its
+    /// trace. `sink` runs while the trace is borrowed, so it must not call
+    /// the loop. Shared by every loop of the world, as the trace is.
+    pub fn stream_trace(&self, sink: impl FnMut(&Event) + 'static) {
+        self.inner.world.trace.borrow_mut().stream(Box::new(sink));
+    }
+
+    /// How many events were recorded so far, kept or streamed.
+    pub fn events_recorded(&self) -> u64 {
+        self.inner.world.trace.borrow().len()
+    }
+
+    /// The first failure recorded (`check_failed`, `invariant_violated`,
+    /// `budget`), kept or streamed.
+    pub fn first_failure(&self) -> Option<Event> {
+        self.inner.world.trace.borrow().first_failure().cloned()
     }
 
     /// Tags the events recorded from now on with `source` (a scenario sets
@@ -806,7 +830,7 @@ impl EventLoop {
 
     /// Takes the trace so far, leaving it empty.
     pub fn take_trace(&self) -> Vec<Event> {
-        std::mem::take(&mut *self.inner.world.trace.borrow_mut())
+        self.inner.world.trace.borrow_mut().take()
     }
 
     /// The choices a tie-order script made so far (empty when the config

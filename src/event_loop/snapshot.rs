@@ -99,7 +99,7 @@ impl LoopInner {
             iteration: self.iteration.get(),
             time: self.now(),
             now: self.now(),
-            at_event: self.world.trace.borrow().len(),
+            at_event: self.world.trace.borrow().len() as usize,
             ready,
             timers,
             order,

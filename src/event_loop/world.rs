@@ -5,12 +5,12 @@
 //! world: the same clock, the same trace (events of all loops interleaved in
 //! the order they happened) and the same seeded streams.
 
+use super::recorder::Recorder;
 use crate::event_loop::{LoopConfig, LoopInner};
 use crate::invariant::Checker;
 use crate::loop_state::PassState;
 use crate::rng::{SeededRng, Stream};
 use crate::tie_break::TieDecision;
-use crate::trace::Event;
 use std::cell::{Cell, RefCell};
 use std::rc::Weak;
 
@@ -19,7 +19,8 @@ pub(crate) struct World {
     pub clock: Cell<i64>,
     /// The next handle sequence number.
     next_seq: Cell<u64>,
-    pub trace: RefCell<Vec<Event>>,
+    /// The trace: kept, or streamed to a sink (`recorder.rs`).
+    pub trace: RefCell<Recorder>,
     /// An event was refused: the trace held `max_events` already.
     pub events_overflowed: Cell<bool>,
     /// A `budget` was recorded: the whole run is over, nothing more is
@@ -100,7 +101,7 @@ impl World {
         World {
             clock: Cell::new(config.start_time.as_nanos()),
             next_seq: Cell::new(0),
-            trace: RefCell::new(Vec::new()),
+            trace: RefCell::new(Recorder::default()),
             events_overflowed: Cell::new(false),
             budget_spent: Cell::new(false),
             stop_callbacks: RefCell::new(Vec::new()),

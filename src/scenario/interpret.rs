@@ -14,7 +14,7 @@ use super::settings::{Overrides, Settings};
 use crate::combinators::{shield, timeout, timeout_at};
 use crate::error::Error;
 use crate::event_loop::callback;
-use crate::event_loop::{Budget, EventLoop, Handle, LoopConfig};
+use crate::event_loop::{Budget, EventLoop, EventSink, Handle, LoopConfig};
 use crate::future::{Awaitable, Future, Wait, Waitable};
 use crate::loop_state::PassState;
 use crate::task::{sleep, wait_for, yield_now, Task};
@@ -61,8 +61,10 @@ impl Default for RunOptions {
 pub struct Outcome {
     /// The settings it ran with (to replay it).
     pub settings: Settings,
-    /// Every event, in order.
+    /// Every event, in order (empty when streamed or not recorded).
     pub trace: Vec<Event>,
+    /// How many events the run recorded, kept or not.
+    pub events: u64,
     /// The first failure (a failed check, a violated invariant or the
     /// budget), if any: the run's exit status is 1.
     pub failure: Option<Event>,
@@ -87,6 +89,18 @@ impl Outcome {
 
 /// Runs `scenario` with `options`.
 pub fn run(scenario: &Scenario, options: &RunOptions) -> Outcome {
+    run_to(scenario, options, None)
+}
+
+/// Runs `scenario` with `options`, handing each event to `sink` as it is
+/// recorded rather than keeping it ([`EventLoop::stream_trace`]): the
+/// outcome's `trace` is empty, its `events` and `failure` are those of
+/// the run, and memory does not grow with the trace.
+pub fn run_streamed(scenario: &Scenario, options: &RunOptions, sink: EventSink) -> Outcome {
+    run_to(scenario, options, Some(sink))
+}
+
+fn run_to(scenario: &Scenario, options: &RunOptions, sink: Option<EventSink>) -> Outcome {
     let settings = Settings::resolve(scenario, &options.overrides);
     let config = LoopConfig {
         #[cfg(feature = "mutants")]
@@ -99,19 +113,24 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Outcome {
         ..config
     };
     let interp = Interp::new(scenario, config);
+    match sink {
+        Some(sink) => interp.main_loop.stream_trace(sink),
+        // Recorded only for its failures: nothing is kept.
+        None if !options.record_trace => interp.main_loop.stream_trace(|_| {}),
+        None => {}
+    }
     interp.run_main(&scenario.main.body);
-    let mut trace = interp.main_loop.take_trace();
+    let trace = interp.main_loop.take_trace();
+    let events = interp.main_loop.events_recorded();
+    let failure = interp.main_loop.first_failure();
     let tie_decisions = interp.main_loop.tie_decisions();
     let states = interp.main_loop.take_states();
     let sources = interp.main_loop.take_sources();
     interp.tear_down();
-    let failure = trace.iter().find(|e| e.kind.is_failure()).cloned();
-    if !options.record_trace {
-        trace.clear();
-    }
     Outcome {
         settings,
         trace,
+        events,
         failure,
         tie_decisions,
         states,

@@ -23,7 +23,13 @@
 //! against a shadow of their state (`src/sync/audit.rs`): `lock_owner`,
 //! `semaphore_value`, `queue_maxsize`, `task_done`.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+mod timers;
+
+use std::collections::{HashSet, VecDeque};
+use timers::{PendingTimers, SeqHasher, SeqMap};
+
+/// Cancelled handles' sequence numbers.
+type SeqSet = HashSet<u64, std::hash::BuildHasherDefault<SeqHasher>>;
 
 /// One thing a loop did, as it reports it to the checker. `seq` numbers a
 /// handle, `when` is a deadline and `now` the clock, in nanoseconds.
@@ -91,22 +97,28 @@ struct LoopModel {
     /// ready when it began are left; `None` once a nested run of this loop
     /// (CPython 3.13.0 allows one, in a callback) took from its queue.
     batches: Vec<Option<usize>>,
-    /// Pending timers by total key `(when, key, seq)`.
-    timers: BTreeSet<(i64, u64, u64)>,
-    timer_keys: BTreeMap<u64, (i64, u64)>,
+    /// Pending timers, with their deadlines and tie keys.
+    timers: PendingTimers,
+    /// The last timer that left the queue in this pass, by total key
+    /// `(when, key, seq)`: the next one must not come before it.
+    last_due: Option<(i64, u64, u64)>,
     /// Deadlines of timers that left the queue and have not run yet.
-    due: BTreeMap<u64, i64>,
+    due: SeqMap<i64>,
     stopping: bool,
     /// A batch ended while stopping: the next thing must be the return.
     must_return: bool,
     closed: bool,
 }
 
-/// Checks the probes of every loop in a world.
+/// Checks the probes of every loop in a world, in O(1) amortized per
+/// probe: hash sets and maps looked up by sequence number (never
+/// iterated), and the pending timers filed against the clock
+/// (`timers.rs`).
 #[derive(Default)]
 pub struct Checker {
-    loops: BTreeMap<u32, LoopModel>,
-    cancelled: BTreeSet<u64>,
+    /// By loop id (ids count up from 0).
+    loops: Vec<LoopModel>,
+    cancelled: SeqSet,
     clock: Option<i64>,
     /// Compare ties by `(key, seq)`; `heapq` ties are CPython's business
     /// (checked against CPython by the conformance suite).
@@ -127,7 +139,11 @@ impl Checker {
         let fail =
             |invariant: &'static str, message: String| Some(Violation { invariant, message });
         let total = self.total_tie_order;
-        let model = self.loops.entry(id).or_default();
+        let index = id as usize;
+        if index >= self.loops.len() {
+            self.loops.resize_with(index + 1, LoopModel::default);
+        }
+        let model = &mut self.loops[index];
         if model.must_return
             && !matches!(
                 probe,
@@ -141,17 +157,12 @@ impl Checker {
             );
         }
         match *probe {
-            Probe::TimerPushed { seq, when, key } => {
-                model.timers.insert((when, key, seq));
-                model.timer_keys.insert(seq, (when, key));
-            }
+            Probe::TimerPushed { seq, when, .. } => model.timers.insert(seq, when),
             Probe::Cancelled { seq } => {
                 self.cancelled.insert(seq);
             }
             Probe::TimerDropped { seq } => {
-                if let Some((when, key)) = model.timer_keys.remove(&seq) {
-                    model.timers.remove(&(when, key, seq));
-                }
+                model.timers.remove(seq);
                 if !self.cancelled.remove(&seq) {
                     return fail(
                         "cancelled_ran",
@@ -161,6 +172,7 @@ impl Checker {
             }
             Probe::ReadyAppended { seq } => model.ready.push_back(seq),
             Probe::PassStart { now, .. } => {
+                model.last_due = None;
                 if let Some(before) = self.clock {
                     if now < before {
                         return fail(
@@ -194,26 +206,28 @@ impl Checker {
                 key,
                 now,
             } => {
-                model.timer_keys.remove(&seq);
+                model.timers.remove(seq);
                 model.due.insert(seq, when);
-                let first = model.timers.first().copied();
-                model.timers.remove(&(when, key, seq));
                 if when > now {
                     return fail(
                         "timer_early",
                         format!("timer #{seq} due at {when} ns left the queue at {now} ns"),
                     );
                 }
-                if let Some((first_when, first_key, first_seq)) = first {
+                // Every pending timer due by `now` leaves in this pass
+                // (checked at the batch's start): so this one is the
+                // earliest pending if it comes after the pass's last.
+                let last = model.last_due.replace((when, key, seq));
+                if let Some((last_when, last_key, last_seq)) = last {
                     let out_of_order = if total {
-                        (first_when, first_key, first_seq) != (when, key, seq)
+                        (when, key, seq) < (last_when, last_key, last_seq)
                     } else {
-                        first_when < when
+                        when < last_when
                     };
                     if out_of_order {
                         return fail(
                             "timer_order",
-                            format!("timer #{seq} (deadline {when} ns) left before timer #{first_seq} (deadline {first_when} ns)"),
+                            format!("timer #{seq} (deadline {when} ns) left after timer #{last_seq} (deadline {last_when} ns)"),
                         );
                     }
                 }
@@ -223,6 +237,19 @@ impl Checker {
                     *outer = None;
                 }
                 model.batches.push(Some(size));
+                if let Some(now) = self.clock {
+                    model.timers.advance(now);
+                    if let Some((seq, when)) = model.timers.first_due() {
+                        // Reported once: the model lets it go.
+                        model.timers.remove(seq);
+                        return fail(
+                            "timer_order",
+                            format!(
+                                "timer #{seq} (deadline {when} ns) stayed in the queue at {now} ns"
+                            ),
+                        );
+                    }
+                }
                 if size != model.ready.len() {
                     return fail(
                         "batch_snapshot",
