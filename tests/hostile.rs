@@ -406,3 +406,19 @@ fn a_failed_write_is_an_error_and_exit_2() {
         );
     }
 }
+
+/// Ten million events (a callback that logs and schedules itself, until
+/// the event budget): the trace is written as it is recorded and the
+/// invariant checker keeps only what is pending, so the run stays under
+/// 100 MiB however long its trace (300 MB of text here).
+/// `benches/whole_run.sh` measures the same run in release, to a file.
+#[test]
+fn ten_million_events_stream_in_bounded_memory() {
+    let file = write(
+        "ten_million.scn",
+        "max_events 10000000\nmax_iterations 100000000\n\ncallback tick:\n    log tick\n    call_soon tick\n\nmain:\n    call_soon tick\n    run_forever\n",
+    );
+    let ran = run_limited(&["run", file.to_str().unwrap()], None);
+    assert!(ran.stdout_len > 10_000_000 * 25, "{}", ran.stdout_len);
+    assert_budget(&ran, "events", 100 << 10, "ten million events");
+}
