@@ -208,8 +208,13 @@ PRIM_DECLS = {"event", "lock", "semaphore", "bounded_semaphore", "condition", "b
 PRIM_ACTIONS = {"set", "clear", "release", "notify", "notify_all", "put_nowait",
                 "get_nowait", "task_done"}
 PRIM_AWAITS = {"wait", "acquire", "put", "get", "join", "abort", "reset"}
+# The combinators over tasks and futures (`wait X Y ...` is `asyncio.wait`).
+COMBINATORS = {"gather", "task_group"}
+RETURN_WHEN = {"first_completed": asyncio.FIRST_COMPLETED,
+               "first_exception": asyncio.FIRST_EXCEPTION,
+               "all_completed": asyncio.ALL_COMPLETED}
 ACTIONS |= PRIM_ACTIONS
-TASK_STMTS |= PRIM_AWAITS
+TASK_STMTS |= PRIM_AWAITS | COMBINATORS
 DRIVERS = {"run_forever", "run_until_complete", "new_event_loop", "set_event_loop"}
 BUDGETS = ("iterations", "events", "callbacks", "pending")
 DEFAULT_BUDGETS = {"iterations": 1_000_000, "events": 2_000_000,
@@ -492,6 +497,40 @@ def parse_stmt(cur, ctx, sc):
         v = None if cur.at_end() else cur.value()
         cur.end()
         return Stmt("return", line, value=v)
+    if kw == "gather":
+        xs = [cur.name("a task or future name")]
+        while not cur.at_end() and cur.peek_word() != "return_exceptions":
+            xs.append(cur.name("a task or future name"))
+        flag = False
+        if not cur.at_end():
+            cur.token("return_exceptions")
+            flag = True
+        cur.end()
+        return Stmt("gather", line, xs=xs, return_exceptions=flag)
+    if kw == "task_group":
+        xs = [cur.name("a task name")]
+        while not cur.at_end():
+            xs.append(cur.name("a task name"))
+        return Stmt("task_group", line, xs=xs)
+    if kw == "wait":
+        xs = [cur.name("a name")]
+        while not cur.at_end() and cur.peek_word() not in ("timeout", "return_when"):
+            xs.append(cur.name("a name"))
+        timeout = when = None
+        while not cur.at_end():
+            w, s = cur.token("`timeout` or `return_when`")
+            if w == "timeout" and timeout is None:
+                timeout = dur()
+            elif w == "return_when" and when is None:
+                v, s2 = cur.token("a return_when")
+                if v not in RETURN_WHEN:
+                    raise cur.err("expected first_completed, first_exception or all_completed", s2)
+                when = v
+            else:
+                raise cur.err("expected `timeout` or `return_when`", s)
+        if len(xs) == 1 and timeout is None and when is None:
+            return Stmt("wait", line, x=xs[0], value=None)
+        return Stmt("wait_tasks", line, xs=xs, timeout=timeout, when=when)
     if kw in PRIM_ACTIONS or kw in PRIM_AWAITS:
         x = cur.name("a name")
         v = None
@@ -731,6 +770,10 @@ def resolve(sc):
                     define(st.task, "task", st.line)
             elif st.kind == "new_event_loop":
                 define(st.x, "loop", st.line)
+            elif st.kind == "task_group":
+                for x in st.xs:
+                    if "task_body" in kinds.get(x, ()):
+                        define(x, "task", st.line)
     for _, body in bodies:
         for st in flat(body):
             if st.kind == "run_until_complete" and "task_body" in kinds.get(st.x, ()):
@@ -765,7 +808,15 @@ def resolve(sc):
     for ctx, body in bodies:
         for st in flat(body):
             need = list(uses.get(st.kind, []))
-            if st.kind == "check" and st.cond[0] in cond_kinds:
+            if st.kind == "wait_tasks" and ctx != "task":
+                raise ParseError(st.line, 1, "`wait` is allowed in task bodies only")
+            if st.kind in ("gather", "wait_tasks"):
+                need = [(x, {"task", "future"}) for x in st.xs]
+            elif st.kind == "task_group":
+                need = [(x, {"task_body"}) for x in st.xs]
+            elif st.kind == "wait" and kinds.get(st.x, set()) & {"task", "future"}:
+                need = [(st.x, {"task", "future"})]
+            elif st.kind == "check" and st.cond[0] in cond_kinds:
                 need = [(st.cond[1], cond_kinds[st.cond[0]])]
             else:
                 need = [(getattr(st, attr), ok) for attr, ok in need]
@@ -1024,6 +1075,39 @@ class RecTask(RecordingMixin, aio_tasks._PyTask):
         return super()._Task__step(exc)
 
 
+class _InsertionOrderSet:
+    """The set of a TaskGroup's children, iterated in insertion order.
+
+    CPython's TaskGroup keeps its children in a `set`, and `_abort` cancels
+    them in its iteration order: the order of their hashes, which are their
+    addresses, so it changes from run to run. loopsim cancels them in the
+    order they were created; this gives CPython's group that same order.
+    Only `add`, `discard`, iteration and `len` are used (`taskgroups.py`)."""
+
+    def __init__(self):
+        self._items = {}
+
+    def add(self, x):
+        self._items[x] = None
+
+    def discard(self, x):
+        self._items.pop(x, None)
+
+    def __iter__(self):
+        return iter(list(self._items))
+
+    def __len__(self):
+        return len(self._items)
+
+
+class OrderedTaskGroup(asyncio.TaskGroup):
+    """asyncio.TaskGroup, untouched but for the order `_abort` cancels in."""
+
+    def __init__(self):
+        super().__init__()
+        self._tasks = _InsertionOrderSet()
+
+
 class ScenarioError(Exception):
     """`raise TEXT` in a scenario: Exception(text)."""
 
@@ -1200,6 +1284,16 @@ class Runner:
                 await asyncio.wait_for(obj, NsDur(st.dur))
             else:
                 await asyncio.shield(obj)
+        elif k == "wait" and st.x not in self.prims:
+            await self.wait_tasks([st.x], None, None, catching)
+        elif k == "wait_tasks":
+            await self.wait_tasks(st.xs, st.timeout, st.when, catching)
+        elif k == "gather":
+            objs = self.all_bound(st.xs, catching)
+            if objs is not None:
+                await asyncio.gather(*objs, return_exceptions=st.return_exceptions)
+        elif k == "task_group":
+            await self.task_group(st.xs)
         elif k in PRIM_AWAITS:
             await self.prim_await(st)
         elif k == "return":
@@ -1225,6 +1319,33 @@ class Runner:
         else:
             self.exec_action(st)
         return None
+
+    def all_bound(self, names, catching):
+        """The objects named, or None after recording the NameError of the
+        first unbound one (Python evaluates the arguments left to right);
+        inside a `try`, the NameError is raised for it."""
+        objs = []
+        for x in names:
+            obj = self.env.get(x)
+            if obj is None:
+                if catching:
+                    raise _Unbound(x)
+                self.emit(self.acting(), "error", message=f"name '{x}' is not defined")
+                return None
+            objs.append(obj)
+        return objs
+
+    async def wait_tasks(self, names, timeout, when, catching):
+        objs = self.all_bound(names, catching)
+        if objs is None:
+            return
+        await asyncio.wait(set(objs), timeout=None if timeout is None else NsDur(timeout),
+                           return_when=RETURN_WHEN[when or "all_completed"])
+
+    async def task_group(self, names):
+        async with OrderedTaskGroup() as tg:
+            for x in names:
+                tg.create_task(self.make_coro(x, x))
 
     def exec_block(self, stmts):
         """A callback body. `raise` propagates to Handle._run."""

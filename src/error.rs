@@ -82,6 +82,11 @@ pub enum Error {
     Type(Arc<str>),
     /// An exception raised by user code, with its text (`Exception(text)`).
     Raised(Arc<str>),
+    /// The `ExceptionGroup` a [`TaskGroup`](crate::TaskGroup) raises: the
+    /// errors of its children (and of its own block), in the order they
+    /// happened. Its text is Python's: `unhandled errors in a TaskGroup (1
+    /// sub-exception)`.
+    TaskGroup(Arc<[Error]>),
 }
 
 impl Error {
@@ -98,6 +103,12 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Error::TaskGroup(errors) = self {
+            // `BaseExceptionGroup.__str__`.
+            let n = errors.len();
+            let s = if n == 1 { "" } else { "s" };
+            return write!(f, "unhandled errors in a TaskGroup ({n} sub-exception{s})");
+        }
         f.write_str(match self {
             Error::AlreadyRunning => "This event loop is already running",
             Error::CloseRunning => "Cannot close a running event loop",
@@ -128,6 +139,7 @@ impl fmt::Display for Error {
             Error::BarrierBroken => "Abort or reset of barrier",
             Error::BoundToDifferentLoop => "is bound to a different event loop",
             Error::Type(text) | Error::Raised(text) => text,
+            Error::TaskGroup(_) => unreachable!("written above"),
         })
     }
 }
@@ -150,5 +162,19 @@ mod tests {
             .join()
             .unwrap();
         assert_eq!(moved, "boom");
+    }
+
+    #[test]
+    fn an_exception_group_says_how_many_it_holds_as_python_does() {
+        let one = Error::TaskGroup(vec![Error::raised("boom")].into());
+        assert_eq!(
+            one.to_string(),
+            "unhandled errors in a TaskGroup (1 sub-exception)"
+        );
+        let two = Error::TaskGroup(vec![Error::raised("a"), Error::Timeout].into());
+        assert_eq!(
+            two.to_string(),
+            "unhandled errors in a TaskGroup (2 sub-exceptions)"
+        );
     }
 }

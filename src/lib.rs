@@ -107,6 +107,7 @@ pub mod view;
 
 pub use combinators::{
     gather, gather_return_exceptions, shield, timeout, timeout_at, wait, Gathering, ReturnWhen,
+    TaskGroup,
 };
 pub use error::Error;
 pub use event_loop::{

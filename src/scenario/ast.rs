@@ -432,6 +432,42 @@ pub enum StmtKind {
     },
     /// `shield X` (task bodies only): `await asyncio.shield(x)`.
     Shield(Name),
+    /// `gather X Y ... [return_exceptions]` (task bodies only):
+    /// `await asyncio.gather(x, y, ...)`.
+    Gather {
+        /// The tasks or futures, in order (a name may repeat).
+        targets: Vec<Name>,
+        /// `return_exceptions`: failures are results, not raised.
+        return_exceptions: bool,
+    },
+    /// `wait X Y ... [timeout DUR] [return_when W]` (task bodies only):
+    /// `await asyncio.wait({x, y, ...}, timeout=..., return_when=...)`.
+    /// `wait X` alone is [`StmtKind::Wait`], whose target may be a task or
+    /// future too.
+    WaitTasks {
+        /// The tasks or futures.
+        targets: Vec<Name>,
+        /// `timeout DUR`, if written.
+        timeout: Option<Dur>,
+        /// `return_when W`, if written (`all_completed` when not).
+        return_when: Option<ReturnWhen>,
+    },
+    /// `task_group T1 T2 ...` (task bodies only): `async with
+    /// asyncio.TaskGroup() as tg:` with `tg.create_task(t())` for each body,
+    /// each child named (and bound) after its body.
+    TaskGroup(Vec<Name>),
+}
+
+/// `asyncio.wait`'s `return_when`, as the scenario language spells it.
+pub use crate::combinators::ReturnWhen;
+
+/// The word `return_when` takes for `w`.
+pub fn return_when_keyword(w: ReturnWhen) -> &'static str {
+    match w {
+        ReturnWhen::FirstCompleted => "first_completed",
+        ReturnWhen::FirstException => "first_exception",
+        ReturnWhen::AllCompleted => "all_completed",
+    }
 }
 
 impl StmtKind {

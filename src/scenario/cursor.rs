@@ -132,6 +132,12 @@ impl<'a> Cursor<'a> {
         hit
     }
 
+    /// Whether the next token is the word `keyword` (not consumed).
+    pub fn at_keyword(&self, keyword: &str) -> bool {
+        self.peek()
+            .is_some_and(|t| t.kind == TokenKind::Word && self.text_of(t.span) == keyword)
+    }
+
     /// Reads the punctuation `p` (`:`, `(`, ...), or says it was expected
     /// `context` (e.g. "after the task name").
     pub fn punct(&mut self, p: &str, context: &str) -> Parsed<Span> {

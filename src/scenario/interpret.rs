@@ -8,10 +8,12 @@
 //! statement runs, `create_task T as N` binds a task. Using a name before
 //! anything bound it records Python's `name 'X' is not defined` and goes on.
 
-use super::ast::{BlockKind, Body, Cond, Dur, Name, Scenario, Stmt, StmtKind};
+use super::ast::{BlockKind, Body, Cond, Dur, Name, ReturnWhen, Scenario, Stmt, StmtKind};
 use super::primitives::{self, Prim};
 use super::settings::{Overrides, Settings};
-use crate::combinators::{shield, timeout, timeout_at};
+use crate::combinators::{
+    gather, gather_return_exceptions, shield, timeout, timeout_at, wait, TaskGroup,
+};
 use crate::error::Error;
 use crate::event_loop::callback;
 use crate::event_loop::{Budget, EventLoop, EventSink, Handle, LoopConfig};
@@ -317,6 +319,31 @@ impl Interp {
                 Some(awaited) => drop(shield(awaited).await?),
                 None => unbound_in(&lp, target, catching)?,
             },
+            StmtKind::Wait(x) if !self.prims.contains_key(&x.text) => {
+                self.wait_tasks(&lp, std::slice::from_ref(x), &None, None, catching)
+                    .await?
+            }
+            StmtKind::WaitTasks {
+                targets,
+                timeout,
+                return_when,
+            } => {
+                self.wait_tasks(&lp, targets, timeout, *return_when, catching)
+                    .await?
+            }
+            StmtKind::Gather {
+                targets,
+                return_exceptions,
+            } => {
+                if let Some(aws) = self.all_awaited(&lp, targets, catching)? {
+                    if *return_exceptions {
+                        drop(gather_return_exceptions(aws).await?);
+                    } else {
+                        drop(gather(aws).await?);
+                    }
+                }
+            }
+            StmtKind::TaskGroup(children) => self.task_group(children).await?,
             StmtKind::Wait(_)
             | StmtKind::Acquire(_)
             | StmtKind::Put { .. }
@@ -360,6 +387,69 @@ impl Interp {
             },
         }
         Ok(None)
+    }
+
+    /// `await asyncio.wait({x, ...}, timeout=..., return_when=...)`; the
+    /// names are looked up (left to right) before the timeout is drawn.
+    async fn wait_tasks(
+        &self,
+        lp: &EventLoop,
+        targets: &[Name],
+        timeout: &Option<Dur>,
+        return_when: Option<ReturnWhen>,
+        catching: bool,
+    ) -> Result<(), Error> {
+        let Some(aws) = self.all_awaited(lp, targets, catching)? else {
+            return Ok(());
+        };
+        let timeout = timeout.as_ref().map(|d| Nanos(self.nanos(lp, d)));
+        wait(aws, timeout, return_when.unwrap_or_default()).await?;
+        Ok(())
+    }
+
+    /// `async with asyncio.TaskGroup() as tg:` creating one child per
+    /// body, named and bound after it.
+    async fn task_group(self: &Rc<Self>, children: &[Name]) -> Result<(), Error> {
+        let tg = TaskGroup::new()?;
+        for child in children {
+            let body = self
+                .task_bodies
+                .get(&child.text)
+                .cloned()
+                .unwrap_or_default();
+            match tg.create_task_named(child.text.clone(), self.clone().run_task(body)) {
+                Ok(task) => self.bind_task(&child.text, &task),
+                Err(error) => return tg.exit(Err(error)).await,
+            }
+        }
+        tg.join().await
+    }
+
+    /// The tasks or futures named, or `None` after recording Python's
+    /// `NameError` for the first one nothing has bound (raising it, inside
+    /// a `try`).
+    fn all_awaited(
+        &self,
+        lp: &EventLoop,
+        names: &[Name],
+        catching: bool,
+    ) -> Result<Option<Vec<Awaited>>, Error> {
+        let mut out = Vec::with_capacity(names.len());
+        for name in names {
+            match self.awaited(name) {
+                Some(awaited) => out.push(awaited),
+                None => {
+                    unbound_in(lp, name, catching)?;
+                    return Ok(None);
+                }
+            }
+        }
+        Ok(Some(out))
+    }
+
+    fn bind_task(&self, name: &Rc<str>, task: &Task<Value>) {
+        self.tasks.borrow_mut().insert(name.clone(), task.clone());
+        self.all_tasks.borrow_mut().push(task.clone());
     }
 
     fn task(&self, name: &Name) -> Option<Task<Value>> {
@@ -422,10 +512,7 @@ impl Interp {
         let task = lp
             .create_task_named(name.text.clone(), self.clone().run_task(body))
             .ok()?;
-        self.tasks
-            .borrow_mut()
-            .insert(name.text.clone(), task.clone());
-        self.all_tasks.borrow_mut().push(task.clone());
+        self.bind_task(&name.text, &task);
         Some(task)
     }
 
@@ -521,7 +608,10 @@ impl Interp {
             | StmtKind::Try(_)
             | StmtKind::Timeout { .. }
             | StmtKind::TimeoutAt { .. }
-            | StmtKind::Shield(_) => {
+            | StmtKind::Shield(_)
+            | StmtKind::Gather { .. }
+            | StmtKind::WaitTasks { .. }
+            | StmtKind::TaskGroup(_) => {
                 // The resolver keeps these in task bodies, which run_task handles.
                 debug_assert!(site == Site::Body, "task statement outside a task");
             }
@@ -601,6 +691,7 @@ impl Interp {
 }
 
 /// A scenario's task or future, awaited by name.
+#[derive(Clone)]
 enum Awaited {
     Task(Task<Value>),
     Future(Future<Value>),

@@ -14,7 +14,9 @@
 
 use std::fmt::Write;
 
-use super::ast::{Block, BlockKind, Body, Comment, Name, Scenario, Stmt, StmtKind, Trivia};
+use super::ast::{
+    return_when_keyword, Block, BlockKind, Body, Comment, Name, Scenario, Stmt, StmtKind, Trivia,
+};
 use crate::value::quote;
 
 const INDENT: &str = "    ";
@@ -176,11 +178,43 @@ fn stmt(s: &Stmt) -> String {
             format!("timeout_at {} {}", when.text(), stmt(body))
         }
         StmtKind::Shield(x) => format!("shield {}", x.text),
+        StmtKind::Gather {
+            targets,
+            return_exceptions,
+        } => {
+            let flag = if *return_exceptions {
+                " return_exceptions"
+            } else {
+                ""
+            };
+            format!("gather {}{flag}", names(targets))
+        }
+        StmtKind::WaitTasks {
+            targets,
+            timeout,
+            return_when,
+        } => {
+            let mut line = format!("wait {}", names(targets));
+            if let Some(d) = timeout {
+                line += &format!(" timeout {}", d.text());
+            }
+            if let Some(w) = return_when {
+                line += &format!(" return_when {}", return_when_keyword(*w));
+            }
+            line
+        }
+        StmtKind::TaskGroup(children) => format!("task_group {}", names(children)),
         other => {
             let (keyword, x) = other.keyword_and_target().expect("a one-name statement");
             format!("{keyword} {}", x.text)
         }
     }
+}
+
+/// Names separated by one space.
+fn names(names: &[Name]) -> String {
+    let texts: Vec<&str> = names.iter().map(|n| &*n.text).collect();
+    texts.join(" ")
 }
 
 /// Text bare if it reads back bare as itself, quoted otherwise.

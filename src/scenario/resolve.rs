@@ -37,6 +37,20 @@ enum Kind {
 }
 
 impl Kind {
+    /// Whether this is one of asyncio's synchronization primitives or queues.
+    fn is_primitive(self) -> bool {
+        matches!(
+            self,
+            Kind::Event
+                | Kind::Lock
+                | Kind::Semaphore
+                | Kind::BoundedSemaphore
+                | Kind::Condition
+                | Kind::Barrier
+                | Kind::Queue
+        )
+    }
+
     fn noun(self) -> &'static str {
         match self {
             Kind::Callback => "callback",
@@ -284,6 +298,14 @@ impl Resolver<'_> {
                 self.define(x, Kind::Task)
             }
             StmtKind::NewEventLoop(l) => self.define(l, Kind::Loop),
+            // Each child is named after its body, as `create_task T` names it.
+            StmtKind::TaskGroup(children) => {
+                for child in children {
+                    if self.kinds(child).contains(&Kind::TaskBody) {
+                        self.define(child, Kind::Task)
+                    }
+                }
+            }
             _ => {}
         }
     }
@@ -317,20 +339,23 @@ impl Resolver<'_> {
             | StmtKind::TaskDone(x)
             | StmtKind::Join(x) => vec![(x, QUEUE)],
             StmtKind::Abort(x) | StmtKind::Reset(x) => vec![(x, BARRIER)],
-            StmtKind::Wait(x) => {
-                if self.kinds(x).iter().any(|k| AWAITABLE.kinds.contains(k)) {
-                    self.diags.push(
-                        Diagnostic::error(
-                            x.span,
-                            format!("`wait` on the task or future `{}` is not supported yet", x.text),
-                        )
-                        .with_label("a task or future")
-                        .with_note("`wait X` here is the primitive's own wait (an event, condition or barrier); asyncio.wait over tasks or futures is not implemented yet (use `await X`)"),
-                    );
-                    return;
-                }
-                vec![(x, WAITABLE)]
+            // One name: the primitive's own wait, or asyncio.wait of one
+            // task or future.
+            StmtKind::Wait(x) if self.kinds(x).iter().any(|k| AWAITABLE.kinds.contains(k)) => {
+                vec![(x, AWAITABLE)]
             }
+            StmtKind::Wait(x) => vec![(x, WAITABLE)],
+            StmtKind::WaitTasks { targets, .. } => {
+                let mut uses = Vec::new();
+                for x in targets {
+                    if !self.check_not_primitive(x) {
+                        uses.push((x, AWAITABLE));
+                    }
+                }
+                uses
+            }
+            StmtKind::Gather { targets, .. } => targets.iter().map(|x| (x, AWAITABLE)).collect(),
+            StmtKind::TaskGroup(children) => children.iter().map(|x| (x, TASK_BODY)).collect(),
             StmtKind::Check {
                 cond: Cond::IsSet(x),
                 ..
@@ -363,6 +388,36 @@ impl Resolver<'_> {
         for (name, expect) in uses {
             self.check_use(name, &expect);
         }
+    }
+
+    /// `wait X Y ...` or `wait X timeout D ...` is `asyncio.wait`: a
+    /// primitive there is an error of its own (and no second one from
+    /// [`check_use`](Self::check_use)).
+    fn check_not_primitive(&mut self, x: &Name) -> bool {
+        let Some(&(kind, first)) = self.names.get(&x.text).and_then(|ks| {
+            ks.iter()
+                .find(|(k, _)| WAITABLE.kinds.contains(k) || k.is_primitive())
+        }) else {
+            return false;
+        };
+        let mut d = Diagnostic::error(
+            x.span,
+            format!(
+                "expected a task or future name, found {} `{}`",
+                kind.noun(),
+                x.text
+            ),
+        )
+        .with_label("not a task or future")
+        .with_note(
+            "`wait` with several names or with `timeout`/`return_when` is asyncio.wait over tasks \
+             or futures; an event, condition or barrier is waited on alone (`wait X`)",
+        );
+        if let Some(first) = first {
+            d = d.with_related(first, format!("the {} is defined here", kind.noun()));
+        }
+        self.diags.push(d);
+        true
     }
 
     fn check_use(&mut self, name: &Name, expect: &Expect) {
@@ -435,6 +490,9 @@ fn task_only(stmt: &StmtKind, span: Span, place: &str) -> Option<Diagnostic> {
         StmtKind::Timeout { .. } => "timeout",
         StmtKind::TimeoutAt { .. } => "timeout_at",
         StmtKind::Shield(_) => "shield",
+        StmtKind::Gather { .. } => "gather",
+        StmtKind::WaitTasks { .. } => "wait",
+        StmtKind::TaskGroup(_) => "task_group",
         StmtKind::Wait(_)
         | StmtKind::Acquire(_)
         | StmtKind::Get(_)
@@ -447,6 +505,7 @@ fn task_only(stmt: &StmtKind, span: Span, place: &str) -> Option<Diagnostic> {
         "sleep" | "yield" | "await" | "wait_for" | "return" => "`sleep`, `yield`, `await`, `wait_for` and `return` suspend or finish a coroutine: write them in a `task` block".to_string(),
         "try" | "timeout" | "timeout_at" => format!("`{keyword}` wraps a statement of a coroutine (asyncio's `try:`/`async with` in an `async def`): write it in a `task` block"),
         "shield" => "`shield` awaits (`await asyncio.shield(x)`): write it in a `task` block".to_string(),
+        "gather" | "task_group" => format!("`{keyword}` awaits its tasks: write it in a `task` block"),
         "put" | "get" => format!("`{keyword}` awaits (`await q.{keyword}()`): write it in a `task` block, or use `{keyword}_nowait` here"),
         _ => format!("`{keyword}` awaits (`await x.{keyword}()`): write it in a `task` block"),
     };

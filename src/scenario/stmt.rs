@@ -13,6 +13,9 @@
 //!      | "notify" NAME [INTEGER] | ("put_nowait" | "put") NAME VALUE
 //!      | ("wait" | "acquire" | "get" | "join" | "abort" | "reset") NAME
 //!      | "try" stmt | ("timeout" | "timeout_at") DUR stmt | "shield" NAME
+//!      | "gather" NAME+ ["return_exceptions"]
+//!      | "wait" NAME+ ["timeout" DUR] ["return_when" WHEN] | "task_group" NAME+
+//! WHEN = "first_completed" | "first_exception" | "all_completed"
 //! COND = "is_running" | "is_closed" | ("done" | "cancelled") NAME
 //!      | "result" NAME "==" VALUE | "time" "==" DUR
 //!      | ("is_set" | "locked" | "empty" | "full" | "broken") NAME | "qsize" NAME "==" INTEGER
@@ -21,7 +24,7 @@
 //! Which names are allowed where (a callback, a task, ...) is the
 //! resolver's job; this module only checks the shape of the line.
 
-use super::ast::{Cond, Stmt, StmtKind, Trivia};
+use super::ast::{Cond, Name, ReturnWhen, Stmt, StmtKind, Trivia};
 use super::cursor::{Cursor, Parsed};
 use super::diagnostic::Diagnostic;
 use super::span::Span;
@@ -32,7 +35,7 @@ pub const KEYWORDS: &str = "log, call_soon, call_later, call_at, create_task, ca
      return, \
      run_forever, run_until_complete, new_event_loop, set_event_loop, set, clear, release, notify, \
      notify_all, put_nowait, get_nowait, task_done, wait, acquire, put, get, join, abort, reset, \
-     try, timeout, timeout_at, shield";
+     try, timeout, timeout_at, shield, gather, task_group";
 
 /// Parses the statement at the cursor, up to the end of the line.
 pub fn parse_stmt(c: &mut Cursor) -> Parsed<StmtKind> {
@@ -124,6 +127,8 @@ pub fn parse_stmt(c: &mut Cursor) -> Parsed<StmtKind> {
             body: nested(c, "timeout_at TIME")?,
         },
         "shield" => StmtKind::Shield(c.name("a task or future name")?),
+        "gather" => gather(c)?,
+        "task_group" => StmtKind::TaskGroup(names(c, "a task name", &[])?),
         other => {
             let note = match other {
                 "callback" | "task" | "future" | "main" => {
@@ -142,22 +147,76 @@ pub fn parse_stmt(c: &mut Cursor) -> Parsed<StmtKind> {
     Ok(kind)
 }
 
-/// `wait X`: one event, condition or barrier. Several names are
-/// `asyncio.wait` over tasks or futures, which is not supported yet.
+/// `wait X`: one event, condition, barrier, task or future (which, the
+/// resolver knows); `wait X Y ... [timeout D] [return_when W]`:
+/// `asyncio.wait` over tasks or futures. The options come in either order,
+/// each at most once.
 fn wait(c: &mut Cursor) -> Parsed<StmtKind> {
-    let target = c.name("an event, condition or barrier name")?;
-    if !c.at_end() {
-        return Err(Diagnostic::error(
-            c.here(),
-            "`wait` takes one event, condition or barrier",
-        )
-        .with_label("expected the end of the line")
-        .with_note(
-            "`wait X Y ... [timeout D] [return_when ...]` (asyncio.wait over tasks or futures) \
-             is not supported yet",
-        ));
+    let targets = names(
+        c,
+        "an event, condition, barrier, task or future name",
+        OPTIONS,
+    )?;
+    let (mut timeout, mut return_when) = (None, None);
+    while !c.at_end() {
+        let (word, span) = c.word("`timeout DUR`, `return_when ...` or the end of the line")?;
+        match word {
+            "timeout" if timeout.is_none() => timeout = Some(c.dur()?),
+            "return_when" if return_when.is_none() => {
+                let (w, wspan) = c.word(RETURN_WHEN)?;
+                return_when = Some(match w {
+                    "first_completed" => ReturnWhen::FirstCompleted,
+                    "first_exception" => ReturnWhen::FirstException,
+                    "all_completed" => ReturnWhen::AllCompleted,
+                    _ => {
+                        return Err(Diagnostic::error(
+                            wspan,
+                            format!("expected {RETURN_WHEN}, found `{w}`"),
+                        )
+                        .with_label("unknown `return_when`"))
+                    }
+                });
+            }
+            "timeout" | "return_when" => {
+                return Err(Diagnostic::error(span, format!("`{word}` given twice"))
+                    .with_label("given again here"))
+            }
+            _ => unreachable!("`names` stops at an option or the end"),
+        }
     }
-    Ok(StmtKind::Wait(target))
+    if targets.len() == 1 && timeout.is_none() && return_when.is_none() {
+        let target = targets.into_iter().next().expect("one name");
+        return Ok(StmtKind::Wait(target));
+    }
+    Ok(StmtKind::WaitTasks {
+        targets,
+        timeout,
+        return_when,
+    })
+}
+
+/// The words after the names of `wait`.
+const OPTIONS: &[&str] = &["timeout", "return_when"];
+
+const RETURN_WHEN: &str = "`first_completed`, `first_exception` or `all_completed`";
+
+/// `gather X Y ... [return_exceptions]`.
+fn gather(c: &mut Cursor) -> Parsed<StmtKind> {
+    let targets = names(c, "a task or future name", &["return_exceptions"])?;
+    let return_exceptions = c.eat_keyword("return_exceptions");
+    Ok(StmtKind::Gather {
+        targets,
+        return_exceptions,
+    })
+}
+
+/// One name or more, up to the end of the line or one of the words `stop`.
+fn names(c: &mut Cursor, what: &str, stop: &[&str]) -> Parsed<Vec<Name>> {
+    let mut out = vec![c.name(what)?];
+    while !c.at_end() && !stop.iter().any(|w| c.at_keyword(w)) {
+        out.push(c.name(what)?);
+    }
+    Ok(out)
 }
 
 /// The statement after `try`, `timeout DUR` or `timeout_at TIME`, up to
