@@ -100,6 +100,7 @@ impl<'a> Arbitrary<'a> for FuzzScenario {
             python: None,
             closed_loop: false,
             sync: false,
+            combinators: false,
         };
         let tie_break = *u.choose(&TieBreak::ALL)?;
         let jitter_nanos = *u.choose(&JITTERS)?;
@@ -119,6 +120,9 @@ impl<'a> Arbitrary<'a> for FuzzScenario {
         // asyncio's primitives, in half the inputs: read last, so older
         // inputs (which end before it) decode as before, without them.
         config.sync = u.arbitrary().unwrap_or(false);
+        // The combinators (gather, wait, task_group), read after, for the
+        // same reason.
+        config.combinators = u.arbitrary().unwrap_or(false);
         Ok(FuzzScenario {
             python,
             gen_seed,

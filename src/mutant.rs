@@ -31,6 +31,10 @@ pub enum Mutant {
     QueueOverfull,
     /// A queue's `task_done` ignores that nothing is left to be done.
     TaskDoneUnchecked,
+    /// A `TaskGroup` leaves its block without waiting for its children.
+    TaskGroupNoWait,
+    /// `gather` finishes with every result when its first child finishes.
+    GatherFirstChild,
 }
 
 impl Mutant {
@@ -53,4 +57,7 @@ impl Mutant {
         Mutant::QueueOverfull,
         Mutant::TaskDoneUnchecked,
     ];
+
+    /// The mutants of the combinators (`src/combinators/`).
+    pub const COMBINATORS: [Mutant; 2] = [Mutant::TaskGroupNoWait, Mutant::GatherFirstChild];
 }

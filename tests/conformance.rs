@@ -265,7 +265,8 @@ fn random_count() -> u64 {
 /// `version` (the same programs for every version), run by loopsim under
 /// `heapq` and by that CPython. A third of them have a second loop, a fifth a header
 /// (a start time, a small budget), a seventh a crowd of 90-129 timers thinned
-/// out (CPython's heap compaction), half calls on a closed loop. A divergence prints the scenario and
+/// out (CPython's heap compaction), half calls on a closed loop, half the
+/// primitives and half the combinators. A divergence prints the scenario and
 /// keeps it under `target/conformance-divergences/` to become a regression
 /// scenario.
 /// Every fourth generated scenario gets a small event, callback or pending
@@ -301,8 +302,10 @@ fn random_scenarios_match(version: Python) {
             },
             python: Some(version),
             closed_loop: seed % 4 < 2,
-            // asyncio's primitives in half the runs.
+            // asyncio's primitives in half the runs, the combinators in
+            // half (a quarter with both).
             sync: seed % 2 == 1,
+            combinators: seed % 4 >= 2,
             ..GenConfig::default()
         };
         let source = with_small_budget(seed, generate(seed, &config));

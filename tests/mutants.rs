@@ -222,3 +222,47 @@ fn every_primitive_mutant_is_caught_in_generated_scenarios() {
 fn the_unmutated_primitives_pass_the_same_runs() {
     assert_clean(sync_case);
 }
+
+/// The `i`-th run with the combinators (gather, wait, task_group) in it.
+fn combinator_case(i: u64) -> (String, RunOptions) {
+    let (_, options) = case(i);
+    let config = GenConfig {
+        combinators: true,
+        statements: 40,
+        drivers: 4,
+        ..GenConfig::default()
+    };
+    (generate(i, &config), options)
+}
+
+#[test]
+fn every_combinator_mutant_is_caught_in_generated_scenarios() {
+    let mut report = Vec::new();
+    for mutant in Mutant::COMBINATORS {
+        let caught = (0..RUNS).find_map(|i| {
+            let (source, options) = combinator_case(i);
+            violation(&trace(&source, &options, Some(mutant))).map(|e| (i + 1, e.clone()))
+        });
+        match caught {
+            Some((runs, event)) => report.push(format!(
+                "{mutant:?}: caught after {runs} run(s) by {}",
+                event.to_text()
+            )),
+            None => panic!("{mutant:?} was not caught in {RUNS} runs"),
+        }
+    }
+    eprintln!("{}", report.join("\n"));
+}
+
+#[test]
+fn the_unmutated_combinators_pass_the_same_runs() {
+    for i in 0..RUNS {
+        let (source, options) = combinator_case(i);
+        let events = trace(&source, &options, None);
+        assert!(
+            violation(&events).is_none(),
+            "run {i}: {:?}\n{source}",
+            violation(&events)
+        );
+    }
+}

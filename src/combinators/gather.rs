@@ -4,6 +4,7 @@ use crate::error::Error;
 use crate::event_loop::callback::{self, Callback};
 use crate::event_loop::{get_running_loop, EventLoop};
 use crate::future::{Awaitable, FutureCore, Name, Wait, Waitable};
+use crate::sync::audit::{mutant, violated};
 use crate::Python;
 use std::cell::Cell;
 use std::rc::Rc;
@@ -104,7 +105,7 @@ where
     T: Clone + std::fmt::Debug + 'static,
     A: Awaitable<T> + 'static,
 {
-    let lp = get_running_loop().expect("loopsim::gather: no running event loop");
+    let running = get_running_loop().expect("loopsim::gather: no running event loop");
     let mut seen: Vec<*const ()> = Vec::new();
     let mut distinct = Vec::new();
     for (i, aw) in aws.iter().enumerate() {
@@ -114,6 +115,15 @@ where
             distinct.push(i);
         }
     }
+    // The outer future is on the first child's loop (`futures._get_loop`);
+    // a child of another loop is `ensure_future`'s ValueError, raised
+    // after the children before it got their done callbacks.
+    let first = distinct.first().map(|&i| aws[i].waitable());
+    let home = first.as_ref().map(|w| w.home());
+    let lp = first.and_then(|w| w.event_loop()).unwrap_or(running);
+    let foreign = distinct
+        .iter()
+        .position(|&i| Some(aws[i].waitable().home()) != home);
     let inner = Rc::new(GatherInner {
         outer: FutureCore::new(&lp, Name::none()),
         nfuts: distinct.len(),
@@ -130,7 +140,13 @@ where
     // outer future exists; 3.11 adds it as a done callback (a pass later).
     let eager = lp.python() >= Python::V3_12;
     let mut done_now = Vec::new();
-    for i in distinct {
+    for (k, &i) in distinct.iter().enumerate() {
+        if Some(k) == foreign {
+            // No outer future in CPython: the callbacks added find none
+            // and return; here they find it done.
+            let _ = inner.outer.finish(Err(Error::OtherLoopFuture));
+            return Gathering(inner);
+        }
         let child = inner.children[i].waitable();
         if eager && child.is_done() {
             done_now.push(i);
@@ -166,19 +182,43 @@ where
         }
         if !self.return_exceptions {
             if let Err(error) = self.children[i].try_result() {
-                let _ = self.outer.finish(Err(error));
+                self.finish(Err(error), Some(i));
                 return;
             }
         }
-        if self.nfinished.get() == self.nfuts {
+        if self.nfinished.get() == self.nfuts || mutant!(GatherFirstChild) {
             let results = self.children.iter().map(|c| c.try_result()).collect();
             let outcome = if self.cancel_requested.get() {
                 Err(Error::Cancelled)
             } else {
                 Ok(results)
             };
-            let _ = self.outer.finish(outcome);
+            self.finish(outcome, None);
         }
+    }
+
+    /// Finishes the outer future, first judging the invariant
+    /// `gather_done`: it is done only when every child is, or when child
+    /// `failed`, done with an error, fails it (without
+    /// `return_exceptions`). Judged on the children themselves, not on
+    /// the count of done callbacks that decided to finish.
+    fn finish(&self, outcome: Result<Outcomes<T>, Error>, failed: Option<usize>) {
+        let pending = self
+            .children
+            .iter()
+            .filter(|c| !c.waitable().is_done())
+            .count();
+        let failed_ok = failed.is_some_and(|i| {
+            !self.return_exceptions
+                && self.children[i].waitable().is_done()
+                && self.children[i].try_result().is_err()
+        });
+        if pending > 0 && !failed_ok {
+            violated("gather_done", || {
+                format!("gather finished with {pending} child(ren) pending and none failed")
+            });
+        }
+        let _ = self.outer.finish(outcome);
     }
 }
 
@@ -226,6 +266,10 @@ where
 
     fn home(&self) -> *const () {
         Waitable::home(&self.outer)
+    }
+
+    fn event_loop(&self) -> Option<EventLoop> {
+        self.outer.event_loop()
     }
 }
 

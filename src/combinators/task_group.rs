@@ -31,6 +31,7 @@ use crate::error::Error;
 use crate::event_loop::callback;
 use crate::event_loop::{get_running_loop, EventLoop};
 use crate::future::{Awaitable, Future, Waitable};
+use crate::sync::audit::{mutant, violated};
 use crate::task::{Task, TaskControl};
 use crate::Python;
 use std::cell::{Cell, RefCell};
@@ -81,6 +82,8 @@ struct Group {
     parent_cancel_requested: Cell<bool>,
     /// The children not done yet, in creation order (CPython's `set`).
     tasks: RefCell<Vec<Rc<dyn Waitable>>>,
+    /// Every child, for the invariant checked on the way out.
+    all: RefCell<Vec<Rc<dyn Waitable>>>,
     errors: RefCell<Vec<Error>>,
     on_completed: RefCell<Option<Future<bool>>>,
 }
@@ -105,6 +108,7 @@ impl<T: Clone + std::fmt::Debug + 'static> TaskGroup<T> {
                 aborting: Cell::new(false),
                 parent_cancel_requested: Cell::new(false),
                 tasks: RefCell::new(Vec::new()),
+                all: RefCell::new(Vec::new()),
                 errors: RefCell::new(Vec::new()),
                 on_completed: RefCell::new(None),
             }),
@@ -156,6 +160,7 @@ impl<T: Clone + std::fmt::Debug + 'static> TaskGroup<T> {
         // here has not started.
         let waitable = task.waitable();
         g.tasks.borrow_mut().push(waitable.clone());
+        g.all.borrow_mut().push(waitable.clone());
         let on_done = {
             let (g, task) = (g.clone(), task.clone());
             callback::internal(move |_: &EventLoop| g.on_task_done(&task))
@@ -177,6 +182,12 @@ impl<T: Clone + std::fmt::Debug + 'static> TaskGroup<T> {
     /// was the group's own; any other error joins the children's in the
     /// group's error.
     pub async fn exit(self, block: Result<(), Error>) -> Result<(), Error> {
+        let outcome = self.leave(block).await;
+        self.inner.check_children_done();
+        outcome
+    }
+
+    async fn leave(&self, block: Result<(), Error>) -> Result<(), Error> {
         let g = &self.inner;
         let v3_12 = g.lp.python() >= Python::V3_12;
         g.exiting.set(true);
@@ -187,7 +198,7 @@ impl<T: Clone + std::fmt::Debug + 'static> TaskGroup<T> {
         if block.is_err() && !g.aborting.get() {
             g.abort();
         }
-        while !g.tasks.borrow().is_empty() {
+        while !g.tasks.borrow().is_empty() && !mutant!(TaskGroupNoWait) {
             let fut = g
                 .on_completed
                 .borrow_mut()
@@ -225,6 +236,19 @@ impl<T: Clone + std::fmt::Debug + 'static> TaskGroup<T> {
 }
 
 impl Group {
+    /// The invariant `task_group_pending`: a group never finishes with a
+    /// child pending. Judged on every child created, apart from the set
+    /// the exit waits on.
+    fn check_children_done(&self) {
+        let pending = self.all.borrow().iter().filter(|t| !t.is_done()).count();
+        if pending > 0 {
+            violated("task_group_pending", || {
+                format!("a TaskGroup finished with {pending} child task(s) pending")
+            });
+        }
+        self.all.borrow_mut().clear();
+    }
+
     /// `_abort`: cancels every child still pending, in creation order.
     fn abort(&self) {
         self.aborting.set(true);
@@ -261,13 +285,5 @@ impl Group {
             self.parent_cancel_requested.set(true);
             let _ = self.parent.clone().cancel_task();
         }
-    }
-}
-
-/// For the invariant checker: whether every child of a group is done.
-impl<T> TaskGroup<T> {
-    /// How many children are not done yet.
-    pub fn pending(&self) -> usize {
-        self.inner.tasks.borrow().len()
     }
 }

@@ -21,7 +21,11 @@
 //!
 //! The synchronization primitives check their own invariants the same way,
 //! against a shadow of their state (`src/sync/audit.rs`): `lock_owner`,
-//! `semaphore_value`, `queue_maxsize`, `task_done`.
+//! `semaphore_value`, `queue_maxsize`, `task_done`. So do the combinators,
+//! judging the children themselves when they finish: `task_group_pending`
+//! (a `TaskGroup` never finishes with a child pending) and `gather_done`
+//! (`gather`'s future is done only when its children are, or one failed
+//! without `return_exceptions`).
 
 mod timers;
 

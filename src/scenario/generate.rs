@@ -45,6 +45,7 @@
 //! while `l1` is current, and drivers in bodies) mostly with
 //! [`GenConfig::closed_loop`].
 
+mod combinators;
 mod coordination;
 
 use crate::python::Python;
@@ -98,6 +99,10 @@ pub struct GenConfig {
     /// (`generate/coordination.rs`). Off, nothing is drawn for them, so the
     /// other settings give the scenarios they always gave.
     pub sync: bool,
+    /// The combinators (default `false`): `gather`, `wait` over tasks and
+    /// futures and `task_group` in task bodies
+    /// (`generate/combinators.rs`). Off, nothing is drawn for them.
+    pub combinators: bool,
 }
 
 impl Default for GenConfig {
@@ -113,6 +118,7 @@ impl Default for GenConfig {
             python: None,
             closed_loop: false,
             sync: false,
+            combinators: false,
         }
     }
 }
@@ -469,6 +475,9 @@ impl<'c> Gen<'c> {
         if self.config.sync && self.chance(30) {
             return plain(self.sync_action(site)?);
         }
+        if self.config.combinators && site.task && self.chance(20) {
+            return plain(self.combinator(site)?);
+        }
         match roll {
             0..=3 => plain(format!("log {}", self.text())),
             4..=6 if may_spawn => {
@@ -769,6 +778,7 @@ mod tests {
                 python: Some(Python::V3_11),
                 closed_loop: true,
                 sync: true,
+                combinators: true,
             },
             GenConfig {
                 crowd: 120,
@@ -873,6 +883,7 @@ mod tests {
                     tie_burst: 3,
                     other_loop: seed % 3 == 0,
                     closed_loop: seed % 2 == 0,
+                    combinators: seed % 2 == 1,
                     ..GenConfig::default()
                 },
             );

@@ -158,8 +158,9 @@ fn wait(c: &mut Cursor) -> Parsed<StmtKind> {
         OPTIONS,
     )?;
     let (mut timeout, mut return_when) = (None, None);
+    const AFTER: &str = "`timeout DUR`, `return_when ...` or the end of the line";
     while !c.at_end() {
-        let (word, span) = c.word("`timeout DUR`, `return_when ...` or the end of the line")?;
+        let (word, span) = c.word(AFTER)?;
         match word {
             "timeout" if timeout.is_none() => timeout = Some(c.dur()?),
             "return_when" if return_when.is_none() => {
@@ -181,7 +182,12 @@ fn wait(c: &mut Cursor) -> Parsed<StmtKind> {
                 return Err(Diagnostic::error(span, format!("`{word}` given twice"))
                     .with_label("given again here"))
             }
-            _ => unreachable!("`names` stops at an option or the end"),
+            _ => {
+                return Err(
+                    Diagnostic::error(span, format!("expected {AFTER}, found `{word}`"))
+                        .with_label("unexpected"),
+                )
+            }
         }
     }
     if targets.len() == 1 && timeout.is_none() && return_when.is_none() {
