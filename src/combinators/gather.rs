@@ -2,7 +2,7 @@
 
 use crate::error::Error;
 use crate::event_loop::callback::{self, Callback};
-use crate::event_loop::{get_running_loop, EventLoop};
+use crate::event_loop::{get_event_loop, EventLoop};
 use crate::future::{Awaitable, FutureCore, Name, Wait, Waitable};
 use crate::sync::audit::{mutant, violated};
 use crate::Python;
@@ -34,8 +34,8 @@ use std::rc::Rc;
 /// lp.run_until_complete(&t).unwrap();
 /// ```
 ///
-/// # Panics
-/// Outside a running loop.
+/// Needs no running loop: the gathering future is on the first child's
+/// loop, as CPython's is.
 pub fn gather<T, A>(aws: Vec<A>) -> Gathering<T>
 where
     T: Clone + std::fmt::Debug + 'static,
@@ -63,8 +63,7 @@ where
 /// lp.run_until_complete(&t).unwrap();
 /// ```
 ///
-/// # Panics
-/// Outside a running loop.
+/// Needs no running loop, as [`gather`].
 pub fn gather_return_exceptions<T, A>(aws: Vec<A>) -> Gathering<T>
 where
     T: Clone + std::fmt::Debug + 'static,
@@ -105,7 +104,6 @@ where
     T: Clone + std::fmt::Debug + 'static,
     A: Awaitable<T> + 'static,
 {
-    let running = get_running_loop().expect("loopsim::gather: no running event loop");
     let mut seen: Vec<*const ()> = Vec::new();
     let mut distinct = Vec::new();
     for (i, aw) in aws.iter().enumerate() {
@@ -120,7 +118,11 @@ where
     // after the children before it got their done callbacks.
     let first = distinct.first().map(|&i| aws[i].waitable());
     let home = first.as_ref().map(|w| w.home());
-    let lp = first.and_then(|w| w.event_loop()).unwrap_or(running);
+    // No child: `get_event_loop()`'s (CPython asks for no running loop
+    // when it has children).
+    let lp = first
+        .and_then(|w| w.event_loop())
+        .unwrap_or_else(get_event_loop);
     let foreign = distinct
         .iter()
         .position(|&i| Some(aws[i].waitable().home()) != home);

@@ -49,8 +49,9 @@ pub enum ReturnWhen {
 /// assert_eq!(lp.time(), 1.5);
 /// ```
 ///
-/// # Panics
-/// Outside a running loop.
+/// # Errors
+/// CPython's: `aws` empty (`Set of Tasks/Futures is empty.`); no running
+/// loop ([`Error::NoRunningLoop`]).
 pub async fn wait<T, A>(
     aws: Vec<A>,
     timeout: Option<impl IntoNanos>,
@@ -64,7 +65,10 @@ where
         // CPython's ValueError.
         return Err(Error::raised("Set of Tasks/Futures is empty."));
     }
-    let lp = get_running_loop().expect("loopsim::wait: no running event loop");
+    // CPython's `get_running_loop()`: a RuntimeError with no running loop
+    // (after 3.13.0's failed nested `run_forever`, a task can step without
+    // one).
+    let lp = get_running_loop().ok_or(Error::NoRunningLoop)?;
     // `fs = set(fs)`: each one once.
     let mut fs: Vec<A> = Vec::new();
     for aw in &aws {

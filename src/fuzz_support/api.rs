@@ -4,7 +4,8 @@
 //! few futures, and a `main` list of operations, all decoded from fuzzer
 //! bytes. Running it calls [`EventLoop`] directly: `call_soon`,
 //! `call_later`, `call_at`, `Handle::cancel`, `create_task` with `sleep`,
-//! `yield_now` and awaits of tasks and futures, futures' `set_result`,
+//! `yield_now` and awaits of tasks and futures, `gather`, `wait` and
+//! `TaskGroup`, futures' `set_result`,
 //! `set_exception`, `cancel` and `add_done_callback`, `stop`, `close` and
 //! the drivers. As in the scenario generator, a block only schedules blocks
 //! of a higher rank, at most twice, so every program ends.
@@ -13,6 +14,7 @@
 //! the loop and clearing every future's and task's done callbacks, so a run
 //! leaves no reference cycle behind (the fuzzer's leak check sees it).
 
+use crate::combinators::{gather, gather_return_exceptions, wait, ReturnWhen, TaskGroup};
 use crate::error::Error;
 use crate::event_loop::{EventLoop, Handle, LoopConfig};
 use crate::future::Future;
@@ -94,12 +96,41 @@ pub enum Action {
 #[derive(Arbitrary, Clone, Debug, PartialEq, Eq)]
 pub enum TaskOp {
     Act(Action),
-    Sleep { delay: u8 },
+    Sleep {
+        delay: u8,
+    },
     Yield,
-    AwaitFuture { future: u8 },
-    AwaitTask { task: u8 },
-    WaitFor { target: u8, timeout: u8 },
-    Return { value: i8 },
+    AwaitFuture {
+        future: u8,
+    },
+    AwaitTask {
+        task: u8,
+    },
+    WaitFor {
+        target: u8,
+        timeout: u8,
+    },
+    Return {
+        value: i8,
+    },
+    /// `gather` of two futures.
+    Gather {
+        a: u8,
+        b: u8,
+        return_exceptions: bool,
+    },
+    /// `wait` for two tasks, with a timeout unless `timeout` is 0.
+    WaitTasks {
+        a: u8,
+        b: u8,
+        timeout: u8,
+        first_completed: bool,
+    },
+    /// A `TaskGroup` of two children of task blocks ranked after this one.
+    Group {
+        a: u8,
+        b: u8,
+    },
 }
 
 /// A callback or a task body.
@@ -365,6 +396,59 @@ async fn task_body(weak: Weak<State>, index: usize) -> Result<i64, Error> {
                 }
             }
             TaskOp::Return { value } => return Ok(i64::from(value)),
+            TaskOp::Gather {
+                a,
+                b,
+                return_exceptions,
+            } => {
+                let (Some(a), Some(b)) = (state.future(a), state.future(b)) else {
+                    continue;
+                };
+                drop(state);
+                if return_exceptions {
+                    gather_return_exceptions(vec![a, b]).await?;
+                } else {
+                    gather(vec![a, b]).await?;
+                }
+            }
+            TaskOp::WaitTasks {
+                a,
+                b,
+                timeout,
+                first_completed,
+            } => {
+                let (Some(a), Some(b)) = (state.task(a), state.task(b)) else {
+                    continue;
+                };
+                drop(state);
+                let timeout = (timeout != 0).then(|| Nanos(nanos(timeout)));
+                let when = if first_completed {
+                    ReturnWhen::FirstCompleted
+                } else {
+                    ReturnWhen::AllCompleted
+                };
+                wait(vec![a, b], timeout, when).await?;
+            }
+            TaskOp::Group { a, b } => {
+                let children: Vec<usize> = [a, b]
+                    .iter()
+                    .filter_map(|&pick| state.later(Some(index), true, pick))
+                    .collect();
+                let group = TaskGroup::<i64>::new()?;
+                for i in children {
+                    let n = state.tasks.borrow().len();
+                    let body = task_body(Rc::downgrade(&state), i);
+                    match group.create_task_named(format!("b{i}_{n}"), body) {
+                        Ok(task) => state.tasks.borrow_mut().push(task),
+                        Err(error) => {
+                            drop(state);
+                            return group.exit(Err(error)).await.map(|()| 0);
+                        }
+                    }
+                }
+                drop(state);
+                group.join().await?;
+            }
             TaskOp::Act(action) => {
                 if spawns(&action) {
                     spawned += 1;
