@@ -502,3 +502,47 @@ fn workers_are_bounded_by_the_memory_their_traces_may_take() {
     assert_eq!(workers(&scenario, &options(1000, Some(1000))), 1000);
     assert_eq!(workers(&scenario, &options(4, Some(u64::MAX))), 1);
 }
+
+#[test]
+fn the_explore_benchmarks_are_the_sizes_they_say_and_pass() {
+    // benches/explore.sh reports runs per second on these: small (about
+    // 20 events), medium (about 2,000), large (about 200,000), each
+    // passing for every seed, so a sweep measures explore rather than the
+    // rebuilding of failures.
+    for (name, seeds, low, high) in [
+        ("small", 200, 15, 25),
+        ("medium", 20, 1_800, 2_200),
+        ("large", 2, 180_000, 220_000),
+    ] {
+        let path = format!("benches/explore/{name}.scn");
+        let scenario = load(&path);
+        let report = explore(
+            &scenario,
+            &path,
+            &ExploreOptions {
+                seeds: SeedRange::new(0, seeds),
+                ..ExploreOptions::default()
+            },
+            |_, _| {},
+        );
+        assert!(report.failures.is_empty(), "{name}: {}", report.render());
+        assert!(
+            report.distinct_traces > 1,
+            "{name}: the seed orders its ties"
+        );
+        for seed in 0..2 {
+            let options = RunOptions {
+                overrides: Overrides {
+                    seed: Some(seed),
+                    ..Overrides::default()
+                },
+                ..RunOptions::default()
+            };
+            let events = scenario::run(&scenario, &options).trace.len();
+            assert!(
+                (low..=high).contains(&events),
+                "{name}, seed {seed}: {events} events"
+            );
+        }
+    }
+}

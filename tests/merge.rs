@@ -410,3 +410,44 @@ fn the_shard_comes_from_the_environment_too() {
         assert!(err.contains(message), "{message}: {err}");
     }
 }
+
+#[test]
+fn every_shipped_yaml_file_parses_and_clusterfuzzlite_builds_rust() {
+    for file in [
+        ".github/workflows/explore.yml",
+        ".github/workflows/cflite_pr.yml",
+        "examples/k8s/explore-job.yaml",
+        ".clusterfuzzlite/project.yaml",
+    ] {
+        assert!(yaml(file).is_object(), "{file}");
+    }
+    assert_eq!(yaml(".clusterfuzzlite/project.yaml")["language"], "rust");
+    let pr = yaml(".github/workflows/cflite_pr.yml");
+    let steps = pr["jobs"]["PR"]["steps"].as_array().unwrap();
+    let uses: Vec<&str> = steps.iter().filter_map(|s| s["uses"].as_str()).collect();
+    assert_eq!(
+        uses,
+        [
+            "google/clusterfuzzlite/actions/build_fuzzers@v1",
+            "google/clusterfuzzlite/actions/run_fuzzers@v1"
+        ]
+    );
+    assert_eq!(steps[0]["with"]["language"], "rust");
+    assert_eq!(steps[1]["with"]["mode"], "code-change");
+    // The Dockerfile puts build.sh where ClusterFuzzLite runs it, and
+    // build.sh builds every cargo-fuzz target of fuzz/Cargo.toml.
+    let dockerfile =
+        std::fs::read_to_string(format!("{ROOT}/.clusterfuzzlite/Dockerfile")).unwrap();
+    assert!(dockerfile.contains("FROM gcr.io/oss-fuzz-base/base-builder-rust"));
+    assert!(dockerfile.contains("COPY .clusterfuzzlite/build.sh $SRC/"));
+    let build = std::fs::read_to_string(format!("{ROOT}/.clusterfuzzlite/build.sh")).unwrap();
+    let manifest = std::fs::read_to_string(format!("{ROOT}/fuzz/Cargo.toml")).unwrap();
+    let targets: Vec<&str> = manifest
+        .lines()
+        .filter_map(|l| l.strip_prefix("name = \""))
+        .filter_map(|l| l.strip_suffix('"'))
+        .filter(|name| *name != "loopsim-fuzz")
+        .collect();
+    assert_eq!(targets, ["parse", "schedule", "api"]);
+    assert!(build.contains(&format!("targets=({})", targets.join(" "))));
+}

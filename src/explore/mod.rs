@@ -75,7 +75,7 @@ pub use report::{Failure, FailureGroup, Listing, Nondeterminism, Problem, Report
 pub use seeds::{SeedRange, Shard};
 pub use worker::next_order;
 
-use crate::scenario::{self, print, Overrides, Scenario, Settings};
+use crate::scenario::{self, print, Overrides, Prepared, Scenario, Settings};
 use seeds::Seeds;
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicU64;
@@ -178,7 +178,7 @@ pub fn explore(
         progress: &progress,
     };
     let partials = if jobs == 1 {
-        vec![work.run(scenario)]
+        vec![work.run(&Prepared::new(scenario))]
     } else {
         let source = print(scenario);
         let results = Mutex::new(Vec::new());
@@ -187,7 +187,7 @@ pub fn explore(
                 scope.spawn(|| {
                     let scenario = scenario::parse(file_label, &source)
                         .unwrap_or_else(|e| panic!("a printed scenario must parse again: {e:?}"));
-                    let partial = work.run(&scenario);
+                    let partial = work.run(&Prepared::new(&scenario));
                     results
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
@@ -234,9 +234,10 @@ fn merge<P: Fn(u64, u64) + Sync>(
     }
     found.sort_by_key(|f| f.seed);
     report.first_passing = first_passing(&work.seeds, &found);
+    let prepared = Prepared::new(scenario);
     report.failures = found
         .into_iter()
-        .map(|f| work.rebuild(scenario, f))
+        .map(|f| work.rebuild(&prepared, f))
         .collect();
     report.incomplete.sort_unstable();
     report.distinct_traces = traces.len();

@@ -6,7 +6,7 @@ use super::hash::trace_hash;
 use super::report::TraceCount;
 use super::seeds::Seeds;
 use super::{ExploreOptions, Failure, Nondeterminism, Problem};
-use crate::scenario::{self, Outcome, Overrides, RunOptions, Scenario, Settings};
+use crate::scenario::{Outcome, Overrides, Prepared, RunOptions, Settings};
 use crate::tie_break::TieDecision;
 use crate::trace::first_divergence;
 use std::collections::BTreeMap;
@@ -60,7 +60,7 @@ impl Partial {
 
 impl<P: Fn(u64, u64) + Sync> Work<'_, P> {
     /// Takes seeds until none is left.
-    pub(super) fn run(&self, scenario: &Scenario) -> Partial {
+    pub(super) fn run(&self, scenario: &Prepared<'_>) -> Partial {
         let mut partial = Partial::default();
         while let Some(seed) = self.seeds.get(self.next.fetch_add(1, Ordering::Relaxed)) {
             if self.options.exhaustive {
@@ -83,7 +83,7 @@ impl<P: Fn(u64, u64) + Sync> Work<'_, P> {
     /// Runs `seed` twice (with `tie_order`, if any) and judges it.
     fn run_checked(
         &self,
-        scenario: &Scenario,
+        scenario: &Prepared<'_>,
         seed: u64,
         tie_order: Option<Vec<u32>>,
     ) -> (Outcome, u64, Option<Problem>) {
@@ -96,8 +96,8 @@ impl<P: Fn(u64, u64) + Sync> Work<'_, P> {
             overrides,
             ..RunOptions::default()
         };
-        let first = scenario::run(scenario, &options);
-        let second = scenario::run(scenario, &options);
+        let first = scenario.run(&options);
+        let second = scenario.run(&options);
         let hash = trace_hash(&first.trace);
         let problem = match first_divergence(&first.trace, &second.trace) {
             Some(divergence) => Some(Problem::Nondeterministic(Nondeterminism::new(&divergence))),
@@ -107,7 +107,7 @@ impl<P: Fn(u64, u64) + Sync> Work<'_, P> {
     }
 
     /// Exhaustive mode: a depth-first search over the tie decisions of `seed`.
-    fn every_order(&self, scenario: &Scenario, seed: u64, partial: &mut Partial) {
+    fn every_order(&self, scenario: &Prepared<'_>, seed: u64, partial: &mut Partial) {
         let mut prefix: Vec<u32> = Vec::new();
         let mut failed = false;
         for run in 1.. {
@@ -136,7 +136,7 @@ impl<P: Fn(u64, u64) + Sync> Work<'_, P> {
     }
 
     /// The failure `found` describes, on the calling thread.
-    pub(super) fn rebuild(&self, scenario: &Scenario, found: Found) -> Failure {
+    pub(super) fn rebuild(&self, scenario: &Prepared<'_>, found: Found) -> Failure {
         let (outcome, _, problem) = self.run_checked(scenario, found.seed, found.tie_order.clone());
         let settings = Settings {
             tie_order: found.tie_order,

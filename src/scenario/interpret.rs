@@ -91,7 +91,7 @@ impl Outcome {
 
 /// Runs `scenario` with `options`.
 pub fn run(scenario: &Scenario, options: &RunOptions) -> Outcome {
-    run_to(scenario, options, None)
+    Prepared::new(scenario).run(options)
 }
 
 /// Runs `scenario` with `options`, handing each event to `sink` as it is
@@ -99,44 +99,93 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Outcome {
 /// outcome's `trace` is empty, its `events` and `failure` are those of
 /// the run, and memory does not grow with the trace.
 pub fn run_streamed(scenario: &Scenario, options: &RunOptions, sink: EventSink) -> Outcome {
-    run_to(scenario, options, Some(sink))
+    Prepared::new(scenario).run_streamed(options, sink)
 }
 
-fn run_to(scenario: &Scenario, options: &RunOptions, sink: Option<EventSink>) -> Outcome {
-    let settings = Settings::resolve(scenario, &options.overrides);
-    let config = LoopConfig {
-        #[cfg(feature = "mutants")]
-        mutant: options.mutant,
-        ..settings.loop_config(true, options.check_invariants)
-    };
-    let config = LoopConfig {
-        record_trace: options.record_trace || config.check_invariants,
-        record_state: options.record_state,
-        ..config
-    };
-    let interp = Interp::new(scenario, config);
-    match sink {
-        Some(sink) => interp.main_loop.stream_trace(sink),
-        // Recorded only for its failures: nothing is kept.
-        None if !options.record_trace => interp.main_loop.stream_trace(|_| {}),
-        None => {}
+/// A scenario made ready to run many times, as `explore` runs it once or
+/// twice per seed: its callback and task bodies are built once and shared
+/// by every run, rather than copied into each. Not `Send` (bodies are
+/// `Rc`s): each thread prepares its own.
+pub struct Prepared<'a> {
+    scenario: &'a Scenario,
+    bodies: Rc<Bodies>,
+}
+
+/// The callback and task blocks' bodies, by name.
+#[derive(Default)]
+struct Bodies {
+    callbacks: BTreeMap<Rc<str>, SharedBody>,
+    tasks: BTreeMap<Rc<str>, SharedBody>,
+}
+
+impl<'a> Prepared<'a> {
+    /// `scenario`, ready to run.
+    pub fn new(scenario: &'a Scenario) -> Prepared<'a> {
+        let mut bodies = Bodies::default();
+        for block in &scenario.blocks {
+            let name = block.name.text.clone();
+            match &block.kind {
+                BlockKind::Callback(body) => {
+                    drop(bodies.callbacks.insert(name, Rc::new(body.clone())))
+                }
+                BlockKind::Task(body) => drop(bodies.tasks.insert(name, Rc::new(body.clone()))),
+                BlockKind::Future | BlockKind::Primitive(_) => {}
+            }
+        }
+        Prepared {
+            scenario,
+            bodies: Rc::new(bodies),
+        }
     }
-    interp.run_main(&scenario.main.body);
-    let trace = interp.main_loop.take_trace();
-    let events = interp.main_loop.events_recorded();
-    let failure = interp.main_loop.first_failure();
-    let tie_decisions = interp.main_loop.tie_decisions();
-    let states = interp.main_loop.take_states();
-    let sources = interp.main_loop.take_sources();
-    interp.tear_down();
-    Outcome {
-        settings,
-        trace,
-        events,
-        failure,
-        tie_decisions,
-        states,
-        sources,
+
+    /// Runs the scenario with `options`: what [`run`] gives.
+    pub fn run(&self, options: &RunOptions) -> Outcome {
+        self.run_to(options, None)
+    }
+
+    /// Runs the scenario with `options`, streaming its events to `sink`:
+    /// what [`run_streamed`] gives.
+    pub fn run_streamed(&self, options: &RunOptions, sink: EventSink) -> Outcome {
+        self.run_to(options, Some(sink))
+    }
+
+    fn run_to(&self, options: &RunOptions, sink: Option<EventSink>) -> Outcome {
+        let scenario = self.scenario;
+        let settings = Settings::resolve(scenario, &options.overrides);
+        let config = LoopConfig {
+            #[cfg(feature = "mutants")]
+            mutant: options.mutant,
+            ..settings.loop_config(true, options.check_invariants)
+        };
+        let config = LoopConfig {
+            record_trace: options.record_trace || config.check_invariants,
+            record_state: options.record_state,
+            ..config
+        };
+        let interp = Interp::new(scenario, self.bodies.clone(), config);
+        match sink {
+            Some(sink) => interp.main_loop.stream_trace(sink),
+            // Recorded only for its failures: nothing is kept.
+            None if !options.record_trace => interp.main_loop.stream_trace(|_| {}),
+            None => {}
+        }
+        interp.run_main(&scenario.main.body);
+        let trace = interp.main_loop.take_trace();
+        let events = interp.main_loop.events_recorded();
+        let failure = interp.main_loop.first_failure();
+        let tie_decisions = interp.main_loop.tie_decisions();
+        let states = interp.main_loop.take_states();
+        let sources = interp.main_loop.take_sources();
+        interp.tear_down();
+        Outcome {
+            settings,
+            trace,
+            events,
+            failure,
+            tie_decisions,
+            states,
+            sources,
+        }
     }
 }
 
@@ -144,8 +193,7 @@ fn run_to(scenario: &Scenario, options: &RunOptions, sink: Option<EventSink>) ->
 type SharedBody = Rc<Body>;
 
 struct Interp {
-    callbacks: BTreeMap<Rc<str>, SharedBody>,
-    task_bodies: BTreeMap<Rc<str>, SharedBody>,
+    bodies: Rc<Bodies>,
     futures: BTreeMap<Rc<str>, Future<Value>>,
     /// The declared primitives, made at the start.
     prims: BTreeMap<Rc<str>, Prim>,
@@ -175,20 +223,13 @@ enum Flow {
 }
 
 impl Interp {
-    fn new(scenario: &Scenario, config: LoopConfig) -> Rc<Interp> {
+    fn new(scenario: &Scenario, bodies: Rc<Bodies>, config: LoopConfig) -> Rc<Interp> {
         let main_loop = config.build();
-        let mut callbacks = BTreeMap::new();
-        let mut task_bodies = BTreeMap::new();
         let mut futures = BTreeMap::new();
         for block in &scenario.blocks {
-            let name = block.name.text.clone();
-            match &block.kind {
-                BlockKind::Callback(body) => drop(callbacks.insert(name, Rc::new(body.clone()))),
-                BlockKind::Task(body) => drop(task_bodies.insert(name, Rc::new(body.clone()))),
-                BlockKind::Future => {
-                    drop(futures.insert(name.clone(), main_loop.create_future_named(name)))
-                }
-                BlockKind::Primitive(_) => {}
+            if let BlockKind::Future = block.kind {
+                let name = block.name.text.clone();
+                futures.insert(name.clone(), main_loop.create_future_named(name));
             }
         }
         let prims = primitives::make_all(scenario.blocks.iter().filter_map(|b| match &b.kind {
@@ -197,8 +238,7 @@ impl Interp {
         }));
         let loops = BTreeMap::from([(Rc::from("main"), main_loop.clone())]);
         Rc::new(Interp {
-            callbacks,
-            task_bodies,
+            bodies,
             futures,
             prims,
             handles: RefCell::new(BTreeMap::new()),
@@ -488,7 +528,12 @@ impl Interp {
         cb: &Name,
     ) -> impl FnOnce(&EventLoop) -> Result<(), Error> + 'static {
         let interp = self.clone();
-        let body = self.callbacks.get(&cb.text).cloned().unwrap_or_default();
+        let body = self
+            .bodies
+            .callbacks
+            .get(&cb.text)
+            .cloned()
+            .unwrap_or_default();
         move |_: &EventLoop| interp.run_callback(&body)
     }
 
@@ -505,7 +550,8 @@ impl Interp {
         name: &Name,
     ) -> Option<Task<Value>> {
         let body = self
-            .task_bodies
+            .bodies
+            .tasks
             .get(&block.text)
             .cloned()
             .unwrap_or_default();
@@ -642,7 +688,7 @@ impl Interp {
         }
         // A name no block has: Python's `NameError`, raised while the
         // arguments are evaluated, before the loop is looked at.
-        if !self.task_bodies.contains_key(&name.text) {
+        if !self.bodies.tasks.contains_key(&name.text) {
             unbound(lp, name);
             return Flow::Next;
         }
