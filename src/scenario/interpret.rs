@@ -453,7 +453,8 @@ impl Interp {
         let tg = TaskGroup::new()?;
         for child in children {
             let body = self
-                .task_bodies
+                .bodies
+                .tasks
                 .get(&child.text)
                 .cloned()
                 .unwrap_or_default();
