@@ -13,13 +13,13 @@
 //!   back) is `CancelledError`, unless a child failed: then the
 //!   `ExceptionGroup` of the children's errors ([`Error::TaskGroup`]).
 //!
-//! Where the versions differ: 3.11 takes its own cancel back at the start
-//! of the exit (so one that a child's failure requests *while* the exit
-//! waits is never taken back: the parent's [`cancelling`](crate::Task::cancelling)
-//! stays 1), 3.12 after the wait; 3.13 also, when the group raises its
-//! errors while the parent is being cancelled from outside, uncancels and
-//! cancels the parent again (the count stays, the cancel is delivered
-//! anew).
+//! Where the versions differ: 3.11 and 3.12 take the group's own cancel of
+//! the parent back at the start of the exit, so one that a child's failure
+//! requests *while* the exit waits is never taken back (the parent's
+//! [`cancelling`](crate::Task::cancelling) stays 1 afterwards); 3.13 takes
+//! it back after the wait, and also, when the group raises its errors
+//! while the parent is being cancelled from outside, uncancels and cancels
+//! the parent again (the count stays, the cancel is delivered anew).
 //!
 //! CPython keeps the children in a `set`, which `_abort` cancels in the
 //! order of their hashes, that is of their memory addresses: not
@@ -189,10 +189,10 @@ impl<T: Clone + std::fmt::Debug + 'static> TaskGroup<T> {
 
     async fn leave(&self, block: Result<(), Error>) -> Result<(), Error> {
         let g = &self.inner;
-        let v3_12 = g.lp.python() >= Python::V3_12;
+        let v3_13 = g.lp.python() >= Python::V3_13;
         g.exiting.set(true);
         let mut propagate_cancel = matches!(block, Err(Error::Cancelled));
-        if !v3_12 && g.parent_cancel_requested.get() && g.parent.uncancel() == 0 {
+        if !v3_13 && g.parent_cancel_requested.get() && g.parent.uncancel() == 0 {
             propagate_cancel = false;
         }
         if block.is_err() && !g.aborting.get() {
@@ -212,7 +212,7 @@ impl<T: Clone + std::fmt::Debug + 'static> TaskGroup<T> {
             }
             *g.on_completed.borrow_mut() = None;
         }
-        if v3_12 && g.parent_cancel_requested.get() && g.parent.uncancel() == 0 {
+        if v3_13 && g.parent_cancel_requested.get() && g.parent.uncancel() == 0 {
             propagate_cancel = false;
         }
         let mut errors = std::mem::take(&mut *g.errors.borrow_mut());
@@ -227,7 +227,7 @@ impl<T: Clone + std::fmt::Debug + 'static> TaskGroup<T> {
         if errors.is_empty() {
             return Ok(());
         }
-        if g.lp.python() >= Python::V3_13 && g.parent.cancelling() > 0 {
+        if v3_13 && g.parent.cancelling() > 0 {
             g.parent.uncancel();
             let _ = g.parent.clone().cancel_task();
         }
