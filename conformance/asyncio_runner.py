@@ -1315,7 +1315,7 @@ class Runner:
             async with asyncio.timeout_at(NsTime(st.dur)):
                 return await self.task_stmt(st.inner, catching)
         elif catching:
-            self._exec(st, self.acting())
+            self._exec(st, self.acting(), catching=True)
         else:
             self.exec_action(st)
         return None
@@ -1430,7 +1430,10 @@ class Runner:
         else:
             raise AssertionError(k)
 
-    def _exec(self, st, loop):
+    def _exec(self, st, loop, catching=False):
+        """One action or driver; what it raises propagates. `catching`: a
+        `try` encloses it, so a driver's failure propagates too, instead of
+        becoming its `error` event."""
         k = st.kind
         if k == "log":
             self.emit(loop, "log", text=st.text)
@@ -1479,7 +1482,7 @@ class Runner:
                 return      # `idle` was recorded; the driver ends, the script goes on
             self.emit(loop, "returned", driver="run_forever")
         elif k == "run_until_complete":
-            self.run_until_complete(st, loop)
+            self.run_until_complete(st, loop, catching)
         elif k in PRIM_ACTIONS:
             self.prim_action(st, loop)
         else:
@@ -1488,7 +1491,7 @@ class Runner:
     def lookup_loop(self, name):
         raise _Unbound(name)
 
-    def run_until_complete(self, st, loop):
+    def run_until_complete(self, st, loop, catching=False):
         obj = self.env.get(st.x)
         coro = None
         if obj is None:
@@ -1500,16 +1503,24 @@ class Runner:
         except _Idle:
             return      # `idle` was recorded; the driver ends, the script goes on
         except asyncio.CancelledError:
+            if catching:
+                raise
             self.emit(loop, "error", message="CancelledError")
             return
         except asyncio.TimeoutError:
+            if catching:
+                raise
             # str(TimeoutError()) is empty: named like CancelledError.
             self.emit(loop, "error", message="TimeoutError")
             return
         except ScenarioError as e:
+            if catching:
+                raise
             self.emit(loop, "error", message=str(e))
             return
         except Exception as e:
+            if catching:
+                raise
             # What a task raised from a primitive (TypeError, BrokenBarrierError,
             # RuntimeError...), re-raised by run_until_complete.
             self.emit(loop, "error", message=without_reprs(str(e)) or type(e).__name__)

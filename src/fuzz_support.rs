@@ -120,8 +120,8 @@ impl<'a> Arbitrary<'a> for FuzzScenario {
         // asyncio's primitives, in half the inputs: read last, so older
         // inputs (which end before it) decode as before, without them.
         config.sync = u.arbitrary().unwrap_or(false);
-        // The combinators (gather, wait, task_group), read after, for the
-        // same reason.
+        // The combinators (gather, wait, task_group, try, timeout,
+        // timeout_at, shield), read after, for the same reason.
         config.combinators = u.arbitrary().unwrap_or(false);
         Ok(FuzzScenario {
             python,

@@ -100,7 +100,8 @@ pub struct GenConfig {
     /// other settings give the scenarios they always gave.
     pub sync: bool,
     /// The combinators (default `false`): `gather`, `wait` over tasks and
-    /// futures and `task_group` in task bodies
+    /// futures, `task_group`, `shield`, and `try`, `timeout`, `timeout_at`
+    /// around another statement, in task bodies
     /// (`generate/combinators.rs`). Off, nothing is drawn for them.
     pub combinators: bool,
 }
@@ -475,8 +476,8 @@ impl<'c> Gen<'c> {
         if self.config.sync && self.chance(30) {
             return plain(self.sync_action(site)?);
         }
-        if self.config.combinators && site.task && self.chance(20) {
-            return plain(self.combinator(site)?);
+        if self.config.combinators && site.task && self.chance(25) {
+            return self.combinator(site, may_spawn, 0);
         }
         match roll {
             0..=3 => plain(format!("log {}", self.text())),

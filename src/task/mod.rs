@@ -285,6 +285,18 @@ where
             }
         });
         let cancelling = self.must_cancel.replace(false);
+        if lp.inner.step.active.get() {
+            // A step inside another task's step of this loop: only under
+            // CPython 3.13.0, whose failed `run_forever` in a task runs its
+            // cleanup, so that a driver after it runs this loop again from
+            // inside the step. `__step` has taken the pending cancel and
+            // cleared `_fut_waiter` when `_enter_task` raises `Cannot enter
+            // into task ... while another task ... is being executed`: the
+            // body is not resumed, and nothing will step the task again
+            // (the loop's exception handler reports it; no scenario event).
+            drop(self.fut_waiter.replace(Waiter::Nothing));
+            return;
+        }
         // A cancel that arrived after the sleep or future woke the task
         // replaces what that wake-up would have thrown in.
         let thrown = self.throw_next.take();
