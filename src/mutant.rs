@@ -35,6 +35,8 @@ pub enum Mutant {
     TaskGroupNoWait,
     /// `gather` finishes with every result when its first child finishes.
     GatherFirstChild,
+    /// `timeout`/`timeout_at` schedule their timer 1 ns before the deadline.
+    TimeoutEarly,
 }
 
 impl Mutant {
@@ -59,5 +61,9 @@ impl Mutant {
     ];
 
     /// The mutants of the combinators (`src/combinators/`).
-    pub const COMBINATORS: [Mutant; 2] = [Mutant::TaskGroupNoWait, Mutant::GatherFirstChild];
+    pub const COMBINATORS: [Mutant; 3] = [
+        Mutant::TaskGroupNoWait,
+        Mutant::GatherFirstChild,
+        Mutant::TimeoutEarly,
+    ];
 }

@@ -312,3 +312,21 @@ fn the_readme_retry_with_timeout() {
         "let reply = timeout(2.0, async move { sleep(latency).await?; Ok(attempt) }).await;"
     ));
 }
+
+/// The README's retry-with-timeout scenario is scenario 186, shown with
+/// the trace loopsim gives it.
+#[test]
+fn the_readme_retry_with_timeout_scenario() {
+    use loopsim::scenario::{self, RunOptions};
+    use loopsim::trace::{render, Format};
+    let path = "scenarios/186_retry_with_timeout.scn";
+    let source = std::fs::read_to_string(path).unwrap();
+    let parsed = scenario::parse(path, &source).unwrap();
+    let trace = render(
+        &scenario::run(&parsed, &RunOptions::default()).trace,
+        Format::Text,
+    );
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    assert!(readme.contains(&format!("```text\n{source}```")));
+    assert!(readme.contains(&format!("```text\n{trace}```")));
+}

@@ -223,7 +223,8 @@ fn the_unmutated_primitives_pass_the_same_runs() {
     assert_clean(sync_case);
 }
 
-/// The `i`-th run with the combinators (gather, wait, task_group) in it.
+/// The `i`-th run with the combinators (gather, wait, task_group, shield,
+/// try, timeout, timeout_at) in it.
 fn combinator_case(i: u64) -> (String, RunOptions) {
     let (_, options) = case(i);
     let config = GenConfig {

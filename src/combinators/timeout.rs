@@ -11,10 +11,15 @@
 //! someone else's and goes on up. 3.13 converts on any exception the
 //! block ends with once expired (not only `CancelledError`), which only
 //! changes exception chaining: what propagates is the same.
+//!
+//! Every run checks the invariant `timeout_early`: a timeout never expires
+//! before its deadline (an `invariant_violated` event otherwise).
 
 use crate::error::Error;
 use crate::event_loop::callback;
 use crate::event_loop::{get_running_loop, EventLoop};
+use crate::sync::audit::mutant;
+use crate::trace::EventKind;
 use crate::time::IntoNanos;
 use std::cell::Cell;
 use std::rc::Rc;
@@ -105,13 +110,28 @@ where
     let on_timeout = {
         let task = task.clone();
         let state = state.clone();
-        callback::internal(move |_: &EventLoop| {
+        callback::internal(move |lp: &EventLoop| {
+            // The invariant `timeout_early`, judged against the deadline
+            // the block was entered with, apart from how the timer was
+            // scheduled.
+            let now = lp.inner.now();
+            if now < when && lp.config().check_invariants {
+                lp.record(EventKind::InvariantViolated {
+                    invariant: "timeout_early".into(),
+                    message: format!("a timeout due at {when} ns expired at {now} ns").into(),
+                });
+            }
             let _ = task.clone().cancel_task();
             state.set(EXPIRING);
         })
     };
     // `reschedule(when)`: `call_soon` for a deadline already past.
     let at = (when > lp.inner.now()).then_some(when);
+    let at = if mutant!(TimeoutEarly) {
+        at.map(|when| when - 1)
+    } else {
+        at
+    };
     let handle = lp.schedule_ref(at, on_timeout)?;
 
     let outcome = body.await;

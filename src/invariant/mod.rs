@@ -25,7 +25,8 @@
 //! judging the children themselves when they finish: `task_group_pending`
 //! (a `TaskGroup` never finishes with a child pending) and `gather_done`
 //! (`gather`'s future is done only when its children are, or one failed
-//! without `return_exceptions`).
+//! without `return_exceptions`); `timeout` checks `timeout_early` (a
+//! timeout never expires before the deadline it was entered with).
 
 mod timers;
 
