@@ -19,8 +19,8 @@ use crate::error::Error;
 use crate::event_loop::callback;
 use crate::event_loop::{get_running_loop, EventLoop};
 use crate::sync::audit::mutant;
-use crate::trace::EventKind;
 use crate::time::IntoNanos;
+use crate::trace::EventKind;
 use std::cell::Cell;
 use std::rc::Rc;
 
