@@ -47,10 +47,22 @@ impl Gen<'_> {
         };
         let (inner, spawn) = if self.chance(30) {
             self.combinator(site, may_spawn, depth + 1)?
+        } else if wrapper != "try" && self.chance(60) {
+            // Mostly something that waits, so that the timeout can expire.
+            (self.waiting(site)?, false)
         } else {
             self.action(site, may_spawn)?
         };
         Some((format!("{wrapper} {inner}"), spawn))
+    }
+
+    /// A statement that waits: a sleep, an await or a yield.
+    fn waiting(&mut self, site: Site) -> Option<String> {
+        Some(match self.below(5) {
+            0 | 1 => format!("sleep {}", self.delay()),
+            2 | 3 => format!("await {}", self.awaitable_later(site)?),
+            _ => "yield".into(),
+        })
     }
 
     /// `gather` (`which` 0), `wait` (1) or `task_group` (2).
