@@ -23,7 +23,7 @@
 # that process (wait4).
 #
 # Environment: N, REPS, PY_REPS, PYTHON (a CPython 3.12; default
-# `python3.12` on PATH or pyenv's), CARGO_TARGET_DIR, OUT (where files go;
+# pyenv's 3.12, else `python3.12` on PATH), CARGO_TARGET_DIR, OUT (where files go;
 # default a fresh temporary directory, deleted at the end unless given).
 set -euo pipefail
 
@@ -32,7 +32,12 @@ N=${N:-100000}
 REPS=${REPS:-5}
 PY_REPS=${PY_REPS:-2}
 if [ -z "${PYTHON:-}" ]; then
-    PYTHON=$(command -v python3.12 || echo "$(pyenv prefix 3.12)/bin/python3.12")
+    # pyenv's shims may name a python3.12 that is not selected: ask pyenv.
+    if command -v pyenv >/dev/null && prefix=$(pyenv prefix 3.12 2>/dev/null); then
+        PYTHON=$prefix/bin/python3.12
+    else
+        PYTHON=python3.12
+    fi
 fi
 if [ -z "${OUT:-}" ]; then
     OUT=$(mktemp -d -t loopsim-whole.XXXXXX)

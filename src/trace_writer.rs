@@ -25,14 +25,20 @@ use std::fmt::Write;
 #[derive(Debug)]
 pub struct Writer {
     format: Format,
-    /// The time of the last JSON event, and its spelling.
-    time: Option<(i64, String)>,
+    /// The time of the last JSON event, and its spelling (reused, so a
+    /// new time allocates nothing).
+    time: Option<i64>,
+    time_text: String,
 }
 
 impl Writer {
     /// A writer of `format` lines.
     pub fn new(format: Format) -> Writer {
-        Writer { format, time: None }
+        Writer {
+            format,
+            time: None,
+            time_text: String::new(),
+        }
     }
 
     /// The form this writer writes.
@@ -56,14 +62,12 @@ impl Writer {
         out.push_str("{\"iteration\":");
         push_u64(out, event.iteration);
         out.push_str(",\"time\":");
-        match &self.time {
-            Some((time, text)) if *time == event.time => out.push_str(text),
-            _ => {
-                let text = json_time(event.time);
-                out.push_str(&text);
-                self.time = Some((event.time, text));
-            }
+        if self.time != Some(event.time) {
+            self.time_text.clear();
+            write_json_time(&mut self.time_text, event.time);
+            self.time = Some(event.time);
         }
+        out.push_str(&self.time_text);
         out.push_str(",\"event\":\"");
         out.push_str(event.kind.name());
         out.push('"');
@@ -114,11 +118,12 @@ pub(crate) fn write_text_field(out: &mut impl Write, field: Field<'_>) -> std::f
 /// significant digits is the only one that short which rounds to that
 /// double, so it is the shortest round trip; and `serde_json` writes such
 /// magnitudes without an exponent. Tested against `serde_json` below.
-fn json_time(nanos: i64) -> String {
+fn write_json_time(out: &mut String, nanos: i64) {
     if nanos == 0 || (100_000..1_000_000_000_000_000).contains(&nanos.unsigned_abs()) {
-        return crate::time::format_secs(nanos);
+        let _ = crate::time::write_secs(out, nanos);
+    } else {
+        out.push_str(&serde_time(nanos));
     }
-    serde_time(nanos)
 }
 
 fn serde_time(nanos: i64) -> String {
@@ -207,7 +212,9 @@ mod tests {
                     .wrapping_add(1_442_695_040_888_963_407);
                 let n = ((state >> 1) as i64) % scale.max(1) + scale / 10;
                 for nanos in [n, -n, scale, scale - 1, scale + 1] {
-                    assert_eq!(json_time(nanos), serde_time(nanos), "{nanos}");
+                    let mut text = String::new();
+                    write_json_time(&mut text, nanos);
+                    assert_eq!(text, serde_time(nanos), "{nanos}");
                 }
             }
         }

@@ -28,13 +28,12 @@
 //! without `return_exceptions`); `timeout` checks `timeout_early` (a
 //! timeout never expires before the deadline it was entered with).
 
+mod seq_bits;
 mod timers;
 
-use std::collections::{HashSet, VecDeque};
-use timers::{PendingTimers, SeqHasher, SeqMap};
-
-/// Cancelled handles' sequence numbers.
-type SeqSet = HashSet<u64, std::hash::BuildHasherDefault<SeqHasher>>;
+use seq_bits::SeqBits;
+use std::collections::VecDeque;
+use timers::{PendingTimers, SeqMap};
 
 /// One thing a loop did, as it reports it to the checker. `seq` numbers a
 /// handle, `when` is a deadline and `now` the clock, in nanoseconds.
@@ -97,7 +96,8 @@ pub struct Violation {
 /// The checker's model of one loop.
 #[derive(Default)]
 struct LoopModel {
-    ready: VecDeque<u64>,
+    /// Ready handles, with a timer's deadline.
+    ready: VecDeque<(u64, Option<i64>)>,
     /// For each batch under way, innermost last: how many of the callbacks
     /// ready when it began are left; `None` once a nested run of this loop
     /// (CPython 3.13.0 allows one, in a callback) took from its queue.
@@ -107,7 +107,10 @@ struct LoopModel {
     /// The last timer that left the queue in this pass, by total key
     /// `(when, key, seq)`: the next one must not come before it.
     last_due: Option<(i64, u64, u64)>,
-    /// Deadlines of timers that left the queue and have not run yet.
+    /// Timers that left the queue, with their deadlines, in order, until
+    /// they join the ready queue (at once, unless a tie-order script
+    /// reorders them: then they wait in `due`).
+    due_queue: VecDeque<(u64, i64)>,
     due: SeqMap<i64>,
     stopping: bool,
     /// A batch ended while stopping: the next thing must be the return.
@@ -116,14 +119,14 @@ struct LoopModel {
 }
 
 /// Checks the probes of every loop in a world, in O(1) amortized per
-/// probe: hash sets and maps looked up by sequence number (never
-/// iterated), and the pending timers filed against the clock
-/// (`timers.rs`).
+/// probe: sets of sequence numbers as sliding bitsets (`seq_bits.rs`),
+/// deadlines carried along the ready queue, and the pending timers filed
+/// against the clock (`timers.rs`).
 #[derive(Default)]
 pub struct Checker {
     /// By loop id (ids count up from 0).
     loops: Vec<LoopModel>,
-    cancelled: SeqSet,
+    cancelled: SeqBits,
     clock: Option<i64>,
     /// Compare ties by `(key, seq)`; `heapq` ties are CPython's business
     /// (checked against CPython by the conformance suite).
@@ -168,14 +171,28 @@ impl Checker {
             }
             Probe::TimerDropped { seq } => {
                 model.timers.remove(seq);
-                if !self.cancelled.remove(&seq) {
+                if !self.cancelled.remove(seq) {
                     return fail(
                         "cancelled_ran",
                         format!("timer #{seq} was dropped from the queue but never cancelled"),
                     );
                 }
             }
-            Probe::ReadyAppended { seq } => model.ready.push_back(seq),
+            Probe::ReadyAppended { seq } => {
+                let when = match model.due_queue.front() {
+                    Some(&(first, when)) if first == seq => {
+                        model.due_queue.pop_front();
+                        Some(when)
+                    }
+                    Some(_) => {
+                        model.due.extend(model.due_queue.drain(..));
+                        model.due.remove(&seq)
+                    }
+                    None if model.due.is_empty() => None,
+                    None => model.due.remove(&seq),
+                };
+                model.ready.push_back((seq, when));
+            }
             Probe::PassStart { now, .. } => {
                 model.last_due = None;
                 if let Some(before) = self.clock {
@@ -212,7 +229,7 @@ impl Checker {
                 now,
             } => {
                 model.timers.remove(seq);
-                model.due.insert(seq, when);
+                model.due_queue.push_back((seq, when));
                 if when > now {
                     return fail(
                         "timer_early",
@@ -269,9 +286,12 @@ impl Checker {
                 if model.closed {
                     return fail("closed_loop", format!("a closed loop ran handle #{seq}"));
                 }
-                let expected = model.ready.pop_front();
+                let (expected, deadline) = match model.ready.pop_front() {
+                    Some((first, when)) => (Some(first), when),
+                    None => (None, None),
+                };
                 if expected != Some(seq) {
-                    if let Some(at) = model.ready.iter().position(|s| *s == seq) {
+                    if let Some(at) = model.ready.iter().position(|(s, _)| *s == seq) {
                         model.ready.remove(at);
                     }
                     return fail(
@@ -292,11 +312,11 @@ impl Checker {
                     Some(Some(left)) => *left -= 1,
                     Some(None) => {}
                 }
-                let was_cancelled = self.cancelled.remove(&seq);
+                let was_cancelled = self.cancelled.remove(seq);
                 if was_cancelled && !skipped {
                     return fail("cancelled_ran", format!("cancelled handle #{seq} ran"));
                 }
-                if let Some(when) = model.due.remove(&seq) {
+                if let Some(when) = deadline {
                     if when > now && !skipped {
                         return fail(
                             "timer_early",
@@ -337,6 +357,7 @@ impl Checker {
                 model.ready.clear();
                 model.timers.clear();
                 model.due.clear();
+                model.due_queue.clear();
             }
         }
         None

@@ -12,13 +12,14 @@
 //! lands in a strictly lower list: at most 65 moves per timer, each a
 //! push, whatever the run.
 //!
-//! Which timers are pending is a hash set of sequence numbers (looked up,
-//! never iterated, so no order of it reaches anything). A timer that
+//! Which timers are pending is a set of sequence numbers
+//! (`seq_bits.rs`). A timer that
 //! leaves is only taken out of the set: its entry stays in its list until
 //! it reaches list 0 or the lists hold more stale entries than live ones
 //! and are rebuilt, both amortized over the removals.
 
-use std::collections::{HashMap, HashSet};
+use super::seq_bits::SeqBits;
+use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// A map keyed by handle sequence numbers.
@@ -51,7 +52,7 @@ const LISTS: usize = 65;
 
 /// Pending timers, filed against the clock.
 pub(super) struct PendingTimers {
-    pending: HashSet<u64, BuildHasherDefault<SeqHasher>>,
+    pending: SeqBits,
     /// `(seq, when)`, live or stale.
     lists: Vec<Vec<(u64, i64)>>,
     /// Bit `i` set: list `i` may be non-empty.
@@ -66,7 +67,7 @@ pub(super) struct PendingTimers {
 impl Default for PendingTimers {
     fn default() -> Self {
         PendingTimers {
-            pending: HashSet::default(),
+            pending: SeqBits::default(),
             lists: vec![Vec::new(); LISTS],
             filled: 0,
             listed: 0,
@@ -106,7 +107,7 @@ impl PendingTimers {
 
     /// A timer left the queue; whether it was pending.
     pub fn remove(&mut self, seq: u64) -> bool {
-        let was = self.pending.remove(&seq);
+        let was = self.pending.remove(seq);
         if was && self.listed > 2 * self.pending.len() + 64 {
             self.rebuild();
         }
@@ -118,7 +119,7 @@ impl PendingTimers {
         let pending = &self.pending;
         self.listed = 0;
         for list in &mut self.lists {
-            list.retain(|(seq, _)| pending.contains(seq));
+            list.retain(|&(seq, _)| pending.contains(seq));
             self.listed += list.len();
         }
     }
@@ -157,7 +158,7 @@ impl PendingTimers {
     pub fn first_due(&mut self) -> Option<(u64, i64)> {
         let due = &mut self.lists[0];
         while let Some(&(seq, when)) = due.last() {
-            if self.pending.contains(&seq) {
+            if self.pending.contains(seq) {
                 return Some((seq, when));
             }
             due.pop();

@@ -16,6 +16,33 @@ use crate::value::Value;
 /// The result of reading part of a line.
 pub type Parsed<T> = Result<T, Diagnostic>;
 
+thread_local! {
+    /// The names of the file being parsed, one `Rc` each
+    /// ([`parse_lines`](super::parser::parse_lines) empties it when done).
+    static NAMES: std::cell::RefCell<std::collections::BTreeSet<Rc<str>>> =
+        const { std::cell::RefCell::new(std::collections::BTreeSet::new()) };
+}
+
+/// The one `Rc` of name `text` in the file being parsed: a name used in
+/// a hundred thousand statements is one allocation, and the trace
+/// events that carry it all touch the same memory.
+fn intern(text: &str) -> Rc<str> {
+    NAMES.with(|names| {
+        let mut names = names.borrow_mut();
+        if let Some(name) = names.get(text) {
+            return name.clone();
+        }
+        let name: Rc<str> = Rc::from(text);
+        names.insert(name.clone());
+        name
+    })
+}
+
+/// Forgets the interned names (the parse is over).
+pub fn forget_names() {
+    NAMES.with(|names| names.borrow_mut().clear());
+}
+
 /// What a value looks like, for messages.
 pub const VALUE: &str = "a value (an integer, a quoted string or `none`)";
 
@@ -162,7 +189,7 @@ impl<'a> Cursor<'a> {
                 .with_note("a name is letters, digits and `_`, and does not start with a digit"));
         }
         Ok(Name {
-            text: Rc::from(text),
+            text: intern(text),
             span,
         })
     }

@@ -92,30 +92,67 @@ fn ends_word(c: char) -> bool {
     c.is_whitespace() || matches!(c, '#' | '"' | '(' | ')' | ',' | ':' | '=')
 }
 
+/// [`ends_word`] for an ASCII byte (`char::is_whitespace` of ASCII is
+/// U+0009..=U+000D and the space).
+fn ascii_ends_word(b: u8) -> bool {
+    matches!(
+        b,
+        b'\t'..=b'\r' | b' ' | b'#' | b'"' | b'(' | b')' | b',' | b':' | b'='
+    )
+}
+
+/// The character starting at byte `at` of `text` (a char boundary).
+fn char_at(text: &str, at: usize) -> char {
+    text[at..].chars().next().unwrap_or('\0')
+}
+
+/// Where the word starting at byte `start` ends: ASCII bytes are judged
+/// one by one, other characters decoded.
+fn word_end(text: &str, start: usize) -> usize {
+    let bytes = text.as_bytes();
+    let mut end = start;
+    while let Some(&b) = bytes.get(end) {
+        if b.is_ascii() {
+            if ascii_ends_word(b) {
+                break;
+            }
+            end += 1;
+        } else {
+            let c = char_at(text, end);
+            if ends_word(c) {
+                break;
+            }
+            end += c.len_utf8();
+        }
+    }
+    end
+}
+
 /// Lexes one line whose text is `text`, starting at byte `base`.
 fn lex_line(text: &str, base: usize) -> Line {
     let (indent, tab_in_indent) = indentation(text, base);
     let mut tokens = Vec::new();
     let mut comment = None;
-    let mut chars = text.char_indices().skip(indent).peekable();
-    while let Some((i, c)) = chars.next() {
+    let bytes = text.as_bytes();
+    let mut i = indent;
+    while i < text.len() {
+        let c = char_at(text, i);
         let (kind, end) = match c {
-            c if c.is_whitespace() => continue,
+            c if c.is_whitespace() => {
+                i += c.len_utf8();
+                continue;
+            }
             '#' => {
                 let end = text.trim_end().len().max(i + 1);
                 comment = Some(Span::new(base + i, base + end));
                 break;
             }
-            '"' => {
-                let (kind, end) = lex_string(text, i, base);
-                while chars.next_if(|&(j, _)| j < end).is_some() {}
-                (kind, end)
-            }
+            '"' => lex_string(text, i, base),
             '(' => (TokenKind::Punct("("), i + 1),
             ')' => (TokenKind::Punct(")"), i + 1),
             ',' => (TokenKind::Punct(","), i + 1),
             ':' => (TokenKind::Punct(":"), i + 1),
-            '=' if chars.next_if(|&(_, c)| c == '=').is_some() => (TokenKind::Punct("=="), i + 2),
+            '=' if bytes.get(i + 1) == Some(&b'=') => (TokenKind::Punct("=="), i + 2),
             '=' => (
                 TokenKind::Invalid(
                     "expected `==`, found a single `=`".into(),
@@ -123,18 +160,13 @@ fn lex_line(text: &str, base: usize) -> Line {
                 ),
                 i + 1,
             ),
-            _ => {
-                let mut end = i + c.len_utf8();
-                while let Some((j, c)) = chars.next_if(|&(_, c)| !ends_word(c)) {
-                    end = j + c.len_utf8();
-                }
-                (TokenKind::Word, end)
-            }
+            c => (TokenKind::Word, word_end(text, i + c.len_utf8())),
         };
         tokens.push(Token {
             kind,
             span: Span::new(base + i, base + end),
         });
+        i = end;
     }
     let content = comment.map_or(text, |span| &text[..span.start - base]);
     Line {

@@ -75,6 +75,7 @@ pub fn parse_lines(
             p.top_level(line, trivia);
         }
     }
+    super::cursor::forget_names();
     let trailing_comments = p.items[p.pos].comments.drain(..).map(|(c, _)| c).collect();
     let Some(main) = p.main else {
         let message = if lines.iter().all(Line::is_empty) {
