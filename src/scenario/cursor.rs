@@ -128,7 +128,8 @@ impl<'a> Cursor<'a> {
     fn malformed(&self) -> Option<Diagnostic> {
         let t = self.peek()?;
         match &t.kind {
-            TokenKind::Invalid(message, at) => {
+            TokenKind::Invalid(invalid) => {
+                let (message, at) = &**invalid;
                 Some(Diagnostic::error(*at, message.clone()).with_label("not allowed here"))
             }
             TokenKind::Unterminated => Some(unterminated(t.span)),
@@ -275,7 +276,7 @@ impl<'a> Cursor<'a> {
         };
         let text = self.text_of(t.span);
         let value = match &t.kind {
-            TokenKind::Str(s) => Value::Str(Rc::from(s.as_str())),
+            TokenKind::Str(s) => Value::Str(Rc::from(&**s)),
             TokenKind::Word if text == "none" => Value::None,
             TokenKind::Word if is_integer(text) => match text.parse::<i64>() {
                 Ok(i) => Value::Int(i),
@@ -308,7 +309,7 @@ impl<'a> Cursor<'a> {
                 return Err(self.expected(what));
             };
             self.pos += 1;
-            return Ok(s.clone());
+            return Ok(s.to_string());
         }
         let rest = &self.line.tokens[self.pos..];
         if let Some(t) = rest.iter().find(|t| t.kind == TokenKind::Unterminated) {

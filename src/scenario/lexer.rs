@@ -29,15 +29,17 @@ pub enum TokenKind {
     /// A run of non-special characters: a keyword, name, number or
     /// duration (the parser decides which).
     Word,
-    /// A well-formed quoted string, unescaped.
-    Str(String),
+    /// A well-formed quoted string, unescaped. (Boxed, as the message of
+    /// `Invalid`, so that a token is 40 bytes: a big file's lines are all
+    /// held while it is parsed.)
+    Str(Box<str>),
     /// `(`, `)`, `,`, `:` or `==`.
     Punct(&'static str),
     /// A string with no closing quote on its line.
     Unterminated,
     /// Something malformed: what is wrong, and the exact place (such as
     /// the bad escape inside a string).
-    Invalid(String, Span),
+    Invalid(Box<(String, Span)>),
 }
 
 /// A token and where it is.
@@ -76,7 +78,7 @@ impl Line {
 
 /// Splits `source` into lines.
 pub fn lex(source: &str) -> Vec<Line> {
-    let mut lines = Vec::new();
+    let mut lines = Vec::with_capacity(source.bytes().filter(|&b| b == b'\n').count() + 1);
     let mut start = 0;
     for raw in source.split_inclusive('\n') {
         let body = raw.strip_suffix('\n').unwrap_or(raw);
@@ -154,10 +156,10 @@ fn lex_line(text: &str, base: usize) -> Line {
             ':' => (TokenKind::Punct(":"), i + 1),
             '=' if bytes.get(i + 1) == Some(&b'=') => (TokenKind::Punct("=="), i + 2),
             '=' => (
-                TokenKind::Invalid(
+                TokenKind::Invalid(Box::new((
                     "expected `==`, found a single `=`".into(),
                     Span::new(base + i, base + i + 1),
-                ),
+                ))),
                 i + 1,
             ),
             c => (TokenKind::Word, word_end(text, i + c.len_utf8())),
@@ -203,8 +205,8 @@ fn lex_string(text: &str, open: usize, base: usize) -> (TokenKind, usize) {
     while let Some((j, c)) = chars.next() {
         match c {
             '"' => {
-                let kind = error.map_or(TokenKind::Str(value), |(message, at)| {
-                    TokenKind::Invalid(message, at)
+                let kind = error.map_or(TokenKind::Str(value.into()), |invalid| {
+                    TokenKind::Invalid(Box::new(invalid))
                 });
                 return (kind, j + 1);
             }
