@@ -61,6 +61,7 @@
 //! object, complete enough that the reports of shards merge exactly),
 //! `merge.rs` (that merge: `loopsim merge`).
 
+mod counts;
 mod hash;
 mod json;
 mod merge;
@@ -76,8 +77,8 @@ pub use seeds::{SeedRange, Shard};
 pub use worker::next_order;
 
 use crate::scenario::{self, print, Overrides, Prepared, Scenario, Settings};
+use counts::TraceCounts;
 use seeds::Seeds;
-use std::collections::BTreeMap;
 use std::sync::atomic::AtomicU64;
 use std::sync::Mutex;
 use worker::{Partial, Work};
@@ -214,7 +215,7 @@ fn merge<P: Fn(u64, u64) + Sync>(
     scenario: &Scenario,
     partials: Vec<Partial>,
 ) -> Report {
-    let mut traces: BTreeMap<u64, TraceCount> = BTreeMap::new();
+    let mut traces = TraceCounts::default();
     let mut found = Vec::new();
     let mut report = Report {
         exhaustive: work.options.exhaustive,
@@ -223,12 +224,7 @@ fn merge<P: Fn(u64, u64) + Sync>(
     for partial in partials {
         report.seeds_run += partial.seeds_run;
         report.runs += partial.runs;
-        for (hash, t) in partial.traces {
-            traces
-                .entry(hash)
-                .and_modify(|mine| mine.add(t.runs, t.first_seed))
-                .or_insert(t);
-        }
+        traces.absorb(partial.traces);
         found.extend(partial.failures);
         report.incomplete.extend(partial.incomplete);
     }
@@ -240,7 +236,7 @@ fn merge<P: Fn(u64, u64) + Sync>(
         .map(|f| work.rebuild(&prepared, f))
         .collect();
     report.incomplete.sort_unstable();
-    report.distinct_traces = traces.len();
-    report.traces = traces.into_values().collect();
+    report.traces = traces.into_sorted();
+    report.distinct_traces = report.traces.len();
     report
 }

@@ -2,14 +2,13 @@
 //! is left, run each seed twice (or every tie order of it), and keep what a
 //! report needs.
 
+use super::counts::TraceCounts;
 use super::hash::trace_hash;
-use super::report::TraceCount;
 use super::seeds::Seeds;
 use super::{ExploreOptions, Failure, Nondeterminism, Problem};
 use crate::scenario::{Outcome, Overrides, Prepared, RunOptions, Settings};
 use crate::tie_break::TieDecision;
 use crate::trace::first_divergence;
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// What the workers share.
@@ -29,7 +28,7 @@ pub(super) struct Partial {
     pub(super) seeds_run: u64,
     pub(super) runs: u64,
     /// Each distinct trace's hash: how many runs gave it, and the lowest seed.
-    pub(super) traces: BTreeMap<u64, TraceCount>,
+    pub(super) traces: TraceCounts,
     pub(super) failures: Vec<Found>,
     pub(super) incomplete: Vec<u64>,
 }
@@ -44,20 +43,6 @@ pub(super) struct Found {
     pub(super) nondeterminism: Option<Nondeterminism>,
 }
 
-impl Partial {
-    /// Counts one run of `seed` whose trace hashed to `hash`.
-    fn count(&mut self, hash: u64, seed: u64) {
-        self.traces
-            .entry(hash)
-            .and_modify(|t| t.add(1, seed))
-            .or_insert(TraceCount {
-                hash,
-                runs: 1,
-                first_seed: seed,
-            });
-    }
-}
-
 impl<P: Fn(u64, u64) + Sync> Work<'_, P> {
     /// Takes seeds until none is left.
     pub(super) fn run(&self, scenario: &Prepared<'_>) -> Partial {
@@ -68,7 +53,7 @@ impl<P: Fn(u64, u64) + Sync> Work<'_, P> {
             } else {
                 let (_, hash, problem) = self.run_checked(scenario, seed, None);
                 partial.runs += 1;
-                partial.count(hash, seed);
+                partial.traces.add(hash, seed);
                 if let Some(problem) = problem {
                     partial.failures.push(Found::new(seed, None, problem));
                 }
@@ -113,7 +98,7 @@ impl<P: Fn(u64, u64) + Sync> Work<'_, P> {
         for run in 1.. {
             let (outcome, hash, problem) = self.run_checked(scenario, seed, Some(prefix.clone()));
             partial.runs += 1;
-            partial.count(hash, seed);
+            partial.traces.add(hash, seed);
             let decisions = &outcome.tie_decisions;
             if let (Some(problem), false) = (problem, failed) {
                 failed = true;
