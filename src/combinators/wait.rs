@@ -91,15 +91,18 @@ where
         let on_completion = {
             let (counter, timer, waiter, f) =
                 (counter.clone(), timer.clone(), waiter.clone(), f.clone());
-            callback::internal(move |lp: &EventLoop| {
+            // The timer is the waiting loop's, which need not be the loop
+            // running this callback (a child of another loop).
+            let home = Rc::downgrade(&lp.inner);
+            callback::internal(move |_: &EventLoop| {
                 counter.set(counter.get().saturating_sub(1));
                 let failed = matches!(f.try_result(), Err(e) if !e.is_cancelled());
                 if counter.get() == 0
                     || return_when == ReturnWhen::FirstCompleted
                     || (return_when == ReturnWhen::FirstException && failed)
                 {
-                    if let Some(timer) = timer.take() {
-                        lp.inner.cancel_ref(timer);
+                    if let (Some(timer), Some(home)) = (timer.take(), home.upgrade()) {
+                        home.cancel_ref(timer);
                     }
                     if !waiter.done() {
                         let _ = waiter.set_result(());
