@@ -6,7 +6,7 @@
 //! exactly the report of the whole range (`merge.rs`, `loopsim merge`):
 //!
 //! * `seeds_run` and `runs` add up;
-//! * `traces` (every distinct trace: its FNV-1a `hash` as 16 hex digits,
+//! * `traces` (every distinct trace: its `hash` ([`trace_hash`]) as 16 hex digits,
 //!   the `runs` that gave it and the lowest seed that did, `first_seed`;
 //!   ascending by hash) merge by hash, runs adding up and the lowest first
 //!   seed kept; `distinct_traces` is their number;
@@ -16,6 +16,8 @@
 //!   a group is the lowest; its `diff` command is against `first_passing`,
 //!   the lowest passing seed of all);
 //! * `incomplete` concatenates and sorts.
+//!
+//! [`trace_hash`]: super::trace_hash
 //!
 //! `file` and `options` say what was explored, `options.seeds` and
 //! `options.shard` which seeds. `report_version` is 1; a change that an

@@ -5,9 +5,9 @@
 //! `random` tie order or a `rand(A, B)` delay can reorder its callbacks.
 //! [`explore`] runs it once per seed of a range and reports:
 //!
-//! * how many seeds ran, and how many *distinct traces* they produced (an
-//!   FNV-1a 64-bit hash of each rendered text trace, computed here, so the
-//!   count never depends on a hasher's seed or a map's iteration order);
+//! * how many seeds ran, and how many *distinct traces* they produced (a
+//!   64-bit hash of each trace's events, [`trace_hash`], computed here, so
+//!   the count never depends on a hasher's seed or a map's iteration order);
 //! * every failing seed, with its first failure and a `loopsim replay`
 //!   command that reproduces that failure byte for byte; the rendered
 //!   report groups them into distinct failures and lists a bounded number
