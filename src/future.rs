@@ -8,7 +8,7 @@
 use crate::error::Error;
 use crate::event_loop::callback::{self, Callback};
 use crate::event_loop::{Blocked, CallbackResult, EventLoop, LoopInner, Unretrieved};
-use crate::trace::{DoneState, EventKind};
+use crate::trace::DoneState;
 use crate::value::TraceValue;
 use std::cell::{OnceCell, RefCell};
 use std::pin::Pin;
@@ -95,6 +95,16 @@ impl Name {
         self.task_number != 0 || self.text.get().is_some()
     }
 
+    /// The name as the recorder takes it: text, or `Task-N` by number
+    /// while nothing has written it out.
+    pub(crate) fn as_name_ref(&self) -> Option<crate::event_loop::NameRef<'_>> {
+        match (self.text.get(), self.task_number) {
+            (Some(text), _) => Some(crate::event_loop::NameRef::Text(text)),
+            (None, 0) => None,
+            (None, n) => Some(crate::event_loop::NameRef::Task(n)),
+        }
+    }
+
     pub fn text(&self) -> Option<&Rc<str>> {
         match self.task_number {
             0 => self.text.get(),
@@ -179,6 +189,11 @@ impl<T: Clone + std::fmt::Debug + 'static> FutureCore<T> {
         }
     }
 
+    /// The name as it is held (see [`Name`]).
+    pub(crate) fn trace_name(&self) -> &Name {
+        &self.name
+    }
+
     /// The name, if the trace records this future's `done`.
     pub fn name(&self) -> Option<&Rc<str>> {
         self.name.text()
@@ -242,18 +257,14 @@ impl<T: Clone + std::fmt::Debug + 'static> FutureCore<T> {
         }
         let lp = self.event_loop();
         if let Some(lp) = lp.as_ref().filter(|_| self.name.exists()) {
-            lp.inner.record_with(|| {
+            if lp.inner.world.config.record_trace {
                 let (state, value) = match &outcome {
                     Ok(v) => (DoneState::Result, Some(v.trace_value())),
                     Err(Error::Cancelled) => (DoneState::Cancelled, None),
                     Err(_) => (DoneState::Exception, None),
                 };
-                EventKind::Done {
-                    name: self.name.text().expect("named").clone(),
-                    state,
-                    value,
-                }
-            });
+                lp.inner.record_done(&self.name, state, value);
+            }
         }
         *self.state.borrow_mut() = Some(outcome);
         let callbacks = self.callbacks.borrow_mut().take();

@@ -30,6 +30,7 @@ pub use config::{
 pub use handle::Handle;
 pub(crate) use handle::SlotRef;
 pub use recorder::EventSink;
+pub(crate) use recorder::NameRef;
 pub use registry::{get_event_loop, get_running_loop, new_event_loop, set_event_loop};
 pub use run::Ended;
 pub(crate) use snapshot::{TaskEntry, TaskView};
@@ -302,8 +303,7 @@ impl LoopInner {
     pub(crate) fn record(&self, kind: EventKind) {
         if self.world.config.record_trace {
             let mut trace = self.world.trace.borrow_mut();
-            if trace.len() >= self.world.config.max_events || self.world.budget_spent.get() {
-                self.world.events_overflowed.set(true);
+            if !self.may_record(trace.len()) {
                 return;
             }
             trace.push(Event {
@@ -314,6 +314,58 @@ impl LoopInner {
             drop(trace);
             self.record_source();
         }
+    }
+
+    /// Whether an event may be recorded now; if not (past
+    /// [`LoopConfig::max_events`]), the world is marked overflowed.
+    #[inline]
+    fn may_record(&self, recorded: u64) -> bool {
+        if recorded >= self.world.config.max_events || self.world.budget_spent.get() {
+            self.world.events_overflowed.set(true);
+            return false;
+        }
+        true
+    }
+
+    /// `step task=NAME`, recorded from the task's own name (a default
+    /// `Task-N` is never written out for a kept trace).
+    #[inline]
+    pub(crate) fn record_step(&self, task: &crate::future::Name) {
+        if !self.world.config.record_trace {
+            return;
+        }
+        let Some(name) = task.as_name_ref() else {
+            return;
+        };
+        let mut trace = self.world.trace.borrow_mut();
+        if !self.may_record(trace.len()) {
+            return;
+        }
+        trace.push_step(self.stamp(), self.world.clock.get(), name);
+        drop(trace);
+        self.record_source();
+    }
+
+    /// `done name=NAME state=… [value=…]`, likewise.
+    pub(crate) fn record_done(
+        &self,
+        future: &crate::future::Name,
+        state: crate::trace::DoneState,
+        value: Option<crate::value::Value>,
+    ) {
+        if !self.world.config.record_trace {
+            return;
+        }
+        let Some(name) = future.as_name_ref() else {
+            return;
+        };
+        let mut trace = self.world.trace.borrow_mut();
+        if !self.may_record(trace.len()) {
+            return;
+        }
+        trace.push_done(self.stamp(), self.world.clock.get(), name, state, value);
+        drop(trace);
+        self.record_source();
     }
 
     /// [`record`](LoopInner::record) even past the event budget: for the
@@ -785,7 +837,7 @@ impl EventLoop {
     /// The trace so far, of this loop and every loop sharing its clock
     /// (empty once [`stream_trace`](EventLoop::stream_trace) was called).
     pub fn trace(&self) -> Vec<Event> {
-        self.inner.world.trace.borrow().kept().to_vec()
+        self.inner.world.trace.borrow().kept()
     }
 
     /// Hands every event from now on to `sink` as it is recorded, instead

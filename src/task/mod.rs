@@ -24,7 +24,6 @@ use crate::event_loop::callback::{self, Callback, Label, Scheduled};
 use crate::event_loop::{Blocked, CallbackResult, EventLoop, SlotRef, TaskView};
 use crate::future::{Awaitable, FutureCore, Name, Wait, Waitable};
 use crate::loop_state::Awaits;
-use crate::trace::EventKind;
 use std::cell::{Cell, RefCell};
 use std::pin::Pin;
 use std::rc::Rc;
@@ -276,14 +275,12 @@ where
         if self.future.is_done() {
             return;
         }
-        lp.inner.record_with(|| {
+        if lp.inner.world.config.record_trace {
             if lp.config().record_state {
                 lp.set_source(self.resume_source.get());
             }
-            EventKind::Step {
-                task: TaskRef::name(&**self).clone(),
-            }
-        });
+            lp.inner.record_step(self.future.trace_name());
+        }
         let cancelling = self.must_cancel.replace(false);
         if lp.inner.step.active.get() {
             // A step inside another task's step of this loop: only under
