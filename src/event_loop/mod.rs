@@ -256,6 +256,9 @@ pub(crate) struct LoopInner {
     callbacks_run: Cell<u64>,
     /// Tasks of this loop not yet done (for [`LoopConfig::max_pending`]).
     pub(crate) live_tasks: Cell<u64>,
+    /// How many more budget checks are sure to pass (see
+    /// `LoopInner::over_budget`): 0 makes the next one exact.
+    budget_headroom: Cell<u64>,
     /// The same tasks, held weakly, to break their cycles when the loop
     /// is dropped.
     pub(crate) unfinished: RefCell<TaskRegistry>,
@@ -417,6 +420,14 @@ impl LoopInner {
         self.world.clock.get()
     }
 
+    /// One more object pending (a callback, a timer, a task): it spends
+    /// one of the budget checks sure to pass (`over_budget`).
+    #[inline(always)]
+    pub(crate) fn grew(&self) {
+        self.budget_headroom
+            .set(self.budget_headroom.get().saturating_sub(1));
+    }
+
     /// `cb` in a new slot at the tail of the ready queue: its slot and
     /// sequence number.
     fn enqueue_ready(&self, cb: Callback) -> (u32, u64) {
@@ -424,6 +435,7 @@ impl LoopInner {
         let mut queues = self.queues.borrow_mut();
         let slot = queues.slots.insert(seq, cb, 0);
         queues.ready.push_back(slot);
+        self.grew();
         self.report(|| Probe::ReadyAppended { seq });
         (slot, seq)
     }
@@ -435,6 +447,7 @@ impl LoopInner {
         let mut queues = self.queues.borrow_mut();
         let queues = &mut *queues;
         let slot = queues.slots.insert(seq, cb, IN_TIMERS);
+        self.grew();
         let mut key = 0;
         if self.world.config.tie_break == crate::TieBreak::Random {
             key = self.world.tie_break_key();
@@ -507,6 +520,7 @@ impl EventLoop {
                 iteration: Cell::new(0),
                 callbacks_run: Cell::new(0),
                 live_tasks: Cell::new(0),
+                budget_headroom: Cell::new(0),
                 unfinished: RefCell::new(TaskRegistry::default()),
                 step: StepContext::default(),
                 tasks: RefCell::new(Vec::new()),
@@ -677,7 +691,11 @@ impl EventLoop {
     pub(crate) fn schedule(&self, when: Option<i64>, cb: Callback) -> Result<Handle, Error> {
         match self.enqueue(when, cb) {
             Ok((slot, seq)) => Ok(Handle::new(Rc::downgrade(&self.inner), slot, seq, when)),
-            Err(error) => self.fail(error),
+            // The `Err` is built here, not by `fail`: a `Result` that one
+            // out-of-line call filled went through memory, and the caller
+            // that drops the handle could no longer see it was fresh
+            // (W1: +24 instructions per `call_soon`).
+            Err(error) => Err(self.refused(error)),
         }
     }
 
@@ -711,6 +729,17 @@ impl EventLoop {
             None => self.inner.enqueue_ready(cb),
             Some(when) => self.inner.enqueue_timer(when, cb),
         })
+    }
+
+    /// [`fail`](EventLoop::fail) for `schedule`: the error, recorded or
+    /// caught as `fail` does.
+    #[cold]
+    #[inline(never)]
+    fn refused(&self, error: Error) -> Error {
+        match self.fail::<()>(error) {
+            Err(error) => error,
+            Ok(()) => unreachable!("fail always fails"),
+        }
     }
 
     /// Records a failed loop call as an `error` event and returns it;

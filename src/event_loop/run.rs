@@ -56,19 +56,49 @@ enum Pass {
 impl LoopInner {
     /// The budget that has run out, if any, checked before each callback
     /// of a batch: events (the trace overflowed), callbacks run, objects
-    /// pending. A few compares: this is on every callback's path.
+    /// pending. This is on every callback's path, so the callback and
+    /// pending budgets share one countdown, `budget_headroom`: while it is
+    /// above zero neither can have run out, and a check costs a flag, a
+    /// compare and a decrement; at zero the check is exact
+    /// ([`over_budget_exactly`](LoopInner::over_budget_exactly)), which
+    /// also refills it.
     #[inline(always)]
     fn over_budget(&self, queues: &Queues) -> Option<Budget> {
-        let config = &self.world.config;
         if self.world.events_overflowed.get() {
-            Some(Budget::Events)
-        } else if self.callbacks_run.get() >= config.max_callbacks {
+            return Some(Budget::Events);
+        }
+        let (left, spent) = self.budget_headroom.get().overflowing_sub(1);
+        self.budget_headroom.set(left);
+        if spent {
+            return self.over_budget_exactly(queues);
+        }
+        None
+    }
+
+    /// The callback and pending budgets, exactly, and a new headroom when
+    /// neither ran out: how many more checks are sure to pass.
+    ///
+    /// Between two checks one callback runs (callbacks run: at most +1)
+    /// and leaves the ready queue (pending: -1); what it schedules or
+    /// spawns is pending too, and each of those takes one from the
+    /// headroom (`LoopInner::grew`). So with `c` callbacks run and `p`
+    /// pending now, `min(max_callbacks - c - 1, max_pending - p)` more
+    /// checks are sure to pass: each one, and each thing made pending
+    /// meanwhile, spends one of them.
+    #[inline(never)]
+    fn over_budget_exactly(&self, queues: &Queues) -> Option<Budget> {
+        let config = &self.world.config;
+        let run = self.callbacks_run.get();
+        let pending = (queues.ready.len() + queues.timers.len()) as u64 + self.live_tasks.get();
+        self.budget_headroom.set(0);
+        if run >= config.max_callbacks {
             Some(Budget::Callbacks)
-        } else if (queues.ready.len() + queues.timers.len()) as u64 + self.live_tasks.get()
-            > config.max_pending
-        {
+        } else if pending > config.max_pending {
             Some(Budget::Pending)
         } else {
+            let callbacks = config.max_callbacks - run - 1;
+            self.budget_headroom
+                .set(callbacks.min(config.max_pending - pending));
             None
         }
     }
@@ -403,7 +433,13 @@ impl EventLoop {
         let mut batch = batch;
         #[cfg(feature = "mutants")]
         let mutant = inner.world.config.mutant;
-        inner.report(|| Probe::BatchStart { size: batch });
+        // Read once for the batch (a callback cannot change them): a few
+        // loads fewer per callback than `report` and `run_callback` make.
+        let checking = inner.world.config.check_invariants;
+        let tracing = inner.world.config.record_trace;
+        if checking {
+            inner.check(Probe::BatchStart { size: batch });
+        }
         let mut i = 0;
         while i < batch {
             i += 1;
@@ -431,14 +467,22 @@ impl EventLoop {
             // the `RunCancelled` mutant keeps it, so that it runs).
             let callback = queues.slots.dequeue(slot);
             drop(queues);
-            inner.report(|| Probe::Run {
-                seq,
-                now: inner.now(),
-                skipped: skipped && callback.is_none(),
-            });
+            if checking {
+                inner.check(Probe::Run {
+                    seq,
+                    now: inner.now(),
+                    skipped: skipped && callback.is_none(),
+                });
+            }
             if let Some(callback) = callback {
                 inner.callbacks_run.set(inner.callbacks_run.get() + 1);
-                self.run_callback(callback);
+                if tracing {
+                    self.run_recorded(callback);
+                } else {
+                    // Neither `call` nor `exception` would be recorded: no
+                    // label to read.
+                    let _ = callback.run(self);
+                }
             }
             #[cfg(feature = "mutants")]
             match mutant {
@@ -449,24 +493,15 @@ impl EventLoop {
                 _ => {}
             }
         }
-        inner.report(|| Probe::BatchEnd);
+        if checking {
+            inner.check(Probe::BatchEnd);
+        }
         Pass::Ran
     }
 
-    /// Runs one callback: `call` first (unless internal), then the body; an
-    /// error it returns is recorded as `exception`.
-    #[inline(always)]
-    fn run_callback(&self, callback: super::callback::Callback) {
-        if self.inner.world.config.record_trace {
-            self.run_recorded(callback);
-        } else {
-            // Neither `call` nor `exception` would be recorded: no label to read.
-            let _ = callback.run(self);
-        }
-    }
-
-    /// [`run_callback`](EventLoop::run_callback) with the trace on: out of
-    /// line, so the batch loop stays small.
+    /// Runs one callback with the trace on: `call` first (unless
+    /// internal), then the body; an error it returns is recorded as
+    /// `exception`. Out of line, so the batch loop stays small.
     #[inline(never)]
     fn run_recorded(&self, callback: super::callback::Callback) {
         let inner = &self.inner;
@@ -714,5 +749,71 @@ impl EventLoop {
         self.check_can_run()?;
         let task = self.create_task(coro)?;
         self.run_until_complete(&task)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Error, EventLoop, LoopConfig};
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    /// A loop with the given budgets, and the names of the callbacks it ran.
+    fn budgeted(max_callbacks: u64, max_pending: u64) -> (EventLoop, Rc<RefCell<Vec<String>>>) {
+        let lp = LoopConfig {
+            max_callbacks,
+            max_pending,
+            ..LoopConfig::default()
+        }
+        .build();
+        (lp, Rc::default())
+    }
+
+    fn ran(log: &Rc<RefCell<Vec<String>>>, name: &str) -> impl FnOnce(&EventLoop) + 'static {
+        let (log, name) = (log.clone(), name.to_string());
+        move |_: &EventLoop| log.borrow_mut().push(name)
+    }
+
+    #[test]
+    fn what_a_callback_schedules_counts_at_the_very_next_check() {
+        // Three ready, a budget of 5 pending: the first check leaves room
+        // for two more; `a` then schedules ten, and the check before `b`
+        // must see twelve pending, however much room the batch began with.
+        let (lp, log) = budgeted(u64::MAX, 5);
+        let spawn = log.clone();
+        lp.call_soon(move |lp: &EventLoop| {
+            spawn.borrow_mut().push("a".into());
+            for _ in 0..10 {
+                lp.call_soon(|_: &EventLoop| {}).unwrap();
+            }
+        })
+        .unwrap();
+        lp.call_soon(ran(&log, "b")).unwrap();
+        lp.call_soon(ran(&log, "c")).unwrap();
+        assert_eq!(lp.run_forever(), Err(Error::BudgetExhausted));
+        assert_eq!(*log.borrow(), ["a"]);
+        let last = lp.trace().last().map(|e| e.to_string());
+        assert!(last.unwrap().ends_with("budget reason=pending"));
+    }
+
+    #[test]
+    fn the_callback_budget_ends_a_run_before_the_callback_past_it() {
+        for budget in 0..5 {
+            let (lp, log) = budgeted(budget, u64::MAX);
+            for name in ["a", "b", "c", "d"] {
+                lp.call_soon(ran(&log, name)).unwrap();
+            }
+            let ended = lp.run_forever();
+            let want: Vec<&str> = ["a", "b", "c", "d"]
+                .into_iter()
+                .take(budget as usize)
+                .collect();
+            assert_eq!(*log.borrow(), want, "max_callbacks {budget}");
+            if budget < 4 {
+                assert_eq!(ended, Err(Error::BudgetExhausted));
+                // A loop whose budget is spent stays spent.
+                assert_eq!(lp.run_forever(), Err(Error::BudgetExhausted));
+            }
+        }
     }
 }

@@ -128,6 +128,7 @@ impl<T: Clone + std::fmt::Debug + 'static> Task<T> {
         });
         lp.schedule_detached(None, inner.step_callback())?;
         lp.inner.live_tasks.set(lp.inner.live_tasks.get() + 1);
+        lp.inner.grew();
         let weak = Rc::downgrade(&inner);
         let weak: std::rc::Weak<dyn crate::event_loop::Unlink> = weak;
         inner
@@ -408,10 +409,14 @@ where
             }
             Some(Blocked::On(waitable)) => {
                 let _ = waitable.add_done_callback(self.step_callback());
+                if !self.must_cancel.get() {
+                    self.fut_waiter.set(Waiter::On(waitable));
+                    return;
+                }
                 self.fut_waiter.set(Waiter::On(waitable.clone()));
                 // The loop runs (it is stepping this task), so cancelling
                 // a future of its own cannot fail.
-                if self.must_cancel.get() && waitable.clone().cancel() == Ok(true) {
+                if waitable.cancel() == Ok(true) {
                     self.must_cancel.set(false);
                 }
             }
