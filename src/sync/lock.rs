@@ -79,15 +79,18 @@ impl Lock {
                 // The waiters are this running loop's: never refused.
                 let _ = me.wake_up_first();
             }
+            me.waiters.done_with(fut);
             return Err(error);
         }
         me.locked.set(true);
         me.took();
+        me.waiters.done_with(fut);
         Ok(())
     }
 
     /// `lock.release()`: frees the lock and wakes the first waiter.
     /// [`Error::LockNotAcquired`] on a lock that is not locked.
+    #[inline]
     pub fn release(&self) -> Result<(), Error> {
         let me = &self.0;
         if !me.locked.get() {
@@ -113,6 +116,7 @@ impl Lock {
 
 impl LockInner {
     /// `_wake_up_first`: the first waiter, if not already woken.
+    #[inline]
     fn wake_up_first(&self) -> Result<(), Error> {
         match self.waiters.first() {
             Some(fut) if !fut.done() => wake(&fut, true),
@@ -121,6 +125,7 @@ impl LockInner {
     }
 
     /// A task took the lock: one more owner, who must be the only one.
+    #[inline]
     fn took(&self) {
         let owners = self.owners.get() + 1;
         self.owners.set(owners);

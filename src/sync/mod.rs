@@ -51,6 +51,7 @@ mod event;
 mod heap;
 mod lock;
 mod queue;
+mod queue_wait;
 mod semaphore;
 mod waiter;
 mod waiters;

@@ -12,6 +12,7 @@
 use super::audit::{self, mutant};
 use super::event::Event;
 use super::heap::{self, PyLt};
+use super::queue_wait::{Get, Put};
 use super::waiters::{wake, LoopBinding, Waiter, Waiters};
 use crate::error::Error;
 use std::cell::{Cell, RefCell};
@@ -81,11 +82,11 @@ impl<T> Order for Heap<T> {
 pub(crate) struct Core<O> {
     maxsize: usize,
     items: RefCell<O>,
-    getters: Waiters,
-    putters: Waiters,
+    pub(super) getters: Waiters,
+    pub(super) putters: Waiters,
     unfinished_tasks: Cell<u64>,
     finished: Event,
-    binding: LoopBinding,
+    pub(super) binding: LoopBinding,
     /// The invariant's shadow: items put and `task_done` calls that
     /// returned.
     put_count: Cell<u64>,
@@ -109,11 +110,13 @@ impl<O: Order> Core<O> {
         }
     }
 
-    fn qsize(&self) -> usize {
+    #[inline]
+    pub(super) fn qsize(&self) -> usize {
         self.items.borrow().len()
     }
 
-    fn full(&self) -> bool {
+    #[inline]
+    pub(super) fn full(&self) -> bool {
         self.maxsize > 0 && self.qsize() >= self.maxsize
     }
 
@@ -138,14 +141,21 @@ impl<O: Order> Core<O> {
         Ok(())
     }
 
-    /// One wait of `put` or `get` on `waiters`; on any exception, what
-    /// `except:` does: cancel the waiter, take it off, and pass a wake-up
-    /// it got on if `can_go_on` says another could use it.
-    async fn wait_in(&self, waiters: &Waiters, can_go_on: impl Fn() -> bool) -> Result<(), Error> {
-        let lp = self.binding.get_loop()?;
-        let fut: Waiter = waiters.push_new(&lp);
-        match fut.wait().await {
-            Ok(_) => Ok(()),
+    /// What a `put` or `get` does once the waiter `fut` it awaited is
+    /// done (`woken`): on any exception, what `except:` does: cancel the
+    /// waiter, take it off, and pass a wake-up it got on if `can_go_on`
+    /// says another could use it.
+    pub(super) fn waited(
+        waiters: &Waiters,
+        fut: Waiter,
+        woken: Result<bool, Error>,
+        can_go_on: impl Fn() -> bool,
+    ) -> Result<(), Error> {
+        match woken {
+            Ok(_) => {
+                waiters.done_with(fut);
+                Ok(())
+            }
             Err(error) => {
                 fut.cancel();
                 waiters.remove(&fut);
@@ -153,19 +163,20 @@ impl<O: Order> Core<O> {
                     // The waiters are this running loop's: never refused.
                     let _ = Self::wakeup_next(waiters);
                 }
+                waiters.done_with(fut);
                 Err(error)
             }
         }
     }
 
-    async fn put(&self, item: O::Item) -> Result<(), Error> {
-        while self.full() {
-            self.wait_in(&self.putters, || !self.full()).await?;
-        }
-        self.put_nowait(item)
+    /// `await q.put(item)`: `while self.full(): <wait as a putter>`, then
+    /// `put_nowait` (see `queue_wait.rs`).
+    fn put(&self, item: O::Item) -> Put<'_, O> {
+        Put::new(self, item)
     }
 
-    fn put_nowait(&self, item: O::Item) -> Result<(), Error> {
+    #[inline]
+    pub(super) fn put_nowait(&self, item: O::Item) -> Result<(), Error> {
         let size = {
             let mut items = self.items.borrow_mut();
             if self.maxsize > 0 && items.len() >= self.maxsize && !mutant!(QueueOverfull) {
@@ -186,14 +197,14 @@ impl<O: Order> Core<O> {
         Self::wakeup_next(&self.getters)
     }
 
-    async fn get(&self) -> Result<O::Item, Error> {
-        while self.qsize() == 0 {
-            self.wait_in(&self.getters, || self.qsize() > 0).await?;
-        }
-        self.get_nowait()
+    /// `await q.get()`: `while self.empty(): <wait as a getter>`, then
+    /// `get_nowait` (see `queue_wait.rs`).
+    fn get(&self) -> Get<'_, O> {
+        Get::new(self)
     }
 
-    fn get_nowait(&self) -> Result<O::Item, Error> {
+    #[inline]
+    pub(super) fn get_nowait(&self) -> Result<O::Item, Error> {
         let item = {
             let mut items = self.items.borrow_mut();
             if items.len() == 0 {
@@ -259,8 +270,11 @@ macro_rules! queue_api {
             }
 
             /// `await q.put(item)`: waits while the queue is full.
-            pub async fn put(&self, item: T) -> Result<(), Error> {
-                self.0.put(item).await
+            pub fn put(
+                &self,
+                item: T,
+            ) -> impl std::future::Future<Output = Result<(), Error>> + '_ {
+                self.0.put(item)
             }
 
             /// `q.put_nowait(item)`: [`Error::QueueFull`] if full.
@@ -269,8 +283,8 @@ macro_rules! queue_api {
             }
 
             /// `await q.get()`: waits while the queue is empty.
-            pub async fn get(&self) -> Result<T, Error> {
-                self.0.get().await
+            pub fn get(&self) -> impl std::future::Future<Output = Result<T, Error>> + '_ {
+                self.0.get()
             }
 
             /// `q.get_nowait()`: [`Error::QueueEmpty`] if empty.

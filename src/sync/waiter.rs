@@ -11,7 +11,7 @@
 use crate::error::Error;
 use crate::event_loop::callback::Callback;
 use crate::event_loop::{EventLoop, LoopInner};
-use crate::future::{Awaitable, Wait, Waitable};
+use crate::future::{Awaitable, Waitable};
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
@@ -38,6 +38,7 @@ pub(crate) struct Waiter(Rc<WaiterCore>);
 
 impl Waiter {
     /// `loop.create_future()`.
+    #[inline]
     pub(crate) fn new(lp: &EventLoop) -> Waiter {
         Waiter(Rc::new(WaiterCore {
             lp: Rc::downgrade(&lp.inner),
@@ -48,22 +49,49 @@ impl Waiter {
         }))
     }
 
+    /// This waiter's memory as a new pending waiter on `lp`, when nothing
+    /// else can see it (no clone of it is left anywhere): `None` if
+    /// something can, or it belongs to another loop. What it still held
+    /// (a wake-up never run, a waiter not done) is dropped now, which is
+    /// when dropping it would have dropped them.
+    #[inline]
+    pub(crate) fn renew(mut self, lp: &EventLoop) -> Option<Waiter> {
+        let core = Rc::get_mut(&mut self.0)?;
+        if !std::ptr::eq(core.lp.as_ptr(), Rc::as_ptr(&lp.inner)) {
+            return None;
+        }
+        core.state.set(State::Pending);
+        drop(core.first.take());
+        drop(std::mem::take(core.more.get_mut()));
+        core.next_id.set(0);
+        Some(self)
+    }
+
+    /// No clone of this waiter exists but this one.
+    #[inline]
+    pub(crate) fn unshared(&self) -> bool {
+        Rc::strong_count(&self.0) == 1
+    }
+
     pub(crate) fn same(&self, other: &Waiter) -> bool {
         Rc::ptr_eq(&self.0, &other.0)
     }
 
     /// `fut.done()`.
+    #[inline]
     pub(crate) fn done(&self) -> bool {
         self.0.state.get() != State::Pending
     }
 
     /// `fut.cancelled()`.
+    #[inline]
     pub(crate) fn cancelled(&self) -> bool {
         self.0.state.get() == State::Cancelled
     }
 
     /// `fut.set_result(value)` of a pending waiter; a refusal of the
     /// wake-up (a closed loop) is returned, not recorded (see `wake`).
+    #[inline]
     pub(crate) fn finish_unrecorded(&self, value: bool) -> Result<(), Error> {
         self.0.finish(State::Done(value))
     }
@@ -83,9 +111,35 @@ impl Waiter {
     }
 
     /// `await fut`: `Ok` once set, `Err(Cancelled)` if cancelled (or if
-    /// the task is cancelled meanwhile).
-    pub(crate) async fn wait(&self) -> Result<bool, Error> {
-        Wait::new(self.clone()).await
+    /// the task is cancelled meanwhile). [`Wait`] without a clone of the
+    /// waiter to hold: the task's step gets one only if it must wait.
+    #[inline]
+    pub(crate) fn wait(&self) -> WaitFor<'_> {
+        WaitFor(self)
+    }
+}
+
+/// The future of [`Waiter::wait`].
+pub(crate) struct WaitFor<'a>(&'a Waiter);
+
+impl std::future::Future for WaitFor<'_> {
+    type Output = Result<bool, Error>;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let core = &(self.0).0;
+        crate::task::with_stepping_loop(cx, "awaited a future", |lp| {
+            if let Some(thrown) = lp.take_thrown() {
+                return std::task::Poll::Ready(Err(thrown));
+            }
+            if core.state.get() != State::Pending {
+                return std::task::Poll::Ready(self.0.try_result());
+            }
+            lp.block(crate::event_loop::Blocked::On(core.clone()));
+            std::task::Poll::Pending
+        })
     }
 }
 
@@ -99,6 +153,16 @@ impl WaiterCore {
         debug_assert_eq!(self.state.get(), State::Pending);
         self.state.set(state);
         let first = self.first.take();
+        if self.more.borrow().is_empty() {
+            // The common case: the waiting task's wake-up alone.
+            let Some(lp) = self.event_loop() else {
+                return Ok(());
+            };
+            return match first {
+                Some(cb) => lp.schedule_detached(None, cb),
+                None => Ok(()),
+            };
+        }
         let more = std::mem::take(&mut *self.more.borrow_mut());
         let Some(lp) = self.event_loop() else {
             return Ok(());

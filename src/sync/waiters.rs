@@ -26,6 +26,7 @@ pub(crate) use super::waiter::Waiter;
 /// `Event loop is closed` CPython raises there, returned unrecorded, so
 /// that the primitive's call stops where CPython's does and the statement
 /// records it once (DESIGN.md, decision 16).
+#[inline]
 pub(crate) fn wake(fut: &Waiter, value: bool) -> Result<(), Error> {
     fut.finish_unrecorded(value)
 }
@@ -45,6 +46,7 @@ impl LoopBinding {
     /// nested `run_forever` cleared it): `_get_loop()` then returns `None`
     /// for an unbound primitive, whose `create_future()` is an
     /// `AttributeError`, and a bound one is "bound to a different loop".
+    #[inline]
     pub(crate) fn get_loop(&self) -> Result<EventLoop, Error> {
         let Some(lp) = get_running_loop() else {
             return Err(match &*self.bound.borrow() {
@@ -70,17 +72,25 @@ pub(crate) struct Waiters {
     /// `get_nowait` asks whether anyone waits, and this answers without
     /// borrowing the deque.
     count: Cell<usize>,
+    /// A waiter done with, whose memory the next `push_new` reuses: a
+    /// task that waits allocates nothing, most of the time.
+    spare: Cell<Option<Waiter>>,
 }
 
 impl Waiters {
     /// `fut = loop.create_future(); waiters.append(fut)`.
+    #[inline]
     pub(crate) fn push_new(&self, lp: &EventLoop) -> Waiter {
-        let fut = Waiter::new(lp);
+        let fut = match self.spare.take().and_then(|spare| spare.renew(lp)) {
+            Some(renewed) => renewed,
+            None => Waiter::new(lp),
+        };
         self.push(fut.clone());
         fut
     }
 
     /// `waiters.append(fut)`.
+    #[inline]
     pub(crate) fn push(&self, fut: Waiter) {
         self.queue.borrow_mut().push_back(fut);
         self.count.set(self.count.get() + 1);
@@ -88,8 +98,15 @@ impl Waiters {
 
     /// `waiters.remove(fut)`: the first entry that is `fut`; `false` (the
     /// `ValueError`) if none is.
+    #[inline]
     pub(crate) fn remove(&self, fut: &Waiter) -> bool {
         let mut queue = self.queue.borrow_mut();
+        if queue.front().is_some_and(|w| w.same(fut)) {
+            // The common case: the oldest waiter leaves.
+            drop(queue.pop_front());
+            self.count.set(queue.len());
+            return true;
+        }
         match queue.iter().position(|w| w.same(fut)) {
             Some(at) => {
                 queue.remove(at);
@@ -100,6 +117,16 @@ impl Waiters {
         }
     }
 
+    /// The waiter a task awaited is done with, as its last use: where
+    /// `fut` would be dropped. Its memory is kept for the next
+    /// [`push_new`](Waiters::push_new) if nothing else holds it.
+    #[inline]
+    pub(crate) fn done_with(&self, fut: Waiter) {
+        if fut.unshared() {
+            self.spare.set(Some(fut));
+        }
+    }
+
     /// `not waiters`, without borrowing the deque.
     #[inline(always)]
     pub(crate) fn is_empty(&self) -> bool {
@@ -107,6 +134,7 @@ impl Waiters {
     }
 
     /// `waiters.popleft()`.
+    #[inline]
     pub(crate) fn pop_front(&self) -> Option<Waiter> {
         if self.count.get() == 0 {
             return None;
@@ -116,6 +144,7 @@ impl Waiters {
     }
 
     /// The oldest waiter, left in place.
+    #[inline]
     pub(crate) fn first(&self) -> Option<Waiter> {
         self.queue.borrow().front().cloned()
     }
@@ -126,7 +155,11 @@ impl Waiters {
     }
 
     /// `all(w.cancelled() for w in waiters)` (true when empty).
+    #[inline]
     pub(crate) fn all_cancelled(&self) -> bool {
+        if self.count.get() == 0 {
+            return true;
+        }
         self.queue.borrow().iter().all(|w| w.cancelled())
     }
 
