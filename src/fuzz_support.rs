@@ -10,7 +10,7 @@
 //! |---|---|---|
 //! | `parse` | [`check_parse`] | any bytes: no panic; `parse ∘ print` is the identity on parsed files and `print` is idempotent |
 //! | `schedule` | [`check_schedule`] | a generated scenario ([`FuzzScenario`]) runs with no violated invariant, twice to the same trace, and its printed form to the same trace |
-//! | `api` | [`check_api`] | a program against the Rust API ([`ApiProgram`]) does the same |
+//! | `api` | [`check_api`] | a program against the Rust API ([`ApiProgram`], with tasks using the primitives of [`sync`](crate::sync): [`SyncPart`]) does the same, and keeps to the driver's model of each primitive |
 //!
 //! A crash file of the `schedule` target becomes a readable scenario and
 //! the flags that replay it with [`decode`]:
@@ -27,8 +27,10 @@
 //! ```
 
 mod api;
+mod api_sync;
 
-pub use api::{check_api, Action, ApiProgram, Block, TaskOp};
+pub use api::{check_api, check_api_with, Action, ApiProgram, Block, TaskOp};
+pub use api_sync::{SyncOp, SyncPart};
 
 use crate::python::Python;
 use crate::scenario::generate::{generate, GenConfig};

@@ -37,6 +37,10 @@ pub enum Mutant {
     GatherFirstChild,
     /// `timeout`/`timeout_at` schedule their timer 1 ns before the deadline.
     TimeoutEarly,
+    /// A `Queue`'s `get` takes the newest item, not the oldest: no
+    /// invariant of the loop sees it, the `api` fuzz target's model of the
+    /// queue does.
+    QueueGetsNewest,
 }
 
 impl Mutant {

@@ -89,6 +89,15 @@ fn write_seed_corpus() {
             .unwrap();
         }
     }
+    // Longer `api` inputs: their last bytes make primitives tasks
+    // (`fuzz_support::SyncPart`), as in tests/api_sync.rs.
+    for i in 0..8u64 {
+        std::fs::write(
+            root.join("api").join(format!("sync-{i:02}")),
+            seed_input(10_000 + i, 900),
+        )
+        .unwrap();
+    }
     let dir = root.join("parse");
     std::fs::create_dir_all(&dir).unwrap();
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));

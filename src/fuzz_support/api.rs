@@ -8,12 +8,15 @@
 //! `TaskGroup`, futures' `set_result`,
 //! `set_exception`, `cancel` and `add_done_callback`, `stop`, `close` and
 //! the drivers. As in the scenario generator, a block only schedules blocks
-//! of a higher rank, at most twice, so every program ends.
+//! of a higher rank, at most twice, so every program ends. Tasks using
+//! asyncio's primitives, with the driver's model of each, are
+//! `api_sync.rs`.
 //!
 //! Closures hold the program's state weakly, and the run ends by closing
 //! the loop and clearing every future's and task's done callbacks, so a run
 //! leaves no reference cycle behind (the fuzzer's leak check sees it).
 
+use super::api_sync::{SyncPart, SyncState};
 use crate::combinators::{gather, gather_return_exceptions, wait, ReturnWhen, TaskGroup};
 use crate::error::Error;
 use crate::event_loop::{EventLoop, Handle, LoopConfig};
@@ -158,9 +161,15 @@ pub struct ApiProgram {
     pub blocks: Vec<Block>,
     /// What `main` does, in order.
     pub main: Vec<Action>,
+    /// Tasks using asyncio's primitives (`api_sync.rs`), created before
+    /// `main` runs; decoded last, so older inputs have none.
+    pub sync: SyncPart,
 }
 
-fn list<'a, T: Arbitrary<'a>>(u: &mut Unstructured<'a>, max: usize) -> arbitrary::Result<Vec<T>> {
+pub(super) fn list<'a, T: Arbitrary<'a>>(
+    u: &mut Unstructured<'a>,
+    max: usize,
+) -> arbitrary::Result<Vec<T>> {
     let len = u.int_in_range(0..=max)?;
     (0..len).map(|_| T::arbitrary(u)).collect()
 }
@@ -183,6 +192,8 @@ impl<'a> Arbitrary<'a> for ApiProgram {
         let main = list(u, 24)?;
         // Read last, so older inputs decode as before (to 3.11).
         let python = *u.choose(&Python::ALL)?;
+        // Later still: older inputs have no primitives tasks.
+        let sync = SyncPart::arbitrary(u)?;
         Ok(ApiProgram {
             seed,
             tie_break,
@@ -191,6 +202,7 @@ impl<'a> Arbitrary<'a> for ApiProgram {
             futures,
             blocks,
             main,
+            sync,
         })
     }
 }
@@ -206,18 +218,26 @@ impl ApiProgram {
             futures: 0,
             blocks: Vec::new(),
             main: Vec::new(),
+            sync: SyncPart::default(),
         })
     }
 
     /// Runs the program on a fresh loop and returns its trace.
     pub fn run(&self) -> Vec<Event> {
+        self.run_with(LoopConfig::default())
+    }
+
+    /// [`run`](ApiProgram::run) on a loop built from `base` (its mutant,
+    /// for the tests that prove the target can fail) with the program's
+    /// own seed, policy, jitter, version and budget.
+    pub fn run_with(&self, base: LoopConfig) -> Vec<Event> {
         let config = LoopConfig {
             seed: self.seed,
             tie_break: self.tie_break,
             jitter_nanos: self.jitter_nanos,
             python: self.python,
             max_iterations: 100_000,
-            ..LoopConfig::default()
+            ..base
         };
         let lp = config.build();
         let state = Rc::new(State {
@@ -227,9 +247,15 @@ impl ApiProgram {
                 .collect(),
             handles: RefCell::new(Vec::new()),
             tasks: RefCell::new(Vec::new()),
+            sync: SyncState::new(&self.sync),
         });
+        SyncState::spawn(&state, &lp);
         for action in &self.main {
             exec(&state, &lp, None, action);
+        }
+        if state.sync.any() {
+            // The primitives tasks run to their end, or until they all wait.
+            let _ = lp.run_forever();
         }
         let trace = lp.take_trace();
         let _ = lp.close();
@@ -241,8 +267,14 @@ impl ApiProgram {
 /// The `api` target: runs an [`ApiProgram`] twice; no invariant may be
 /// violated, the budget may not run out, and the traces must be equal.
 pub fn check_api(data: &[u8]) -> Result<(), String> {
+    check_api_with(data, LoopConfig::default())
+}
+
+/// [`check_api`] on loops built from `base` (see
+/// [`ApiProgram::run_with`]): with a mutant on, it shows the target fails.
+pub fn check_api_with(data: &[u8], base: LoopConfig) -> Result<(), String> {
     let program = ApiProgram::from_bytes(data);
-    let first = program.run();
+    let first = program.run_with(base.clone());
     let options = format!(
         "seed {}, tie-break {}, jitter {} ns",
         program.seed, program.tie_break, program.jitter_nanos
@@ -259,7 +291,7 @@ pub fn check_api(data: &[u8]) -> Result<(), String> {
             render(&first, Format::Text)
         ));
     }
-    let second = program.run();
+    let second = program.run_with(base);
     if let Some(divergence) = first_divergence(&first, &second) {
         return Err(format!(
             "not deterministic ({options}): {divergence}\n{program:?}"
@@ -269,8 +301,10 @@ pub fn check_api(data: &[u8]) -> Result<(), String> {
 }
 
 /// What a running program's closures and tasks share (weakly).
-struct State {
+pub(super) struct State {
     blocks: Vec<Block>,
+    /// The primitives and their tasks (`api_sync.rs`).
+    pub(super) sync: SyncState,
     futures: Vec<Future<i64>>,
     handles: RefCell<Vec<Handle>>,
     tasks: RefCell<Vec<Task<i64>>>,
@@ -288,6 +322,7 @@ impl State {
             task.clear_for_teardown();
         }
         drop(tasks);
+        self.sync.tear_down();
         self.handles.borrow_mut().clear();
     }
 
@@ -312,7 +347,7 @@ impl State {
     }
 }
 
-fn nanos(pick: u8) -> i64 {
+pub(super) fn nanos(pick: u8) -> i64 {
     NANOS[usize::from(pick) % NANOS.len()]
 }
 

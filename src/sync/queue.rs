@@ -44,7 +44,12 @@ impl<T> Order for Fifo<T> {
         Ok(())
     }
     fn get(&mut self) -> Result<T, Error> {
-        Ok(self.0.pop_front().expect("not empty"))
+        let item = if mutant!(QueueGetsNewest) {
+            self.0.pop_back()
+        } else {
+            self.0.pop_front()
+        };
+        Ok(item.expect("not empty"))
     }
     fn len(&self) -> usize {
         self.0.len()
