@@ -181,7 +181,11 @@ impl StepContext {
     pub(crate) fn enter(&self, throw: Option<Error>) {
         debug_assert!(!self.active.get(), "task steps never nest");
         self.active.set(true);
-        self.throw.set(throw);
+        // Outside a step `throw` is empty (`leave` takes it): only an
+        // exception to deliver needs writing, most steps have none.
+        if throw.is_some() {
+            self.throw.set(throw);
+        }
     }
 
     /// The step ends; an exception it did not take is dropped. What it
@@ -710,6 +714,17 @@ impl EventLoop {
     /// refusal is returned, not recorded (see [`enqueue`](EventLoop::enqueue)).
     pub(crate) fn schedule_detached(&self, when: Option<i64>, cb: Callback) -> Result<(), Error> {
         self.enqueue(when, cb).map(drop)
+    }
+
+    /// `schedule_detached(None, cb)` for code that holds only the loop's
+    /// inner part (a waiter waking its task): the same check and queue.
+    #[inline]
+    pub(crate) fn soon_detached(inner: &LoopInner, cb: Callback) -> Result<(), Error> {
+        if inner.closed.get() {
+            return refuse(cb);
+        }
+        inner.enqueue_ready(cb);
+        Ok(())
     }
 
     /// Puts `cb` in a new slot, and the slot in the ready queue or the

@@ -118,10 +118,10 @@ impl LockInner {
     /// `_wake_up_first`: the first waiter, if not already woken.
     #[inline]
     fn wake_up_first(&self) -> Result<(), Error> {
-        match self.waiters.first() {
-            Some(fut) if !fut.done() => wake(&fut, true),
+        self.waiters.wake_first(|fut| match fut {
+            Some(fut) if !fut.done() => wake(fut, true),
             _ => Ok(()),
-        }
+        })
     }
 
     /// A task took the lock: one more owner, who must be the only one.

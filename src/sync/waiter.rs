@@ -155,11 +155,11 @@ impl WaiterCore {
         let first = self.first.take();
         if self.more.borrow().is_empty() {
             // The common case: the waiting task's wake-up alone.
-            let Some(lp) = self.event_loop() else {
+            let Some(inner) = self.lp.upgrade() else {
                 return Ok(());
             };
             return match first {
-                Some(cb) => lp.schedule_detached(None, cb),
+                Some(cb) => EventLoop::soon_detached(&inner, cb),
                 None => Ok(()),
             };
         }

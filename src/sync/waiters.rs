@@ -143,10 +143,12 @@ impl Waiters {
         self.queue.borrow_mut().pop_front()
     }
 
-    /// The oldest waiter, left in place.
+    /// `f` of the oldest waiter, left in place, without a clone of it:
+    /// `f` may wake it (which only schedules its task's step) but must not
+    /// touch this deque.
     #[inline]
-    pub(crate) fn first(&self) -> Option<Waiter> {
-        self.queue.borrow().front().cloned()
+    pub(crate) fn wake_first<R>(&self, f: impl FnOnce(Option<&Waiter>) -> R) -> R {
+        f(self.queue.borrow().front())
     }
 
     /// `len(waiters)`.

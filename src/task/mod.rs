@@ -410,7 +410,11 @@ where
             Some(Blocked::On(waitable)) => {
                 let _ = waitable.add_done_callback(self.step_callback());
                 if !self.must_cancel.get() {
-                    self.fut_waiter.set(Waiter::On(waitable));
+                    // The step emptied it: nothing to drop but a `Nothing`.
+                    match self.fut_waiter.replace(Waiter::On(waitable)) {
+                        Waiter::Nothing => {}
+                        other => drop(other),
+                    }
                     return;
                 }
                 self.fut_waiter.set(Waiter::On(waitable.clone()));
