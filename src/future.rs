@@ -530,7 +530,9 @@ impl LoopInner {
         self.step.throw.take()
     }
 
-    /// Tells the stepping task what it now waits for.
+    /// Tells the stepping task what it now waits for. Inlined, with what
+    /// it calls, so that `on` is never built in memory (see `BlockedCell`).
+    #[inline(always)]
     pub(crate) fn block(&self, on: Blocked) {
         if self.step.active.get() {
             self.step.block(on);
