@@ -79,20 +79,31 @@ pub enum Error {
     BoundToDifferentLoop,
     /// Python's `TypeError`, with its text (comparing values of a
     /// `PriorityQueue` that Python cannot order).
-    Type(Arc<str>),
+    Type(Arc<String>),
     /// An exception raised by user code, with its text (`Exception(text)`).
-    Raised(Arc<str>),
+    Raised(Arc<String>),
     /// The `ExceptionGroup` a [`TaskGroup`](crate::TaskGroup) raises: the
     /// errors of its children (and of its own block), in the order they
     /// happened. Its text is Python's: `unhandled errors in a TaskGroup (1
     /// sub-exception)`.
-    TaskGroup(Arc<[Error]>),
+    TaskGroup(Arc<Vec<Error>>),
 }
+
+// Two words, so that a `Result<(), Error>` (what `q.put(x).await?` and most
+// calls return) comes back in two registers. With fat `Arc<str>` payloads an
+// `Error` was three words, and each such result went through memory as
+// words and came back as one 16-byte load, a store-forwarding stall on
+// every call (`perf annotate`: a third of W6); hence `Arc<String>` and
+// `Arc<Vec<Error>>`, thin pointers.
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(std::mem::size_of::<Error>() == 16);
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(std::mem::size_of::<Result<(), Error>>() == 16);
 
 impl Error {
     /// An `Exception(text)`, as a scenario's `raise TEXT` makes.
-    pub fn raised(text: impl Into<Arc<str>>) -> Error {
-        Error::Raised(text.into())
+    pub fn raised(text: impl Into<String>) -> Error {
+        Error::Raised(Arc::new(text.into()))
     }
 
     /// Whether this is a cancellation.

@@ -116,7 +116,7 @@ impl Name {
 // Every task carries a `FutureCore`, and a task's size is what a loop of
 // sleeping tasks waits on memory for (see `benches/RESULTS.md`).
 #[cfg(target_pointer_width = "64")]
-const _: () = assert!(std::mem::size_of::<FutureCore<()>>() == 80);
+const _: () = assert!(std::mem::size_of::<FutureCore<()>>() == 72);
 
 /// A future's pending done callbacks, each with the id
 /// `remove_done_callback` names it by. Boxed, and only once the first is
