@@ -86,13 +86,7 @@ mod tests {
 
     #[test]
     fn agrees_with_a_sorted_set() {
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = |bound: u64| {
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            (state >> 32) % bound
-        };
+        let mut next = crate::invariant::test_cases();
         let (mut bits, mut model) = (SeqBits::default(), BTreeSet::new());
         let mut top = 1_000u64;
         for _ in 0..50_000 {

@@ -185,13 +185,7 @@ mod tests {
     /// clock moves (our own LCG: no dependency decides the cases).
     #[test]
     fn first_due_agrees_with_a_scan() {
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = |bound: u64| {
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            (state >> 32) % bound
-        };
+        let mut next = crate::invariant::test_cases();
         let mut timers = PendingTimers::default();
         let mut model: Vec<(u64, i64)> = Vec::new();
         let mut now = -1_000i64;
