@@ -407,19 +407,9 @@ impl LoopInner {
     /// `Task-N` is never written out for a kept trace).
     #[inline]
     pub(crate) fn record_step(&self, task: &crate::future::Name) {
-        if !self.world.config.record_trace {
-            return;
-        }
-        let Some(name) = task.as_name_ref() else {
-            return;
-        };
-        let mut trace = self.world.trace.borrow_mut();
-        if !self.may_record(trace.len()) {
-            return;
-        }
-        trace.push_step(self.stamp(), self.world.clock.get(), name);
-        drop(trace);
-        self.record_source();
+        self.record_named(task, |trace, stamp, now, name| {
+            trace.push_step(stamp, now, name)
+        });
     }
 
     /// `done name=NAME state=… [value=…]`, likewise.
@@ -429,17 +419,30 @@ impl LoopInner {
         state: crate::trace::DoneState,
         value: Option<crate::value::Value>,
     ) {
+        self.record_named(future, |trace, stamp, now, name| {
+            trace.push_done(stamp, now, name, state, value)
+        });
+    }
+
+    /// Records one event about a named future or task with `push`, if the
+    /// trace is on, the future has a name and the event budget allows.
+    #[inline(always)]
+    fn record_named(
+        &self,
+        named: &crate::future::Name,
+        push: impl FnOnce(&mut recorder::Recorder, u64, i64, NameRef<'_>),
+    ) {
         if !self.world.config.record_trace {
             return;
         }
-        let Some(name) = future.as_name_ref() else {
+        let Some(name) = named.as_name_ref() else {
             return;
         };
         let mut trace = self.world.trace.borrow_mut();
         if !self.may_record(trace.len()) {
             return;
         }
-        trace.push_done(self.stamp(), self.world.clock.get(), name, state, value);
+        push(&mut trace, self.stamp(), self.world.clock.get(), name);
         drop(trace);
         self.record_source();
     }
