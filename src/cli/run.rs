@@ -39,11 +39,16 @@ pub(crate) fn run(file: &Path, flags: &RunFlags) -> u8 {
         .check_determinism
         .then(|| Rc::new(Cell::new(Fnv1a::default())));
     let sink = super::output::stdout_sink(flags.format(), hash.clone());
-    let outcome = scenario::run_streamed(&scenario, &options, sink);
-    match hash {
+    let (outcome, remains) = scenario::run_streamed_keeping(&scenario, &options, sink);
+    let code = match hash {
         Some(hash) => settle_streamed(file, &scenario, flags, &outcome, hash.get()),
         None => settle(file, &scenario, flags, &outcome),
-    }
+    };
+    // The process ends after this: freeing the tree and the run piece by
+    // piece would only take time (about a tenth of a big run's).
+    std::mem::forget(remains);
+    std::mem::forget(scenario);
+    code
 }
 
 /// After the trace: the settings, the determinism check (with the trace
@@ -159,8 +164,9 @@ pub(crate) fn check(paths: &[PathBuf], flags: &RunFlags) -> u8 {
     };
     let json = flags.format == OutputFormat::Json;
     let (mut passed, mut failed, mut invalid) = (0, 0, 0);
-    for file in &files {
-        let verdict = check_one(file, flags, !json && color());
+    for (n, file) in files.iter().enumerate() {
+        let last = n + 1 == files.len();
+        let verdict = check_one(file, flags, !json && color(), last);
         match verdict.status {
             Status::Passed => passed += 1,
             Status::Failed => failed += 1,
@@ -217,7 +223,9 @@ struct Verdict {
     diagnostics: Option<String>,
 }
 
-fn check_one(file: &Path, flags: &RunFlags, color: bool) -> Verdict {
+/// `last`: nothing runs after this file, so what it parsed and ran is
+/// left to the process's exit rather than freed.
+fn check_one(file: &Path, flags: &RunFlags, color: bool, last: bool) -> Verdict {
     let (_, scenario) = match scenario::read_and_parse(file, color) {
         Ok(parsed) => parsed,
         Err(rendered) => {
@@ -231,8 +239,15 @@ fn check_one(file: &Path, flags: &RunFlags, color: bool) -> Verdict {
         }
     };
     // Only the count and the first failure are needed: nothing is kept.
-    let outcome = scenario::run_streamed(&scenario, &flags.run_options(), Box::new(|_| {}));
+    let (outcome, remains) =
+        scenario::run_streamed_keeping(&scenario, &flags.run_options(), Box::new(|_| {}));
     let expect_fail = scenario.expects_failure();
+    if last {
+        std::mem::forget(remains);
+        std::mem::forget(scenario);
+    } else {
+        drop(remains);
+    }
     let status = if outcome.failed() == expect_fail {
         Status::Passed
     } else {

@@ -102,6 +102,35 @@ pub fn run_streamed(scenario: &Scenario, options: &RunOptions, sink: EventSink) 
     Prepared::new(scenario).run_streamed(options, sink)
 }
 
+/// [`run_streamed`], handing back what the run leaves (its loops, their
+/// queues and invariant checker, the interpreter) instead of freeing it
+/// before returning. Dropping the [`Remains`] frees all of it, as
+/// `run_streamed` does; a command about to exit may forget them instead
+/// (`std::mem::forget`), as `loopsim run` does: the process ends anyway,
+/// and freeing a big run's memory piece by piece (and giving it back to
+/// the system) takes a few percent of the run.
+pub fn run_streamed_keeping(
+    scenario: &Scenario,
+    options: &RunOptions,
+    sink: EventSink,
+) -> (Outcome, Remains) {
+    let (outcome, interp) = Prepared::new(scenario).run_kept(options, Some(sink));
+    (outcome, Remains { interp })
+}
+
+/// What a run leaves: see [`run_streamed_keeping`]. Dropping it breaks
+/// the cycles between the loops' queues and the interpreter and frees
+/// them.
+pub struct Remains {
+    interp: Rc<Interp>,
+}
+
+impl Drop for Remains {
+    fn drop(&mut self) {
+        self.interp.tear_down();
+    }
+}
+
 /// A scenario made ready to run many times, as `explore` runs it once or
 /// twice per seed: its callback and task bodies are built once and shared
 /// by every run, rather than copied into each. Not `Send` (bodies are
@@ -150,6 +179,13 @@ impl<'a> Prepared<'a> {
     }
 
     fn run_to(&self, options: &RunOptions, sink: Option<EventSink>) -> Outcome {
+        let (outcome, interp) = self.run_kept(options, sink);
+        interp.tear_down();
+        outcome
+    }
+
+    /// The run, and its interpreter not yet torn down.
+    fn run_kept(&self, options: &RunOptions, sink: Option<EventSink>) -> (Outcome, Rc<Interp>) {
         let scenario = self.scenario;
         let settings = Settings::resolve(scenario, &options.overrides);
         let config = LoopConfig {
@@ -176,8 +212,7 @@ impl<'a> Prepared<'a> {
         let tie_decisions = interp.main_loop.tie_decisions();
         let states = interp.main_loop.take_states();
         let sources = interp.main_loop.take_sources();
-        interp.tear_down();
-        Outcome {
+        let outcome = Outcome {
             settings,
             trace,
             events,
@@ -185,7 +220,8 @@ impl<'a> Prepared<'a> {
             tie_decisions,
             states,
             sources,
-        }
+        };
+        (outcome, interp)
     }
 }
 

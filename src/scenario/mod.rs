@@ -53,7 +53,9 @@ use std::path::Path;
 
 pub use ast::Scenario;
 pub use diagnostic::{render, Diagnostic};
-pub use interpret::{run, run_streamed, Outcome, Prepared, RunOptions};
+pub use interpret::{
+    run, run_streamed, run_streamed_keeping, Outcome, Prepared, Remains, RunOptions,
+};
 pub use plain::render_plain;
 pub use printer::print;
 pub use settings::{Overrides, Settings};
