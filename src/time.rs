@@ -151,6 +151,14 @@ const UNITS: [(&str, i128); 4] = [
 /// A bare number is seconds. The decimal is read exactly and rounded once,
 /// half to even.
 pub fn parse_duration(text: &str) -> Result<i64, DurationError> {
+    match parse_whole_duration(text) {
+        Some(nanos) => Ok(nanos),
+        None => parse_exact_duration(text),
+    }
+}
+
+/// [`parse_duration`] for any literal, in 128-bit arithmetic.
+fn parse_exact_duration(text: &str) -> Result<i64, DurationError> {
     let (negative, body) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, text),
@@ -191,6 +199,31 @@ pub fn parse_duration(text: &str) -> Result<i64, DurationError> {
     nanos += i128::from(round_up);
     let nanos = if negative { -nanos } else { nanos };
     i64::try_from(nanos).map_err(|_| DurationError::Overflow)
+}
+
+/// The common literal, `DIGITS[s|ms|us|ns]` with at most 18 digits and a
+/// value in range, read in 64-bit arithmetic; `None` sends everything else
+/// (signs, fractions, long or overflowing numbers, malformed text) to
+/// [`parse_duration`]'s exact path, which gives the same value for what this
+/// accepts. A scenario of 100,000 `call_later 250ms` lines reads each delay
+/// here in a few dozen instructions instead of several hundred.
+fn parse_whole_duration(text: &str) -> Option<i64> {
+    let bytes = text.as_bytes();
+    let digits = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits == 0 || digits > 18 {
+        return None;
+    }
+    let unit: i64 = match &bytes[digits..] {
+        b"" | b"s" => 1_000_000_000,
+        b"ms" => 1_000_000,
+        b"us" => 1_000,
+        b"ns" => 1,
+        _ => return None,
+    };
+    let number = bytes[..digits]
+        .iter()
+        .fold(0i64, |n, &b| n * 10 + i64::from(b - b'0'));
+    number.checked_mul(unit)
 }
 
 /// Nanoseconds as exact decimal seconds: `0.0`, `1.5`, `-0.000000001`.
@@ -238,6 +271,36 @@ pub fn format_duration(nanos: i64) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_whole_number_path_agrees_with_the_exact_one() {
+        let mut checked = 0;
+        for number in [
+            "0",
+            "7",
+            "000250",
+            "999999999",
+            "9223372036",
+            "9223372037",
+            "999999999999999999",
+            "1000000000000000000",
+        ] {
+            for unit in ["", "s", "ms", "us", "ns", "m", "sec", "ms "] {
+                let text = format!("{number}{unit}");
+                if let Some(fast) = super::parse_whole_duration(&text) {
+                    assert_eq!(Ok(fast), super::parse_exact_duration(&text), "{text}");
+                    checked += 1;
+                } else {
+                    assert_eq!(
+                        parse_duration(&text),
+                        super::parse_exact_duration(&text),
+                        "{text}"
+                    );
+                }
+            }
+        }
+        assert!(checked > 20, "{checked}");
+    }
+
     #[test]
     fn fractions_of_any_length_are_exact() {
         let long = format!("1.{}1", "0".repeat(29));

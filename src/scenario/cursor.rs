@@ -320,8 +320,10 @@ impl<'a> Cursor<'a> {
         Ok(self.source[first.span.start..self.line.content_end].to_string())
     }
 
-    /// Checks that the line has nothing more after `after`.
-    pub fn end(&self, after: &str) -> Parsed<()> {
+    /// Checks that the line has nothing more after `after` (formatted only
+    /// for the error: pass `format_args!`, not `format!`, so the common
+    /// case allocates nothing).
+    pub fn end(&self, after: impl std::fmt::Display) -> Parsed<()> {
         match self.peek() {
             None => Ok(()),
             Some(t) => Err(Diagnostic::error(

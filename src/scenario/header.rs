@@ -44,7 +44,7 @@ pub fn parse_setting(
     span: Span,
     trivia: Trivia,
 ) -> Parsed<()> {
-    let end = |c: &Cursor| c.end(&format!("the `{key}` setting"));
+    let end = |c: &Cursor| c.end(format_args!("the `{key}` setting"));
     match key {
         "seed" => {
             let seed = integer(c, "a seed (an integer from 0 to 2^64 - 1)")?;

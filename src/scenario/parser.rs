@@ -338,7 +338,7 @@ fn block_head(c: &mut Cursor, keyword: &str) -> Parsed<Name> {
         ":",
         &format!("after the {keyword} name (a block line ends with `:`)"),
     )?;
-    c.end(&format!("`{keyword} {}:`", name.text))?;
+    c.end(format_args!("`{keyword} {}:`", name.text))?;
     Ok(name)
 }
 
@@ -352,7 +352,7 @@ fn future_head(c: &mut Cursor) -> Parsed<Name> {
         )
         .with_label("a future has no body: remove the `:`"));
     }
-    c.end(&format!("`future {}`", name.text))?;
+    c.end(format_args!("`future {}`", name.text))?;
     Ok(name)
 }
 
@@ -396,7 +396,7 @@ fn declaration(keyword: &str, c: &mut Cursor) -> Parsed<(Name, Primitive)> {
         }
         other => unreachable!("not a declaration keyword: {other}"),
     };
-    c.end(&format!("`{keyword} {}` and its argument", name.text))?;
+    c.end(format_args!("`{keyword} {}` and its argument", name.text))?;
     Ok((name, primitive))
 }
 

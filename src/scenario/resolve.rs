@@ -12,6 +12,7 @@
 //! before a use is a question for run time, not for this module.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::rc::Rc;
 
 use super::ast::{BlockKind, Body, Cond, Name, Primitive, Scenario, StmtKind};
@@ -142,7 +143,7 @@ const QUEUE: Expect = Expect {
 pub fn resolve(source: &str, scenario: &Scenario) -> Vec<Diagnostic> {
     let mut r = Resolver {
         source,
-        names: HashMap::new(),
+        names: Names::default(),
         diags: Vec::new(),
     };
     r.names.insert(Rc::from("main"), vec![(Kind::Loop, None)]);
@@ -189,18 +190,58 @@ pub fn resolve(source: &str, scenario: &Scenario) -> Vec<Diagnostic> {
     r.diags
 }
 
+/// Each name's kinds, with where each was first defined (`None`: built in).
+/// Looked up once per name a statement uses, so hashed cheaply (the keys
+/// are the file's own names; nothing iterates the map).
+type Names = HashMap<Rc<str>, Vec<(Kind, Option<Span>)>, BuildHasherDefault<NameHasher>>;
+
+/// FxHash's step over the name's bytes, eight at a time: a few
+/// instructions for a short name, where SipHash took about sixty.
+#[derive(Default)]
+struct NameHasher(u64);
+
+impl Hasher for NameHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+            self.add(word);
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u8(&mut self, b: u8) {
+        self.add(u64::from(b));
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl NameHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
 struct Resolver<'a> {
     source: &'a str,
-    /// Each name's kinds, with where each was first defined (`None`: built in).
-    names: HashMap<Rc<str>, Vec<(Kind, Option<Span>)>>,
+    names: Names,
     diags: Vec<Diagnostic>,
 }
 
 impl Resolver<'_> {
-    fn kinds(&self, name: &Name) -> Vec<Kind> {
+    /// Whether `name` denotes `kind`.
+    fn has_kind(&self, name: &Name, kind: Kind) -> bool {
         self.names
             .get(&name.text)
-            .map_or(Vec::new(), |ks| ks.iter().map(|(k, _)| *k).collect())
+            .is_some_and(|ks| ks.iter().any(|(k, _)| *k == kind))
     }
 
     fn at(&self, span: Span) -> String {
@@ -287,21 +328,19 @@ impl Resolver<'_> {
             } => self.define(name, Kind::Task),
             // Unnamed, the task takes its body's name, if there is such a
             // body; if not, the use check reports the undefined task.
-            StmtKind::CreateTask { task, name: None }
-                if self.kinds(task).contains(&Kind::TaskBody) =>
-            {
+            StmtKind::CreateTask { task, name: None } if self.has_kind(task, Kind::TaskBody) => {
                 self.define(task, Kind::Task)
             }
             // asyncio wraps a coroutine given to run_until_complete in a
             // task, here named after its body.
-            StmtKind::RunUntilComplete(x) if self.kinds(x).contains(&Kind::TaskBody) => {
+            StmtKind::RunUntilComplete(x) if self.has_kind(x, Kind::TaskBody) => {
                 self.define(x, Kind::Task)
             }
             StmtKind::NewEventLoop(l) => self.define(l, Kind::Loop),
             // Each child is named after its body, as `create_task T` names it.
             StmtKind::TaskGroup(children) => {
                 for child in children {
-                    if self.kinds(child).contains(&Kind::TaskBody) {
+                    if self.has_kind(child, Kind::TaskBody) {
                         self.define(child, Kind::Task)
                     }
                 }
@@ -310,84 +349,74 @@ impl Resolver<'_> {
         }
     }
 
-    /// Checks the names a statement uses.
+    /// Checks the names a statement uses (allocating nothing unless one is
+    /// wrong: this runs for every statement of the file).
     fn check_uses(&mut self, stmt: &StmtKind) {
-        let uses: Vec<(&Name, Expect)> = match stmt {
+        let (name, expect): (&Name, &Expect) = match stmt {
             StmtKind::CallSoon { cb, .. }
             | StmtKind::CallLater { cb, .. }
-            | StmtKind::CallAt { cb, .. } => {
-                vec![(cb, CALLBACK)]
+            | StmtKind::CallAt { cb, .. } => (cb, &CALLBACK),
+            StmtKind::CreateTask { task, .. } => (task, &TASK_BODY),
+            StmtKind::Cancel(x) => (x, &CANCELLABLE),
+            StmtKind::SetResult { fut, .. } | StmtKind::SetException { fut, .. } => (fut, &FUTURE),
+            StmtKind::AddDoneCallback { target, cb } => {
+                self.check_use(target, &AWAITABLE);
+                (cb, &CALLBACK)
             }
-            StmtKind::CreateTask { task, .. } => vec![(task, TASK_BODY)],
-            StmtKind::Cancel(x) => vec![(x, CANCELLABLE)],
-            StmtKind::SetResult { fut, .. } | StmtKind::SetException { fut, .. } => {
-                vec![(fut, FUTURE)]
-            }
-            StmtKind::AddDoneCallback { target, cb } => vec![(target, AWAITABLE), (cb, CALLBACK)],
             StmtKind::Await(x) | StmtKind::WaitFor { target: x, .. } | StmtKind::Shield(x) => {
-                vec![(x, AWAITABLE)]
+                (x, &AWAITABLE)
             }
-            StmtKind::RunUntilComplete(x) => vec![(x, RUNNABLE)],
-            StmtKind::SetEventLoop(l) => vec![(l, LOOP)],
-            StmtKind::Set(x) | StmtKind::Clear(x) => vec![(x, EVENT)],
-            StmtKind::Release(x) | StmtKind::Acquire(x) => vec![(x, LOCKABLE)],
-            StmtKind::Notify { cond: x, .. } | StmtKind::NotifyAll(x) => vec![(x, CONDITION)],
+            StmtKind::RunUntilComplete(x) => (x, &RUNNABLE),
+            StmtKind::SetEventLoop(l) => (l, &LOOP),
+            StmtKind::Set(x) | StmtKind::Clear(x) => (x, &EVENT),
+            StmtKind::Release(x) | StmtKind::Acquire(x) => (x, &LOCKABLE),
+            StmtKind::Notify { cond: x, .. } | StmtKind::NotifyAll(x) => (x, &CONDITION),
             StmtKind::PutNowait { queue: x, .. }
             | StmtKind::Put { queue: x, .. }
             | StmtKind::GetNowait(x)
             | StmtKind::Get(x)
             | StmtKind::TaskDone(x)
-            | StmtKind::Join(x) => vec![(x, QUEUE)],
-            StmtKind::Abort(x) | StmtKind::Reset(x) => vec![(x, BARRIER)],
+            | StmtKind::Join(x) => (x, &QUEUE),
+            StmtKind::Abort(x) | StmtKind::Reset(x) => (x, &BARRIER),
             // One name: the primitive's own wait, or asyncio.wait of one
             // task or future.
-            StmtKind::Wait(x) if self.kinds(x).iter().any(|k| AWAITABLE.kinds.contains(k)) => {
-                vec![(x, AWAITABLE)]
+            StmtKind::Wait(x) if AWAITABLE.kinds.iter().any(|&k| self.has_kind(x, k)) => {
+                (x, &AWAITABLE)
             }
-            StmtKind::Wait(x) => vec![(x, WAITABLE)],
+            StmtKind::Wait(x) => (x, &WAITABLE),
             StmtKind::WaitTasks { targets, .. } => {
-                let mut uses = Vec::new();
                 for x in targets {
                     if !self.check_not_primitive(x) {
-                        uses.push((x, AWAITABLE));
+                        self.check_use(x, &AWAITABLE);
                     }
                 }
-                uses
+                return;
             }
-            StmtKind::Gather { targets, .. } => targets.iter().map(|x| (x, AWAITABLE)).collect(),
-            StmtKind::TaskGroup(children) => children.iter().map(|x| (x, TASK_BODY)).collect(),
-            StmtKind::Check {
-                cond: Cond::IsSet(x),
-                ..
-            } => vec![(x, EVENT)],
-            StmtKind::Check {
-                cond: Cond::Locked(x),
-                ..
-            } => vec![(x, LOCKABLE)],
-            StmtKind::Check {
-                cond: Cond::Empty(x) | Cond::Full(x) | Cond::Qsize(x, _),
-                ..
-            } => vec![(x, QUEUE)],
-            StmtKind::Check {
-                cond: Cond::Broken(x),
-                ..
-            } => vec![(x, BARRIER)],
-            StmtKind::Check {
-                cond: Cond::Done(x) | Cond::Result(x, _),
-                ..
-            } => {
-                vec![(x, AWAITABLE)]
+            StmtKind::Gather { targets, .. } => {
+                for x in targets {
+                    self.check_use(x, &AWAITABLE);
+                }
+                return;
             }
-            // Handles have `cancelled()` too.
-            StmtKind::Check {
-                cond: Cond::Cancelled(x),
-                ..
-            } => vec![(x, CANCELLABLE)],
-            _ => vec![],
+            StmtKind::TaskGroup(children) => {
+                for x in children {
+                    self.check_use(x, &TASK_BODY);
+                }
+                return;
+            }
+            StmtKind::Check { cond, .. } => match cond {
+                Cond::IsSet(x) => (x, &EVENT),
+                Cond::Locked(x) => (x, &LOCKABLE),
+                Cond::Empty(x) | Cond::Full(x) | Cond::Qsize(x, _) => (x, &QUEUE),
+                Cond::Broken(x) => (x, &BARRIER),
+                Cond::Done(x) | Cond::Result(x, _) => (x, &AWAITABLE),
+                // Handles have `cancelled()` too.
+                Cond::Cancelled(x) => (x, &CANCELLABLE),
+                Cond::IsRunning | Cond::IsClosed | Cond::Time(_) => return,
+            },
+            _ => return,
         };
-        for (name, expect) in uses {
-            self.check_use(name, &expect);
-        }
+        self.check_use(name, expect);
     }
 
     /// `wait X Y ...` or `wait X timeout D ...` is `asyncio.wait`: a
@@ -421,7 +450,7 @@ impl Resolver<'_> {
     }
 
     fn check_use(&mut self, name: &Name, expect: &Expect) {
-        let found = self.names.get(&name.text).cloned().unwrap_or_default();
+        let found = self.names.get(&name.text).map_or(&[][..], |ks| &ks[..]);
         if found.iter().any(|(k, _)| expect.kinds.contains(k)) {
             return;
         }

@@ -143,7 +143,7 @@ pub fn parse_stmt(c: &mut Cursor) -> Parsed<StmtKind> {
             );
         }
     };
-    c.end(&format!("`{keyword}` and its arguments"))?;
+    c.end(format_args!("`{keyword}` and its arguments"))?;
     Ok(kind)
 }
 
