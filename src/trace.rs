@@ -149,7 +149,7 @@ impl EventKind {
         out
     }
 
-    fn write_text(&self, out: &mut impl Write) -> fmt::Result {
+    pub(crate) fn write_text(&self, out: &mut impl Write) -> fmt::Result {
         out.write_str(self.name())?;
         for (key, field) in self.each_field() {
             out.write_char(' ')?;

@@ -17,7 +17,7 @@
 //!   (`crate::decimal`), never through `core::fmt`.
 
 use crate::decimal::Backwards;
-use crate::trace::{Event, Field, Format};
+use crate::trace::{Event, EventKind, Field, Format};
 use crate::value::{write_escaped, Value};
 use std::fmt::Write;
 
@@ -25,8 +25,14 @@ use std::fmt::Write;
 #[derive(Debug)]
 pub struct Writer {
     format: Format,
-    /// The time of the last JSON event, and its spelling (reused, so a
-    /// new time allocates nothing).
+    /// The iteration and time of the last event, and the start of its
+    /// line up to its kind (`{"iteration":N,"time":T,"event":"` or
+    /// `#N t=T `): consecutive events usually share both (one pass, one
+    /// clock), so their spelling is reused, not written again.
+    head_of: Option<(u64, i64)>,
+    head: String,
+    /// The time of the last head, and its spelling (reused, so a new
+    /// time allocates nothing).
     time: Option<i64>,
     time_text: String,
 }
@@ -36,6 +42,8 @@ impl Writer {
     pub fn new(format: Format) -> Writer {
         Writer {
             format,
+            head_of: None,
+            head: String::new(),
             time: None,
             time_text: String::new(),
         }
@@ -49,46 +57,97 @@ impl Writer {
     /// Appends `event`'s line, with its `\n`, to `out`.
     pub fn write_line(&mut self, event: &Event, out: &mut String) {
         match self.format {
-            Format::Text => {
-                let _ = event.write_text(out);
-            }
+            Format::Text => self.write_text(event, out),
             Format::Json => self.write_json(event, out),
         }
         out.push('\n');
     }
 
+    /// Appends `event`'s text line (no newline) to `out`: what
+    /// [`Event::write_text`] writes.
+    fn write_text(&mut self, event: &Event, out: &mut String) {
+        self.push_head(event, Format::Text, out);
+        let _ = event.kind.write_text(out);
+    }
+
     /// Appends `event`'s JSON object (no newline) to `out`.
     pub fn write_json(&mut self, event: &Event, out: &mut String) {
-        out.push_str("{\"iteration\":");
-        push_u64(out, event.iteration);
-        out.push_str(",\"time\":");
-        if self.time != Some(event.time) {
-            self.time_text.clear();
-            write_json_time(&mut self.time_text, event.time);
-            self.time = Some(event.time);
-        }
-        out.push_str(&self.time_text);
-        out.push_str(",\"event\":\"");
+        self.push_head(event, Format::Json, out);
         out.push_str(event.kind.name());
         out.push('"');
-        for (key, field) in event.kind.each_field() {
-            out.push_str(",\"");
-            out.push_str(key);
-            out.push_str("\":");
-            match field {
-                Field::Name(s) | Field::Text(s) => push_json_string(out, s),
-                Field::Val(Value::None) => out.push_str("null"),
-                Field::Val(Value::Int(i)) => push_i64(out, *i),
-                Field::Val(Value::Str(s)) => push_json_string(out, s),
-                Field::Val(Value::Debug(s)) => {
-                    out.push_str("{\"debug\":");
-                    push_json_string(out, s);
-                    out.push('}');
+        // The commonest kinds first, without the generic field walk.
+        match &event.kind {
+            EventKind::Call { name } => push_json_field(out, ",\"name\":", name),
+            EventKind::Log { text } => push_json_field(out, ",\"text\":", text),
+            EventKind::Step { task } => push_json_field(out, ",\"task\":", task),
+            kind => {
+                for (key, field) in kind.each_field() {
+                    out.push_str(",\"");
+                    out.push_str(key);
+                    out.push_str("\":");
+                    match field {
+                        Field::Name(s) | Field::Text(s) => push_json_string(out, s),
+                        Field::Val(Value::None) => out.push_str("null"),
+                        Field::Val(Value::Int(i)) => push_i64(out, *i),
+                        Field::Val(Value::Str(s)) => push_json_string(out, s),
+                        Field::Val(Value::Debug(s)) => {
+                            out.push_str("{\"debug\":");
+                            push_json_string(out, s);
+                            out.push('}');
+                        }
+                    }
                 }
             }
         }
         out.push('}');
     }
+
+    /// Appends the start of `event`'s line in `format`, up to its kind.
+    fn push_head(&mut self, event: &Event, format: Format, out: &mut String) {
+        let key = (event.iteration, event.time);
+        if self.head_of != Some(key) || self.format != format {
+            self.head.clear();
+            if self.time != Some(event.time) {
+                self.time_text.clear();
+                match format {
+                    Format::Json => write_json_time(&mut self.time_text, event.time),
+                    Format::Text => {
+                        let _ = crate::time::write_secs(&mut self.time_text, event.time);
+                    }
+                }
+                self.time = Some(event.time);
+            }
+            match format {
+                Format::Json => {
+                    self.head.push_str("{\"iteration\":");
+                    push_u64(&mut self.head, event.iteration);
+                    self.head.push_str(",\"time\":");
+                    self.head.push_str(&self.time_text);
+                    self.head.push_str(",\"event\":\"");
+                }
+                Format::Text => {
+                    self.head.push('#');
+                    push_u64(&mut self.head, event.iteration);
+                    self.head.push_str(" t=");
+                    self.head.push_str(&self.time_text);
+                    self.head.push(' ');
+                }
+            }
+            // A head of the other format (`Event::to_json` on a text
+            // writer's events) is never reused: see the condition above.
+            self.head_of = (self.format == format).then_some(key);
+            if self.format != format {
+                self.time = None;
+            }
+        }
+        out.push_str(&self.head);
+    }
+}
+
+/// `key` (`,"name":`) and `s` as a JSON string.
+fn push_json_field(out: &mut String, key: &str, s: &str) {
+    out.push_str(key);
+    push_json_string(out, s);
 }
 
 /// The text form's field values, shared with [`Event::write_text`].
@@ -221,7 +280,7 @@ mod tests {
     }
 
     #[test]
-    fn json_lines_are_serde_json_s_bytes() {
+    fn lines_are_serde_json_s_and_to_text_s_bytes() {
         let texts = [
             "tick",
             "",
@@ -240,6 +299,7 @@ mod tests {
             123_456_789_012_345_678,
         ];
         let mut writer = Writer::new(Format::Json);
+        let mut text_writer = Writer::new(Format::Text);
         for (i, &time) in times.iter().enumerate() {
             for text in texts {
                 let kinds = [
@@ -264,6 +324,11 @@ mod tests {
                         value: Value::None,
                     },
                     EventKind::Idle,
+                    EventKind::Step { task: text.into() },
+                    EventKind::Exception {
+                        name: "main".into(),
+                        message: text.into(),
+                    },
                 ];
                 for kind in kinds {
                     let event = Event {
@@ -275,6 +340,9 @@ mod tests {
                     writer.write_line(&event, &mut line);
                     assert_eq!(line, format!("{}\n", reference_json(&event)));
                     assert_eq!(event.to_json(), reference_json(&event));
+                    let mut line = String::new();
+                    text_writer.write_line(&event, &mut line);
+                    assert_eq!(line, format!("{}\n", event.to_text()));
                 }
             }
         }
