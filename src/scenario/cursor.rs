@@ -16,11 +16,17 @@ use crate::value::Value;
 /// The result of reading part of a line.
 pub type Parsed<T> = Result<T, Diagnostic>;
 
+/// The names of the file being parsed, one `Rc` each, and the last one
+/// interned (a generated file names the same callback line after line).
+#[derive(Default)]
+struct Names {
+    all: std::collections::BTreeSet<Rc<str>>,
+    last: Option<Rc<str>>,
+}
+
 thread_local! {
-    /// The names of the file being parsed, one `Rc` each
-    /// ([`parse_lines`](super::parser::parse_lines) empties it when done).
-    static NAMES: std::cell::RefCell<std::collections::BTreeSet<Rc<str>>> =
-        const { std::cell::RefCell::new(std::collections::BTreeSet::new()) };
+    /// [`parse_source`](super::parser::parse_source) empties it when done.
+    static NAMES: std::cell::RefCell<Names> = std::cell::RefCell::default();
 }
 
 /// The one `Rc` of name `text` in the file being parsed: a name used in
@@ -29,18 +35,26 @@ thread_local! {
 fn intern(text: &str) -> Rc<str> {
     NAMES.with(|names| {
         let mut names = names.borrow_mut();
-        if let Some(name) = names.get(text) {
-            return name.clone();
+        let names = &mut *names;
+        if let Some(last) = names.last.as_ref().filter(|last| ***last == *text) {
+            return last.clone();
         }
-        let name: Rc<str> = Rc::from(text);
-        names.insert(name.clone());
+        let name = match names.all.get(text) {
+            Some(name) => name.clone(),
+            None => {
+                let name: Rc<str> = Rc::from(text);
+                names.all.insert(name.clone());
+                name
+            }
+        };
+        names.last = Some(name.clone());
         name
     })
 }
 
 /// Forgets the interned names (the parse is over).
 pub fn forget_names() {
-    NAMES.with(|names| names.borrow_mut().clear());
+    NAMES.with(|names| *names.borrow_mut() = Names::default());
 }
 
 /// What a value looks like, for messages.

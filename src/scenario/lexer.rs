@@ -1,9 +1,14 @@
 //! Splits the source into lines of tokens. Never fails, never panics.
 //!
-//! The language is line-oriented, so the lexer's output is a list of
+//! The language is line-oriented, so the lexer's output is a sequence of
 //! [`Line`]s, each with its indentation, tokens and comment; blocks are found
 //! by the parser from the indentation. Anything malformed becomes a token or
 //! a flag that the parser reports if (and only if) it matters there.
+//!
+//! The parser reads lines one at a time ([`Lexer::next_line`]), lexing each
+//! into a [`Line`] whose token vector it reuses: a file of a million lines
+//! is never held as a million lines of tokens. [`lex`] collects them all,
+//! for tests and tools.
 //!
 //! Rules, per line (`\n` or `\r\n` ends a line):
 //!
@@ -76,17 +81,63 @@ impl Line {
     }
 }
 
+impl Default for Line {
+    /// An empty line at offset 0, to lex into.
+    fn default() -> Line {
+        Line {
+            span: Span::default(),
+            indent: 0,
+            tab_in_indent: None,
+            tokens: Vec::new(),
+            comment: None,
+            content_end: 0,
+        }
+    }
+}
+
 /// Splits `source` into lines.
 pub fn lex(source: &str) -> Vec<Line> {
-    let mut lines = Vec::with_capacity(source.bytes().filter(|&b| b == b'\n').count() + 1);
-    let mut start = 0;
-    for raw in source.split_inclusive('\n') {
-        let body = raw.strip_suffix('\n').unwrap_or(raw);
-        let body = body.strip_suffix('\r').unwrap_or(body);
-        lines.push(lex_line(body, start));
-        start += raw.len();
+    let mut lexer = Lexer::new(source);
+    let mut lines = Vec::new();
+    let mut line = Line::default();
+    while lexer.next_line(&mut line) {
+        lines.push(line.clone());
     }
     lines
+}
+
+/// The lines of a source, one at a time.
+pub struct Lexer<'a> {
+    source: &'a str,
+    /// Where the next line starts; past the end once the last line is read.
+    pos: usize,
+}
+
+impl<'a> Lexer<'a> {
+    /// A lexer at the first line of `source`.
+    pub fn new(source: &'a str) -> Lexer<'a> {
+        Lexer { source, pos: 0 }
+    }
+
+    /// Lexes the next line into `line` (its token vector is cleared and
+    /// reused); `false`, leaving `line` alone, once every line has been
+    /// read. A source of `n` line breaks has `n + 1` lines unless it ends
+    /// with one (as `str::split_inclusive` counts them): the empty source
+    /// has none.
+    pub fn next_line(&mut self, line: &mut Line) -> bool {
+        let rest = match self.source.get(self.pos..) {
+            Some(rest) if !rest.is_empty() => rest,
+            _ => return false,
+        };
+        let (body, len) = match rest.bytes().position(|b| b == b'\n') {
+            Some(i) => (&rest[..i], i + 1),
+            None => (rest, rest.len()),
+        };
+        let body = body.strip_suffix('\r').unwrap_or(body);
+        lex_line(body, self.pos, line);
+        self.pos += len;
+        true
+    }
 }
 
 /// Characters that end a word.
@@ -94,14 +145,20 @@ fn ends_word(c: char) -> bool {
     c.is_whitespace() || matches!(c, '#' | '"' | '(' | ')' | ',' | ':' | '=')
 }
 
-/// [`ends_word`] for an ASCII byte (`char::is_whitespace` of ASCII is
-/// U+0009..=U+000D and the space).
-fn ascii_ends_word(b: u8) -> bool {
-    matches!(
-        b,
-        b'\t'..=b'\r' | b' ' | b'#' | b'"' | b'(' | b')' | b',' | b':' | b'='
-    )
-}
+/// [`ends_word`] for each ASCII byte (`char::is_whitespace` of ASCII is
+/// U+0009..=U+000D and the space), as a table: one load per byte of a word.
+const ASCII_ENDS_WORD: [bool; 128] = {
+    let mut table = [false; 128];
+    let mut b = 0;
+    while b < 128 {
+        table[b] = matches!(
+            b as u8,
+            b'\t'..=b'\r' | b' ' | b'#' | b'"' | b'(' | b')' | b',' | b':' | b'='
+        );
+        b += 1;
+    }
+    table
+};
 
 /// The character starting at byte `at` of `text` (a char boundary).
 fn char_at(text: &str, at: usize) -> char {
@@ -114,8 +171,8 @@ fn word_end(text: &str, start: usize) -> usize {
     let bytes = text.as_bytes();
     let mut end = start;
     while let Some(&b) = bytes.get(end) {
-        if b.is_ascii() {
-            if ascii_ends_word(b) {
+        if let Some(&ends) = ASCII_ENDS_WORD.get(usize::from(b)) {
+            if ends {
                 break;
             }
             end += 1;
@@ -130,39 +187,49 @@ fn word_end(text: &str, start: usize) -> usize {
     end
 }
 
-/// Lexes one line whose text is `text`, starting at byte `base`.
-fn lex_line(text: &str, base: usize) -> Line {
+/// Lexes one line whose text is `text`, starting at byte `base`, into
+/// `line`. ASCII bytes are dispatched on directly; other characters are
+/// decoded (one may be whitespace, or start a word).
+fn lex_line(text: &str, base: usize, line: &mut Line) {
     let (indent, tab_in_indent) = indentation(text, base);
-    let mut tokens = Vec::new();
+    let tokens = &mut line.tokens;
+    tokens.clear();
     let mut comment = None;
     let bytes = text.as_bytes();
     let mut i = indent;
-    while i < text.len() {
-        let c = char_at(text, i);
-        let (kind, end) = match c {
-            c if c.is_whitespace() => {
-                i += c.len_utf8();
+    while let Some(&b) = bytes.get(i) {
+        let (kind, end) = match b {
+            b'\t'..=b'\r' | b' ' => {
+                i += 1;
                 continue;
             }
-            '#' => {
+            b'#' => {
                 let end = text.trim_end().len().max(i + 1);
                 comment = Some(Span::new(base + i, base + end));
                 break;
             }
-            '"' => lex_string(text, i, base),
-            '(' => (TokenKind::Punct("("), i + 1),
-            ')' => (TokenKind::Punct(")"), i + 1),
-            ',' => (TokenKind::Punct(","), i + 1),
-            ':' => (TokenKind::Punct(":"), i + 1),
-            '=' if bytes.get(i + 1) == Some(&b'=') => (TokenKind::Punct("=="), i + 2),
-            '=' => (
+            b'"' => lex_string(text, i, base),
+            b'(' => (TokenKind::Punct("("), i + 1),
+            b')' => (TokenKind::Punct(")"), i + 1),
+            b',' => (TokenKind::Punct(","), i + 1),
+            b':' => (TokenKind::Punct(":"), i + 1),
+            b'=' if bytes.get(i + 1) == Some(&b'=') => (TokenKind::Punct("=="), i + 2),
+            b'=' => (
                 TokenKind::Invalid(Box::new((
                     "expected `==`, found a single `=`".into(),
                     Span::new(base + i, base + i + 1),
                 ))),
                 i + 1,
             ),
-            c => (TokenKind::Word, word_end(text, i + c.len_utf8())),
+            b if b.is_ascii() => (TokenKind::Word, word_end(text, i + 1)),
+            _ => {
+                let c = char_at(text, i);
+                if c.is_whitespace() {
+                    i += c.len_utf8();
+                    continue;
+                }
+                (TokenKind::Word, word_end(text, i + c.len_utf8()))
+            }
         };
         tokens.push(Token {
             kind,
@@ -171,14 +238,11 @@ fn lex_line(text: &str, base: usize) -> Line {
         i = end;
     }
     let content = comment.map_or(text, |span| &text[..span.start - base]);
-    Line {
-        span: Span::new(base, base + text.len()),
-        indent,
-        tab_in_indent,
-        tokens,
-        comment,
-        content_end: base + content.trim_end().len(),
-    }
+    line.span = Span::new(base, base + text.len());
+    line.indent = indent;
+    line.tab_in_indent = tab_in_indent;
+    line.comment = comment;
+    line.content_end = base + content.trim_end().len();
 }
 
 /// The number of leading spaces and tabs (all one byte), and where the
@@ -188,8 +252,9 @@ fn indentation(text: &str, base: usize) -> (usize, Option<Span>) {
         .bytes()
         .take_while(|&b| b == b' ' || b == b'\t')
         .count();
-    let tab = text[..indent]
-        .find('\t')
+    let tab = text.as_bytes()[..indent]
+        .iter()
+        .position(|&b| b == b'\t')
         .map(|i| Span::new(base + i, base + i + 1));
     (indent, tab)
 }

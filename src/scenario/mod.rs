@@ -63,8 +63,7 @@ pub use settings::{Overrides, Settings};
 /// Lexes, parses and resolves `source`; `file_name` is used in messages.
 /// On failure, returns every problem found, in file order.
 pub fn parse(file_name: &str, source: &str) -> Result<Scenario, Vec<Diagnostic>> {
-    let lines = lexer::lex(source);
-    let scenario = parser::parse_lines(file_name, source, &lines)?;
+    let scenario = parser::parse_source(file_name, source)?;
     let mut diagnostics = resolve::resolve(source, &scenario);
     if diagnostics.is_empty() {
         return Ok(scenario);

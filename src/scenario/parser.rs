@@ -31,7 +31,7 @@ use super::ast::{
 use super::cursor::{Cursor, Parsed};
 use super::diagnostic::{Collector, Diagnostic};
 use super::header;
-use super::lexer::{Line, TokenKind};
+use super::lexer::{Lexer, Line, Token, TokenKind};
 use super::span::Span;
 use super::stmt::{parse_stmt, KEYWORDS};
 
@@ -42,43 +42,35 @@ const TOP_LEVEL: &str =
      (`callback NAME:`, `task NAME:`, `future NAME`, `main:`) or a declaration (`event`, `lock`, \
      `semaphore`, `bounded_semaphore`, `condition`, `barrier`, `queue`, `lifo_queue`, `priority_queue`)";
 
-/// A code line with the comment lines above it (and their indentation).
-/// The last item has no line: it holds the comments at the end of the file.
-struct Item<'a> {
-    line: Option<&'a Line>,
-    comments: Vec<(Comment, usize)>,
-}
-
-/// Parses the lexed `lines` of `source`. `file_name` is only for messages.
-pub fn parse_lines(
-    file_name: &str,
-    source: &str,
-    lines: &[Line],
-) -> Result<Scenario, Vec<Diagnostic>> {
-    let (file_comments, items) = group(source, lines);
+/// Parses `source`, lexing it one line at a time. `file_name` is only for
+/// messages.
+pub fn parse_source(file_name: &str, source: &str) -> Result<Scenario, Vec<Diagnostic>> {
     let mut p = Parser {
         source,
-        items,
-        pos: 0,
+        lexer: Lexer::new(source),
+        next: None,
+        comments: Vec::new(),
+        spare: Vec::new(),
+        file_comments: None,
         diags: Collector::default(),
         header: Header::default(),
         blocks: Vec::new(),
         main: None,
         first_block: None,
     };
-    while let Some(line) = p.items[p.pos].line {
-        let trivia = p.take_trivia(line);
-        p.pos += 1;
+    p.advance();
+    while let Some((line, trivia)) = p.take() {
         if line.indent > 0 {
-            p.stray_indentation(line);
+            p.stray_indentation(&line);
         } else {
-            p.top_level(line, trivia);
+            p.top_level(&line, trivia);
         }
+        p.recycle(line);
     }
     super::cursor::forget_names();
-    let trailing_comments = p.items[p.pos].comments.drain(..).map(|(c, _)| c).collect();
+    let trailing_comments = p.comments.drain(..).map(|(c, _)| c).collect();
     let Some(main) = p.main else {
-        let message = if lines.iter().all(Line::is_empty) {
+        let message = if p.file_comments.is_none() {
             format!("`{file_name}` has no statements: expected at least a `main:` block")
         } else {
             format!("`{file_name}` has no `main:` block")
@@ -94,40 +86,12 @@ pub fn parse_lines(
         return Err(p.diags.finish());
     }
     Ok(Scenario {
-        file_comments,
+        file_comments: p.file_comments.unwrap_or_default(),
         header: p.header,
         blocks: p.blocks,
         main,
         trailing_comments,
     })
-}
-
-/// Sorts lines into code lines with their comments; returns the file comment
-/// too (the comment lines at the top, up to the last blank line before the
-/// first code line).
-fn group<'a>(source: &str, lines: &'a [Line]) -> (Vec<Comment>, Vec<Item<'a>>) {
-    let (mut items, mut pending, mut file_comments, mut before_blank) =
-        (Vec::new(), Vec::new(), Vec::new(), 0);
-    for line in lines {
-        match (line.is_empty(), line.comment) {
-            (false, _) => {
-                if items.is_empty() {
-                    file_comments = pending.drain(..before_blank).map(|(c, _)| c).collect();
-                }
-                items.push(Item {
-                    line: Some(line),
-                    comments: mem::take(&mut pending),
-                });
-            }
-            (true, Some(span)) => pending.push((comment(source, span), line.indent)),
-            (true, None) => before_blank = pending.len(),
-        }
-    }
-    items.push(Item {
-        line: None,
-        comments: pending,
-    });
-    (file_comments, items)
 }
 
 fn comment(source: &str, span: Span) -> Comment {
@@ -137,10 +101,26 @@ fn comment(source: &str, span: Span) -> Comment {
     }
 }
 
+/// The parser reads the file as a sequence of code lines (lines with a
+/// token), each with the comment lines above it, with one of lookahead:
+/// [`next`](Parser::next) and [`comments`](Parser::comments). At the end
+/// of the file `next` is `None` and `comments` holds the comments after
+/// the last code line.
 struct Parser<'a> {
     source: &'a str,
-    items: Vec<Item<'a>>,
-    pos: usize,
+    lexer: Lexer<'a>,
+    /// The next code line, not yet taken.
+    next: Option<Line>,
+    /// The comment lines above `next` (or at the end of the file), with
+    /// their indentation.
+    comments: Vec<(Comment, usize)>,
+    /// A token vector to lex the next line into: lines taken are handed
+    /// back ([`recycle`](Parser::recycle)), so a body of any length lexes
+    /// into the same two or three vectors.
+    spare: Vec<Token>,
+    /// The file's comment, set when the first code line is read (the
+    /// comment lines at the top, up to the last blank line before it).
+    file_comments: Option<Vec<Comment>>,
     diags: Collector,
     header: Header,
     blocks: Vec<Block>,
@@ -150,17 +130,63 @@ struct Parser<'a> {
 }
 
 impl<'a> Parser<'a> {
-    /// The comments of the current item and the trailing comment of `line`.
-    fn take_trivia(&mut self, line: &Line) -> Trivia {
-        let leading = self.items[self.pos]
-            .comments
-            .drain(..)
-            .map(|(c, _)| c)
-            .collect();
-        Trivia {
+    /// Reads lines up to the next code line into [`next`](Parser::next),
+    /// collecting the comment lines on the way into
+    /// [`comments`](Parser::comments).
+    fn advance(&mut self) {
+        let mut line = Line {
+            tokens: mem::take(&mut self.spare),
+            ..Line::default()
+        };
+        let mut before_blank = 0;
+        while self.lexer.next_line(&mut line) {
+            match (line.is_empty(), line.comment) {
+                (false, _) => {
+                    if self.file_comments.is_none() {
+                        let file = self.comments.drain(..before_blank).map(|(c, _)| c);
+                        self.file_comments = Some(file.collect());
+                    }
+                    self.next = Some(line);
+                    return;
+                }
+                (true, Some(span)) => self
+                    .comments
+                    .push((comment(self.source, span), line.indent)),
+                (true, None) => before_blank = self.comments.len(),
+            }
+        }
+        self.spare = line.tokens;
+        self.next = None;
+    }
+
+    /// The next code line with its trivia (the comments above it and at
+    /// its end); the line after it becomes the lookahead. `None` at the
+    /// end of the file.
+    fn take(&mut self) -> Option<(Line, Trivia)> {
+        let line = self.next.take()?;
+        let leading = if self.comments.is_empty() {
+            Vec::new()
+        } else {
+            self.comments.drain(..).map(|(c, _)| c).collect()
+        };
+        let trivia = Trivia {
             leading,
             trailing: line.comment.map(|span| comment(self.source, span)),
+        };
+        self.advance();
+        Some((line, trivia))
+    }
+
+    /// Hands a taken line's token vector back, to lex a later line into.
+    fn recycle(&mut self, line: Line) {
+        if self.spare.capacity() < line.tokens.capacity() {
+            self.spare = line.tokens;
         }
+    }
+
+    /// Whether the next code line is indented.
+    fn next_is_indented(&self) -> bool {
+        self.next.as_ref().is_some_and(|l| l.indent > 0)
     }
 
     /// The line's text, from its first token to its comment.
@@ -179,13 +205,15 @@ impl<'a> Parser<'a> {
             .with_label("this line is indented")
             .with_note("only the lines of a `callback`, `task` or `main:` body are indented"),
         );
-        while self.items[self.pos].line.is_some_and(|l| l.indent > 0) {
-            self.pos += 1;
+        while self.next_is_indented() {
+            if let Some((line, _)) = self.take() {
+                self.recycle(line);
+            }
         }
     }
 
     /// A line at column 0: a setting or a block line (with its body).
-    fn top_level(&mut self, line: &'a Line, trivia: Trivia) {
+    fn top_level(&mut self, line: &Line, trivia: Trivia) {
         let mut c = Cursor::new(self.source, line);
         let span = Self::content(line);
         let result = match c.word(TOP_LEVEL) {
@@ -292,9 +320,10 @@ impl<'a> Parser<'a> {
     fn body(&mut self) -> Body {
         let mut body = Body::default();
         let mut depth = None;
-        while let Some(line) = self.items[self.pos].line.filter(|l| l.indent > 0) {
-            let trivia = self.take_trivia(line);
-            self.pos += 1;
+        while self.next_is_indented() {
+            let Some((line, trivia)) = self.take() else {
+                break;
+            };
             if let Some(tab) = line.tab_in_indent {
                 self.diags.push(
                     Diagnostic::error(tab, "tab in indentation; indent with spaces")
@@ -315,16 +344,17 @@ impl<'a> Parser<'a> {
                     .with_label(format!("{} spaces", line.indent)),
                 );
             }
-            match parse_stmt(&mut Cursor::new(self.source, line)) {
+            match parse_stmt(&mut Cursor::new(self.source, &line)) {
                 Ok(kind) => body.stmts.push(Stmt {
                     kind,
-                    span: Self::content(line),
+                    span: Self::content(&line),
                     trivia,
                 }),
                 Err(d) => self.diags.push(d),
             }
+            self.recycle(line);
         }
-        let next = &mut self.items[self.pos].comments;
+        let next = &mut self.comments;
         let indented = next.iter().take_while(|(_, indent)| *indent > 0).count();
         body.trailing_comments = next.drain(..indented).map(|(c, _)| c).collect();
         body

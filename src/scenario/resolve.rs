@@ -144,6 +144,7 @@ pub fn resolve(source: &str, scenario: &Scenario) -> Vec<Diagnostic> {
     let mut r = Resolver {
         source,
         names: Names::default(),
+        last_right: None,
         diags: Vec::new(),
     };
     r.names.insert(Rc::from("main"), vec![(Kind::Loop, None)]);
@@ -233,6 +234,11 @@ impl NameHasher {
 struct Resolver<'a> {
     source: &'a str,
     names: Names,
+    /// The last use found right, by its name's `Rc` (names are interned,
+    /// so one `Rc` per name) and what it accepted: the names do not change
+    /// while uses are checked, so the same use again is right too, without
+    /// hashing (a generated file uses one callback line after line).
+    last_right: Option<(Rc<str>, &'static [Kind])>,
     diags: Vec<Diagnostic>,
 }
 
@@ -450,8 +456,14 @@ impl Resolver<'_> {
     }
 
     fn check_use(&mut self, name: &Name, expect: &Expect) {
+        if let Some((last, kinds)) = &self.last_right {
+            if Rc::ptr_eq(last, &name.text) && std::ptr::eq(*kinds, expect.kinds) {
+                return;
+            }
+        }
         let found = self.names.get(&name.text).map_or(&[][..], |ks| &ks[..]);
         if found.iter().any(|(k, _)| expect.kinds.contains(k)) {
+            self.last_right = Some((name.text.clone(), expect.kinds));
             return;
         }
         let Some(&(kind, first)) = found.first() else {
