@@ -296,7 +296,7 @@ fn header_for(settings: &Settings, original: &Header) -> Header {
     }
     let lit = |nanos: i64| DurLit {
         nanos,
-        text: format_duration(nanos),
+        text: format_duration(nanos).into(),
         span: Default::default(),
     };
     Header {

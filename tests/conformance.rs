@@ -102,12 +102,12 @@ fn uses_rand(scenario: &Scenario) -> bool {
         | StmtKind::Timeout { delay: d, .. }
         | StmtKind::TimeoutAt { when: d, .. }
         | StmtKind::Sleep(d) => {
-            matches!(d, Dur::Rand { .. })
+            matches!(d, Dur::Rand(_))
         }
         StmtKind::Check {
             cond: Cond::Time(d),
             ..
-        } => matches!(d, Dur::Rand { .. }),
+        } => matches!(d, Dur::Rand(_)),
         _ => false,
     })
 }

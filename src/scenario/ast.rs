@@ -22,6 +22,7 @@
 
 use std::rc::Rc;
 
+pub use super::lit_text::LitText;
 use super::span::Span;
 use crate::python::Python;
 use crate::tie_break::TieBreak;
@@ -542,15 +543,20 @@ pub enum Dur {
     /// A literal such as `1.5` or `250ms`.
     Literal(DurLit),
     /// `rand(A, B)`: drawn uniformly from `[A, B]` when the statement runs.
-    /// The parser guarantees `low.nanos <= high.nanos`.
-    Rand {
-        /// `A`.
-        low: DurLit,
-        /// `B`.
-        high: DurLit,
-        /// From `rand` to `)`.
-        span: Span,
-    },
+    /// Boxed: twice a literal's size, and rarer, it would make every
+    /// statement that takes a duration bigger.
+    Rand(Box<RandDur>),
+}
+
+/// `rand(A, B)`. The parser guarantees `low.nanos <= high.nanos`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RandDur {
+    /// `A`.
+    pub low: DurLit,
+    /// `B`.
+    pub high: DurLit,
+    /// From `rand` to `)`.
+    pub span: Span,
 }
 
 impl Dur {
@@ -558,8 +564,8 @@ impl Dur {
     /// `rand(A, B)` with `A` and `B` as written.
     pub fn text(&self) -> String {
         match self {
-            Dur::Literal(lit) => lit.text.clone(),
-            Dur::Rand { low, high, .. } => format!("rand({}, {})", low.text, high.text),
+            Dur::Literal(lit) => lit.text.to_string(),
+            Dur::Rand(rand) => format!("rand({}, {})", rand.low.text, rand.high.text),
         }
     }
 
@@ -567,7 +573,7 @@ impl Dur {
     pub fn span(&self) -> Span {
         match self {
             Dur::Literal(lit) => lit.span,
-            Dur::Rand { span, .. } => *span,
+            Dur::Rand(rand) => rand.span,
         }
     }
 }
@@ -577,8 +583,9 @@ impl Dur {
 pub struct DurLit {
     /// The value in nanoseconds (see [`crate::time::parse_duration`]).
     pub nanos: i64,
-    /// The literal exactly as written, e.g. `1.50`, `250ms`.
-    pub text: String,
+    /// The literal exactly as written, e.g. `1.50`, `250ms` (held in
+    /// place, without an allocation, when short: [`LitText`]).
+    pub text: LitText,
     /// Where it was written.
     pub span: Span,
 }
@@ -594,12 +601,49 @@ pub struct Name {
 
 /// Comments attached to a line: full-line comments above it and the comment
 /// at its end.
+///
+/// One word: most lines have no comment, so the comments of a line that
+/// has some are boxed (a statement is held for each line of a body, and a
+/// generated body has a hundred thousand).
+///
+/// ```
+/// use loopsim::scenario::ast::{Comment, Trivia};
+/// use loopsim::scenario::span::Span;
+///
+/// assert_eq!(Trivia::new(Vec::new(), None), Trivia::default());
+/// let note = Comment { text: "# why".into(), span: Span::new(9, 14) };
+/// let trivia = Trivia::new(Vec::new(), Some(note.clone()));
+/// assert_eq!((trivia.leading(), trivia.trailing()), (&[][..], Some(&note)));
+/// ```
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Trivia {
+pub struct Trivia(Option<Box<Comments>>);
+
+/// The comments of a line that has some.
+#[derive(Clone, Debug, PartialEq)]
+struct Comments {
+    leading: Vec<Comment>,
+    trailing: Option<Comment>,
+}
+
+impl Trivia {
+    /// `leading`: full-line comments directly above, in order;
+    /// `trailing`: the `# ...` at the end of the line.
+    pub fn new(leading: Vec<Comment>, trailing: Option<Comment>) -> Trivia {
+        if leading.is_empty() && trailing.is_none() {
+            return Trivia(None);
+        }
+        Trivia(Some(Box::new(Comments { leading, trailing })))
+    }
+
     /// Full-line comments directly above, in order.
-    pub leading: Vec<Comment>,
+    pub fn leading(&self) -> &[Comment] {
+        self.0.as_ref().map_or(&[], |c| &c.leading)
+    }
+
     /// The `# ...` at the end of the line.
-    pub trailing: Option<Comment>,
+    pub fn trailing(&self) -> Option<&Comment> {
+        self.0.as_ref().and_then(|c| c.trailing.as_ref())
+    }
 }
 
 /// A comment: its text from `#` to the end of the line, trailing

@@ -6,7 +6,7 @@
 
 use std::rc::Rc;
 
-use super::ast::{Dur, DurLit, Name};
+use super::ast::{Dur, DurLit, Name, RandDur};
 use super::diagnostic::Diagnostic;
 use super::lexer::{Line, Token, TokenKind};
 use super::span::Span;
@@ -277,7 +277,7 @@ impl<'a> Cursor<'a> {
             )
             .with_label("low bound is above high bound"));
         }
-        Ok(Dur::Rand { low, high, span })
+        Ok(Dur::Rand(Box::new(RandDur { low, high, span })))
     }
 
     /// Reads a value: an integer, a quoted string or `none`.

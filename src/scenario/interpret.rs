@@ -555,7 +555,7 @@ impl Interp {
     fn nanos(&self, lp: &EventLoop, dur: &Dur) -> i64 {
         match dur {
             Dur::Literal(lit) => lit.nanos,
-            Dur::Rand { low, high, .. } => lp.random_nanos(low.nanos, high.nanos),
+            Dur::Rand(rand) => lp.random_nanos(rand.low.nanos, rand.high.nanos),
         }
     }
 

@@ -39,6 +39,7 @@ pub mod interpret;
 #[doc = include_str!("../../docs/scenario-language.md")]
 pub mod language {}
 pub mod lexer;
+mod lit_text;
 mod parser;
 pub mod plain;
 mod primitives;

@@ -169,10 +169,8 @@ impl<'a> Parser<'a> {
         } else {
             self.comments.drain(..).map(|(c, _)| c).collect()
         };
-        let trivia = Trivia {
-            leading,
-            trailing: line.comment.map(|span| comment(self.source, span)),
-        };
+        let trailing = line.comment.map(|span| comment(self.source, span));
+        let trivia = Trivia::new(leading, trailing);
         self.advance();
         Some((line, trivia))
     }

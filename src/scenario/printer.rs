@@ -41,10 +41,10 @@ pub fn print(scenario: &Scenario) -> String {
             .map(|s| ("tie_break", s.value.to_string(), &s.trivia)),
         h.jitter
             .as_ref()
-            .map(|s| ("jitter", s.value.text.clone(), &s.trivia)),
+            .map(|s| ("jitter", s.value.text.to_string(), &s.trivia)),
         h.start_time
             .as_ref()
-            .map(|s| ("start_time", s.value.text.clone(), &s.trivia)),
+            .map(|s| ("start_time", s.value.text.to_string(), &s.trivia)),
         h.max_iterations
             .as_ref()
             .map(|s| ("max_iterations", s.value.to_string(), &s.trivia)),
@@ -107,8 +107,8 @@ fn comments(out: &mut String, comments: &[Comment], indent: &str) {
 
 /// The leading comments, then `text` with its trailing comment.
 fn line(out: &mut String, indent: &str, text: &str, trivia: &Trivia) {
-    comments(out, &trivia.leading, indent);
-    match &trivia.trailing {
+    comments(out, trivia.leading(), indent);
+    match trivia.trailing() {
         Some(c) => {
             let _ = writeln!(out, "{indent}{text}  {}", c.text);
         }
