@@ -42,9 +42,24 @@ pub enum Label<'a> {
     Internal,
 }
 
+/// How a callback's start shows in the trace: [`Label`] without the name,
+/// known from the callback's type (the loop reads it from the vtable,
+/// without calling anything).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Shows {
+    /// [`Label::Internal`].
+    Nothing,
+    /// [`Label::Unnamed`].
+    Unnamed,
+    /// [`Label::User`].
+    Named,
+}
+
 /// A scheduled value with its label: one of the closure wrappers below, or
 /// loop machinery with a type of its own ([`machinery`]).
 pub(crate) trait Scheduled: Sized + 'static {
+    /// What [`label`](Scheduled::label) gives, without the name.
+    const SHOWS: Shows;
     fn label(&self) -> Label<'_>;
     fn run(self, lp: &EventLoop) -> Result<(), Error>;
     /// Starts loading the memory `run` will touch, if it knows any: a
@@ -76,6 +91,12 @@ where
     F: FnOnce(&EventLoop) -> R + 'static,
     R: CallbackResult,
 {
+    const SHOWS: Shows = if RECORDED {
+        Shows::Unnamed
+    } else {
+        Shows::Nothing
+    };
+
     fn label(&self) -> Label<'_> {
         if RECORDED {
             Label::Unnamed
@@ -94,6 +115,8 @@ where
     F: FnOnce(&EventLoop) -> R + 'static,
     R: CallbackResult,
 {
+    const SHOWS: Shows = Shows::Named;
+
     fn label(&self) -> Label<'_> {
         Label::User(&self.name)
     }
@@ -151,6 +174,8 @@ type Storage = MaybeUninit<usize>;
 /// What a [`Callback`] can do with its storage, for one wrapped closure type
 /// stored one way (inline or boxed).
 struct VTable {
+    /// [`Scheduled::SHOWS`].
+    shows: Shows,
     label: for<'a> unsafe fn(&'a Storage) -> Label<'a>,
     describe: unsafe fn(&Storage) -> Rc<str>,
     run: unsafe fn(Storage, &EventLoop) -> Result<(), Error>,
@@ -192,6 +217,12 @@ impl Callback {
             storage,
             _not_send: PhantomData,
         }
+    }
+
+    /// How its start shows in the trace: a read of its vtable, no call.
+    #[inline]
+    pub(crate) fn shows(&self) -> Shows {
+        self.vtable.shows
     }
 
     /// How the trace names this callback.
@@ -247,6 +278,7 @@ impl<T> Inline<T> {
 
 impl<T: Scheduled> Inline<T> {
     const VTABLE: VTable = VTable {
+        shows: T::SHOWS,
         label: Self::label,
         describe: Self::describe,
         run: Self::run,
@@ -291,6 +323,7 @@ struct Boxed<T>(PhantomData<T>);
 
 impl<T: Scheduled> Boxed<T> {
     const VTABLE: VTable = VTable {
+        shows: T::SHOWS,
         label: Self::label,
         describe: Self::describe,
         run: Self::run,
@@ -395,14 +428,13 @@ mod tests {
         let name: Rc<str> = "tick".into();
         let cb = named(name, |_: &EventLoop| ());
         assert!(matches!(cb.label(), Label::User(n) if &**n == "tick"));
-        assert!(matches!(
-            unnamed(|_: &EventLoop| ()).label(),
-            Label::Unnamed
-        ));
-        assert!(matches!(
-            internal(|_: &EventLoop| ()).label(),
-            Label::Internal
-        ));
+        assert_eq!(cb.shows(), Shows::Named);
+        let cb = unnamed(|_: &EventLoop| ());
+        assert!(matches!(cb.label(), Label::Unnamed));
+        assert_eq!(cb.shows(), Shows::Unnamed);
+        let cb = internal(|_: &EventLoop| ());
+        assert!(matches!(cb.label(), Label::Internal));
+        assert_eq!(cb.shows(), Shows::Nothing);
     }
 
     #[test]

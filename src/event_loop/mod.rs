@@ -6,7 +6,7 @@
 //!   `SlotRef`, the loop's own (for a sleep's timer);
 //! * `run.rs`: `_run_once` and the drivers (`run_forever`, `run_until_complete`);
 //! * `world.rs`: what sibling loops share (clock, trace, seeded streams);
-//! * `recorder.rs`: the trace, kept or streamed to a sink;
+//! * `recorder/`: the trace, kept compact or streamed to a sink;
 //! * `unretrieved.rs`: exceptions nobody retrieved (asyncio's "never retrieved");
 //! * `registry.rs`: `get_event_loop`/`set_event_loop` and the running loop;
 //! * `config.rs`: [`LoopConfig`].
@@ -403,10 +403,55 @@ impl LoopInner {
         true
     }
 
+    /// `call name=NAME`, as a callback starts: no [`EventKind`] built, the
+    /// name not cloned (see `recorder/mod.rs`).
+    #[inline(always)]
+    pub(crate) fn record_call(&self, name: &Rc<str>) {
+        let world = &*self.world;
+        if world.stamping.get()
+            || !world
+                .trace
+                .borrow_mut()
+                .try_call(self.iteration.get(), world.clock.get(), name)
+        {
+            self.record_call_long(name);
+        }
+    }
+
+    /// [`record_call`](LoopInner::record_call) past the short path: the
+    /// budget, a sink, the source tag, a statement's stamp.
+    #[inline(never)]
+    fn record_call_long(&self, name: &Rc<str>) {
+        let mut trace = self.world.trace.borrow_mut();
+        if !self.may_record(trace.len()) {
+            return;
+        }
+        trace.push_call(self.stamp(), self.world.clock.get(), name);
+        drop(trace);
+        self.record_source();
+    }
+
     /// `step task=NAME`, recorded from the task's own name (a default
     /// `Task-N` is never written out for a kept trace).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn record_step(&self, task: &crate::future::Name) {
+        let Some(name) = task.as_name_ref() else {
+            return;
+        };
+        let world = &*self.world;
+        if world.stamping.get()
+            || !world
+                .trace
+                .borrow_mut()
+                .try_step(self.iteration.get(), world.clock.get(), name)
+        {
+            self.record_step_long(task);
+        }
+    }
+
+    /// [`record_step`](LoopInner::record_step) past the short path.
+    #[inline(never)]
+    fn record_step_long(&self, task: &crate::future::Name) {
         self.record_named(task, |trace, stamp, now, name| {
             trace.push_step(stamp, now, name)
         });
@@ -462,34 +507,40 @@ impl LoopInner {
 
     /// The event just recorded gets the current source tag, when states
     /// are recorded (`EventLoop::sources`).
+    #[inline]
     fn record_source(&self) {
         if self.world.config.record_state {
-            self.world
-                .sources
-                .borrow_mut()
-                .push(self.world.source.get());
+            self.push_source();
         }
+    }
+
+    #[inline(never)]
+    fn push_source(&self) {
+        self.world
+            .sources
+            .borrow_mut()
+            .push(self.world.source.get());
     }
 
     /// The iteration an event recorded by this loop carries: this loop's
     /// count, except while a `main` statement runs outside any pass, whose
     /// every event (a `done` of another loop's future included) carries
     /// the count of the loop the statement acts on.
-    #[inline]
+    #[inline(always)]
     fn stamp(&self) -> u64 {
         if self.world.stamping.get() {
-            if let Some(lp) = self.world.statement_loop.borrow().upgrade() {
-                return lp.iteration.get();
-            }
+            return self.statement_stamp();
         }
         self.iteration.get()
     }
 
-    /// [`record`](LoopInner::record), building the event only when recording.
-    pub(crate) fn record_with(&self, kind: impl FnOnce() -> EventKind) {
-        if self.world.config.record_trace {
-            self.record(kind());
+    /// [`stamp`](LoopInner::stamp) while a `main` statement runs.
+    #[inline(never)]
+    fn statement_stamp(&self) -> u64 {
+        if let Some(lp) = self.world.statement_loop.borrow().upgrade() {
+            return lp.iteration.get();
         }
+        self.iteration.get()
     }
 
     pub(crate) fn now(&self) -> i64 {

@@ -15,7 +15,7 @@
 //! 4. Run the callbacks that were ready when the batch began, FIFO, skipping
 //!    cancelled ones. What they schedule waits for the next pass.
 
-use super::callback::Label;
+use super::callback::{Label, Shows};
 use super::config::Budget;
 use super::slots::{Slots, CANCELLED, IN_TIMERS};
 use super::{EventLoop, LoopInner, Queues};
@@ -26,6 +26,7 @@ use crate::time::MAXIMUM_SELECT_TIMEOUT;
 use crate::timer_queue::TimerEntry;
 use crate::trace::{Driver, EventKind};
 use crate::value::TraceValue;
+use std::rc::Rc;
 
 /// CPython's `_MIN_SCHEDULED_TIMER_HANDLES`.
 const MIN_SCHEDULED_TIMER_HANDLES: usize = 100;
@@ -112,6 +113,7 @@ impl LoopInner {
     /// ends the outer runs too, each at its next check, silently.
     pub(crate) fn out_of_budget(&self, reason: Budget) -> Error {
         if !self.world.budget_spent.replace(true) {
+            self.world.trace.borrow_mut().close_short_paths();
             self.record_past_budget(EventKind::Budget { reason });
         }
         self.world.events_overflowed.set(true);
@@ -336,6 +338,8 @@ impl LoopInner {
 struct StopOnDone;
 
 impl super::callback::Scheduled for StopOnDone {
+    const SHOWS: Shows = Shows::Nothing;
+
     fn label(&self) -> Label<'_> {
         Label::Internal
     }
@@ -477,7 +481,7 @@ impl EventLoop {
             if let Some(callback) = callback {
                 inner.callbacks_run.set(inner.callbacks_run.get() + 1);
                 if tracing {
-                    self.run_recorded(callback);
+                    self.run_traced(callback);
                 } else {
                     // Neither `call` nor `exception` would be recorded: no
                     // label to read.
@@ -499,34 +503,49 @@ impl EventLoop {
         Pass::Ran
     }
 
-    /// Runs one callback with the trace on: `call` first (unless
-    /// internal), then the body; an error it returns is recorded as
-    /// `exception`. Out of line, so the batch loop stays small.
-    #[inline(never)]
-    fn run_recorded(&self, callback: super::callback::Callback) {
+    /// Runs one callback with the trace on: `call` first (unless loop
+    /// machinery), then the body; an error it returns is recorded as
+    /// `exception`. Inlined in the batch loop for all but named callbacks:
+    /// an unnamed one's `call` is a few dozen instructions.
+    #[inline(always)]
+    fn run_traced(&self, callback: super::callback::Callback) {
         let inner = &self.inner;
         if inner.world.config.record_state {
             // A callback's events are its own, not the driver's.
             inner.world.source.set(0);
         }
-        let (recorded, user_name) = match callback.label() {
-            Label::User(name) => (true, Some(name.clone())),
-            Label::Unnamed => (true, None),
-            Label::Internal => (false, None),
-        };
-        if recorded {
-            inner.record_with(|| EventKind::Call {
-                name: user_name
-                    .clone()
-                    .unwrap_or_else(|| inner.world.unnamed_callback.clone()),
-            });
+        match callback.shows() {
+            Shows::Named => return self.run_named(callback),
+            Shows::Unnamed => inner.record_call(&inner.world.unnamed_callback),
+            Shows::Nothing => {}
         }
         if let Err(error) = callback.run(self) {
-            inner.record(EventKind::Exception {
-                name: user_name.unwrap_or_else(|| inner.world.unnamed_callback.clone()),
-                message: error.to_string().into(),
-            });
+            self.record_exception(inner.world.unnamed_callback.clone(), error);
         }
+    }
+
+    /// [`run_traced`](EventLoop::run_traced) for a named callback: its
+    /// name is kept for an `exception`, as the callback is gone by then.
+    #[inline(never)]
+    fn run_named(&self, callback: super::callback::Callback) {
+        let name = match callback.label() {
+            Label::User(name) => name.clone(),
+            Label::Unnamed | Label::Internal => self.inner.world.unnamed_callback.clone(),
+        };
+        self.inner.record_call(&name);
+        if let Err(error) = callback.run(self) {
+            self.record_exception(name, error);
+        }
+    }
+
+    /// `exception name=NAME message=…`: a callback's body failed.
+    #[cold]
+    #[inline(never)]
+    fn record_exception(&self, name: Rc<str>, error: Error) {
+        self.inner.record(EventKind::Exception {
+            name,
+            message: error.to_string().into(),
+        });
     }
 
     /// Whether the trace refused an event: it held

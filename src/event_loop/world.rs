@@ -19,7 +19,7 @@ pub(crate) struct World {
     pub clock: Cell<i64>,
     /// The next handle sequence number.
     next_seq: Cell<u64>,
-    /// The trace: kept, or streamed to a sink (`recorder.rs`).
+    /// The trace: kept, or streamed to a sink (`recorder/`).
     pub trace: RefCell<Recorder>,
     /// An event was refused: the trace held `max_events` already.
     pub events_overflowed: Cell<bool>,
@@ -101,7 +101,15 @@ impl World {
         World {
             clock: Cell::new(config.start_time.as_nanos()),
             next_seq: Cell::new(0),
-            trace: RefCell::new(Recorder::default()),
+            // Off, nothing is recorded; states tag each event with its
+            // source: both take the long path.
+            trace: RefCell::new(Recorder::new(
+                if config.record_trace && !config.record_state {
+                    config.max_events
+                } else {
+                    0
+                },
+            )),
             events_overflowed: Cell::new(false),
             budget_spent: Cell::new(false),
             stop_callbacks: RefCell::new(Vec::new()),

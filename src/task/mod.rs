@@ -20,7 +20,7 @@
 //! `CancelledError`; a body that swallows it goes on, as in Python.
 
 use crate::error::Error;
-use crate::event_loop::callback::{self, Callback, Label, Scheduled};
+use crate::event_loop::callback::{self, Callback, Label, Scheduled, Shows};
 use crate::event_loop::{Blocked, CallbackResult, EventLoop, SlotRef, TaskView};
 use crate::future::{Awaitable, FutureCore, Name, Wait, Waitable};
 use crate::loop_state::Awaits;
@@ -505,6 +505,8 @@ where
     T: Clone + std::fmt::Debug + 'static,
     F: std::future::Future<Output = Result<T, Error>> + 'static,
 {
+    const SHOWS: Shows = Shows::Nothing;
+
     fn label(&self) -> Label<'_> {
         Label::Internal
     }
@@ -528,6 +530,8 @@ where
     T: Clone + std::fmt::Debug + 'static,
     F: std::future::Future<Output = Result<T, Error>> + 'static,
 {
+    const SHOWS: Shows = Shows::Nothing;
+
     fn label(&self) -> Label<'_> {
         Label::Internal
     }
