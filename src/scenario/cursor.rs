@@ -18,7 +18,6 @@ pub type Parsed<T> = Result<T, Diagnostic>;
 
 /// The names of the file being parsed, one `Rc` each, and the last one
 /// interned (a generated file names the same callback line after line).
-#[derive(Default)]
 struct Names {
     all: std::collections::BTreeSet<Rc<str>>,
     last: Option<Rc<str>>,
@@ -26,7 +25,12 @@ struct Names {
 
 thread_local! {
     /// [`parse_source`](super::parser::parse_source) empties it when done.
-    static NAMES: std::cell::RefCell<Names> = std::cell::RefCell::default();
+    static NAMES: std::cell::RefCell<Names> = const {
+        std::cell::RefCell::new(Names {
+            all: std::collections::BTreeSet::new(),
+            last: None,
+        })
+    };
 }
 
 /// The one `Rc` of name `text` in the file being parsed: a name used in
@@ -54,7 +58,11 @@ fn intern(text: &str) -> Rc<str> {
 
 /// Forgets the interned names (the parse is over).
 pub fn forget_names() {
-    NAMES.with(|names| *names.borrow_mut() = Names::default());
+    NAMES.with(|names| {
+        let mut names = names.borrow_mut();
+        names.all.clear();
+        names.last = None;
+    });
 }
 
 /// What a value looks like, for messages.
@@ -153,23 +161,18 @@ impl<'a> Cursor<'a> {
 
     /// Reads a word (keyword, name, number, duration) described by `what`.
     pub fn word(&mut self, what: &str) -> Parsed<(&'a str, Span)> {
-        if let Some(d) = self.malformed() {
-            return Err(d);
-        }
         match self.peek() {
-            Some(t) if t.kind == TokenKind::Word => {
+            Some(t) if matches!(t.kind, TokenKind::Word) => {
                 self.pos += 1;
                 Ok((self.text_of(t.span), t.span))
             }
-            _ => Err(self.expected(what)),
+            _ => Err(self.malformed().unwrap_or_else(|| self.expected(what))),
         }
     }
 
     /// Consumes the word `keyword` if it is next.
     pub fn eat_keyword(&mut self, keyword: &str) -> bool {
-        let hit = self
-            .peek()
-            .is_some_and(|t| t.kind == TokenKind::Word && self.text_of(t.span) == keyword);
+        let hit = self.at_keyword(keyword);
         self.pos += usize::from(hit);
         hit
     }
@@ -177,7 +180,7 @@ impl<'a> Cursor<'a> {
     /// Whether the next token is the word `keyword` (not consumed).
     pub fn at_keyword(&self, keyword: &str) -> bool {
         self.peek()
-            .is_some_and(|t| t.kind == TokenKind::Word && self.text_of(t.span) == keyword)
+            .is_some_and(|t| matches!(t.kind, TokenKind::Word) && self.text_of(t.span) == keyword)
     }
 
     /// Reads the punctuation `p` (`:`, `(`, ...), or says it was expected
@@ -252,12 +255,12 @@ impl<'a> Cursor<'a> {
 
     /// Reads a duration: a literal or `rand(A, B)` with `A <= B`.
     pub fn dur(&mut self) -> Parsed<Dur> {
-        let is_rand = self.peek().is_some_and(|t| self.text_of(t.span) == "rand")
+        let is_rand = self.at_keyword("rand")
             && self
                 .line
                 .tokens
                 .get(self.pos + 1)
-                .is_some_and(|t| t.kind == TokenKind::Punct("("));
+                .is_some_and(|t| matches!(t.kind, TokenKind::Punct("(")));
         if !is_rand {
             return self.dur_lit().map(Dur::Literal);
         }

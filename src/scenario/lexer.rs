@@ -145,16 +145,19 @@ fn ends_word(c: char) -> bool {
     c.is_whitespace() || matches!(c, '#' | '"' | '(' | ')' | ',' | ':' | '=')
 }
 
-/// [`ends_word`] for each ASCII byte (`char::is_whitespace` of ASCII is
-/// U+0009..=U+000D and the space), as a table: one load per byte of a word.
-const ASCII_ENDS_WORD: [bool; 128] = {
-    let mut table = [false; 128];
+/// For each byte, whether a word's fast scan stops there: the ASCII bytes
+/// that end a word ([`ends_word`]; `char::is_whitespace` of ASCII is
+/// U+0009..=U+000D and the space), and every non-ASCII byte, whose
+/// character is decoded to decide.
+const STOPS_WORD: [bool; 256] = {
+    let mut table = [false; 256];
     let mut b = 0;
-    while b < 128 {
-        table[b] = matches!(
-            b as u8,
-            b'\t'..=b'\r' | b' ' | b'#' | b'"' | b'(' | b')' | b',' | b':' | b'='
-        );
+    while b < 256 {
+        table[b] = b >= 128
+            || matches!(
+                b as u8,
+                b'\t'..=b'\r' | b' ' | b'#' | b'"' | b'(' | b')' | b',' | b':' | b'='
+            );
         b += 1;
     }
     table
@@ -165,26 +168,28 @@ fn char_at(text: &str, at: usize) -> char {
     text[at..].chars().next().unwrap_or('\0')
 }
 
-/// Where the word starting at byte `start` ends: ASCII bytes are judged
-/// one by one, other characters decoded.
+/// Where the word starting at byte `start` ends: runs of ASCII bytes are
+/// scanned with one table load each, other characters decoded.
 fn word_end(text: &str, start: usize) -> usize {
     let bytes = text.as_bytes();
     let mut end = start;
-    while let Some(&b) = bytes.get(end) {
-        if let Some(&ends) = ASCII_ENDS_WORD.get(usize::from(b)) {
-            if ends {
-                break;
+    loop {
+        let rest = bytes.get(end..).unwrap_or_default();
+        end += rest
+            .iter()
+            .position(|&b| STOPS_WORD[usize::from(b)])
+            .unwrap_or(rest.len());
+        match bytes.get(end) {
+            Some(&b) if b >= 128 => {
+                let c = char_at(text, end);
+                if ends_word(c) {
+                    return end;
+                }
+                end += c.len_utf8();
             }
-            end += 1;
-        } else {
-            let c = char_at(text, end);
-            if ends_word(c) {
-                break;
-            }
-            end += c.len_utf8();
+            _ => return end,
         }
     }
-    end
 }
 
 /// Lexes one line whose text is `text`, starting at byte `base`, into
