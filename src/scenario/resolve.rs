@@ -145,6 +145,7 @@ pub fn resolve(source: &str, scenario: &Scenario) -> Vec<Diagnostic> {
         source,
         names: Names::default(),
         last_right: None,
+        trial: None,
         diags: Vec::new(),
     };
     r.names.insert(Rc::from("main"), vec![(Kind::Loop, None)]);
@@ -168,9 +169,30 @@ pub fn resolve(source: &str, scenario: &Scenario) -> Vec<Diagnostic> {
         })
         .chain([(&scenario.main.body, "`main`".to_string(), false)])
         .collect();
-    for (body, _, _) in &bodies {
-        for kind in body.stmts.iter().flat_map(|s| s.kind.nested()) {
-            r.bind(kind);
+    // One walk over the statements (a big file's bodies are far larger
+    // than the cache, and each walk reads them all from memory): each
+    // statement binds its names, then its uses are tried against the names
+    // bound so far, reporting nothing. Names only gain kinds, so a use
+    // right now is right at the end; the statements with a use not (yet)
+    // right, such as a handle used above the line that binds it, are
+    // checked again, for real, once everything is bound. The diagnostics
+    // are sorted by place afterwards, so they read as if binding came first.
+    let mut again = Vec::new();
+    for (body, place, in_task) in &bodies {
+        for stmt in &body.stmts {
+            for kind in stmt.kind.nested() {
+                r.bind(kind);
+            }
+            r.trial = Some(true);
+            for kind in stmt.kind.nested() {
+                r.check_uses(kind);
+            }
+            if r.trial.take() == Some(false) {
+                again.push(&stmt.kind);
+            }
+            if let Some(d) = task_only(&stmt.kind, stmt.span, place).filter(|_| !in_task) {
+                r.diags.push(d);
+            }
         }
     }
     for block in &scenario.blocks {
@@ -178,15 +200,8 @@ pub fn resolve(source: &str, scenario: &Scenario) -> Vec<Diagnostic> {
             r.check_use(lock, &LOCK);
         }
     }
-    for (body, place, in_task) in &bodies {
-        for stmt in &body.stmts {
-            for kind in stmt.kind.nested() {
-                r.check_uses(kind);
-            }
-            if let Some(d) = task_only(&stmt.kind, stmt.span, place).filter(|_| !in_task) {
-                r.diags.push(d);
-            }
-        }
+    for kind in again.into_iter().flat_map(StmtKind::nested) {
+        r.check_uses(kind);
     }
     r.diags
 }
@@ -239,6 +254,10 @@ struct Resolver<'a> {
     /// while uses are checked, so the same use again is right too, without
     /// hashing (a generated file uses one callback line after line).
     last_right: Option<(Rc<str>, &'static [Kind])>,
+    /// While a statement's uses are tried before every name is bound:
+    /// `Some(true)`, and `Some(false)` once one is wrong, reporting
+    /// nothing. `None`: uses are checked for real.
+    trial: Option<bool>,
     diags: Vec<Diagnostic>,
 }
 
@@ -435,6 +454,10 @@ impl Resolver<'_> {
         }) else {
             return false;
         };
+        if let Some(right) = &mut self.trial {
+            *right = false;
+            return true;
+        }
         let mut d = Diagnostic::error(
             x.span,
             format!(
@@ -464,6 +487,10 @@ impl Resolver<'_> {
         let found = self.names.get(&name.text).map_or(&[][..], |ks| &ks[..]);
         if found.iter().any(|(k, _)| expect.kinds.contains(k)) {
             self.last_right = Some((name.text.clone(), expect.kinds));
+            return;
+        }
+        if let Some(right) = &mut self.trial {
+            *right = false;
             return;
         }
         let Some(&(kind, first)) = found.first() else {
@@ -576,6 +603,10 @@ mod tests {
             "main:\n    create_task w as x\n    check result x == 1\ntask w:\n    return 1\n",
             "main:\n    set_event_loop main\n    new_event_loop l\n    set_event_loop l\n",
             "future f\ntask t:\n    await f\nmain:\n    add_done_callback f c\ncallback c:\n",
+            // A use above the statement that binds the name (checked again
+            // once everything is bound).
+            "callback c:\n    cancel h\nmain:\n    call_soon c as h\n",
+            "task t:\n    wait x\n    check done x\nmain:\n    create_task t as x\n",
         ] {
             if let Err(errors) = parse("ok.scn", source) {
                 panic!("{source}\n{errors:#?}");
