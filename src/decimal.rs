@@ -52,6 +52,11 @@ impl Backwards {
         }
     }
 
+    /// The text's bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[self.start..]
+    }
+
     /// Writes the text to `out`, a character at a time: the text is a
     /// few ASCII bytes, and checking them as UTF-8 to hand them over as
     /// one `&str` cost more than pushing them (a third of a JSON line's

@@ -235,6 +235,11 @@ pub fn format_secs(nanos: i64) -> String {
 
 /// [`format_secs`] into `out`, without allocating.
 pub fn write_secs(out: &mut impl std::fmt::Write, nanos: i64) -> std::fmt::Result {
+    secs_text(nanos).write_to(out)
+}
+
+/// [`format_secs`]'s text, in a stack buffer.
+pub(crate) fn secs_text(nanos: i64) -> Backwards {
     let abs = nanos.unsigned_abs();
     let whole = abs / NANOS_PER_SEC as u64;
     let mut frac = abs % NANOS_PER_SEC as u64;
@@ -255,7 +260,7 @@ pub fn write_secs(out: &mut impl std::fmt::Write, nanos: i64) -> std::fmt::Resul
     if nanos < 0 {
         text.push(b'-');
     }
-    text.write_to(out)
+    text
 }
 
 /// Nanoseconds as the shortest exact literal with a unit: `2s`, `1500ms`,

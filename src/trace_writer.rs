@@ -6,35 +6,43 @@
 //! bytes are exactly [`Event::to_text`] and [`Event::to_json`] (those two
 //! are written by this module too): only the way there is cheaper.
 //!
+//! * A line is its head (`{"iteration":N,"time":T,"event":"` or
+//!   `#N t=T `) and its rest. Consecutive events usually share the head
+//!   (one pass, one clock), so it is written once per change and copied.
+//!   The rest of a `call`, `log` or `step` line is kept for the last name
+//!   or text of each (held, and compared by pointer: a scenario's names
+//!   and texts are one `Rc` each), so a callback that runs again costs
+//!   two copies and no formatting.
 //! * A JSON time is `serde_json`'s spelling of the seconds as an `f64`
-//!   (shortest round trip). Consecutive events usually share their time
-//!   (one pass, one clock), so the spelling is computed once per change.
+//!   (shortest round trip).
 //! * A JSON string is quoted as `serde_json` quotes it. Strings with
 //!   nothing to escape (no `"`, `\` or control character below U+0020,
 //!   which is nearly every name and text) are copied between quotes;
 //!   others go through `serde_json` itself.
 //! * Integers and the iteration are put together in a stack buffer
 //!   (`crate::decimal`), never through `core::fmt`.
+//! * [`Writer::write_line_bytes`] writes bytes (what a sink sends to a
+//!   file); the `String` forms go through it and one UTF-8 check.
 
 use crate::decimal::Backwards;
 use crate::trace::{Event, EventKind, Field, Format};
 use crate::value::{write_escaped, Value};
 use std::fmt::Write;
+use std::rc::Rc;
 
 /// Writes events in one [`Format`], one line each.
 #[derive(Debug)]
 pub struct Writer {
     format: Format,
-    /// The iteration and time of the last event, and the start of its
-    /// line up to its kind (`{"iteration":N,"time":T,"event":"` or
-    /// `#N t=T `): consecutive events usually share both (one pass, one
-    /// clock), so their spelling is reused, not written again.
+    /// The iteration and time of the last event, and its line's head.
     head_of: Option<(u64, i64)>,
-    head: String,
-    /// The time of the last head, and its spelling (reused, so a new
-    /// time allocates nothing).
-    time: Option<i64>,
-    time_text: String,
+    head: Vec<u8>,
+    /// For `call`, `log` and `step`: the last name or text, and the rest
+    /// of its line after the head (no newline).
+    rests: [Option<(Rc<str>, Vec<u8>)>; 3],
+    /// Reused for the other kinds' rests and the `String` forms.
+    scratch: String,
+    bytes: Vec<u8>,
 }
 
 impl Writer {
@@ -43,9 +51,10 @@ impl Writer {
         Writer {
             format,
             head_of: None,
-            head: String::new(),
-            time: None,
-            time_text: String::new(),
+            head: Vec::new(),
+            rests: [None, None, None],
+            scratch: String::new(),
+            bytes: Vec::new(),
         }
     }
 
@@ -56,98 +65,118 @@ impl Writer {
 
     /// Appends `event`'s line, with its `\n`, to `out`.
     pub fn write_line(&mut self, event: &Event, out: &mut String) {
-        match self.format {
-            Format::Text => self.write_text(event, out),
-            Format::Json => self.write_json(event, out),
-        }
-        out.push('\n');
-    }
-
-    /// Appends `event`'s text line (no newline) to `out`: what
-    /// [`Event::write_text`] writes.
-    fn write_text(&mut self, event: &Event, out: &mut String) {
-        self.push_head(event, Format::Text, out);
-        let _ = event.kind.write_text(out);
+        let mut bytes = std::mem::take(&mut self.bytes);
+        bytes.clear();
+        self.write_line_bytes(event, &mut bytes);
+        // Only `str`s and ASCII went in: borrowed, never replaced.
+        out.push_str(&String::from_utf8_lossy(&bytes));
+        self.bytes = bytes;
     }
 
     /// Appends `event`'s JSON object (no newline) to `out`.
     pub fn write_json(&mut self, event: &Event, out: &mut String) {
-        self.push_head(event, Format::Json, out);
-        out.push_str(event.kind.name());
-        out.push('"');
-        // The commonest kinds first, without the generic field walk.
-        match &event.kind {
-            EventKind::Call { name } => push_json_field(out, ",\"name\":", name),
-            EventKind::Log { text } => push_json_field(out, ",\"text\":", text),
-            EventKind::Step { task } => push_json_field(out, ",\"task\":", task),
-            kind => {
-                for (key, field) in kind.each_field() {
-                    out.push_str(",\"");
-                    out.push_str(key);
-                    out.push_str("\":");
-                    match field {
-                        Field::Name(s) | Field::Text(s) => push_json_string(out, s),
-                        Field::Val(Value::None) => out.push_str("null"),
-                        Field::Val(Value::Int(i)) => push_i64(out, *i),
-                        Field::Val(Value::Str(s)) => push_json_string(out, s),
-                        Field::Val(Value::Debug(s)) => {
-                            out.push_str("{\"debug\":");
-                            push_json_string(out, s);
-                            out.push('}');
-                        }
-                    }
-                }
-            }
+        if self.format != Format::Json {
+            return Writer::new(Format::Json).write_json(event, out);
         }
-        out.push('}');
+        let mut bytes = std::mem::take(&mut self.bytes);
+        bytes.clear();
+        self.push_head(event, &mut bytes);
+        self.push_rest(event, &mut bytes);
+        out.push_str(&String::from_utf8_lossy(&bytes));
+        self.bytes = bytes;
     }
 
-    /// Appends the start of `event`'s line in `format`, up to its kind.
-    fn push_head(&mut self, event: &Event, format: Format, out: &mut String) {
+    /// Appends `event`'s line, with its `\n`, to `out`, as bytes (UTF-8).
+    pub fn write_line_bytes(&mut self, event: &Event, out: &mut Vec<u8>) {
+        self.push_head(event, out);
+        self.push_rest(event, out);
+        out.push(b'\n');
+    }
+
+    /// Appends the head of `event`'s line, up to its kind.
+    fn push_head(&mut self, event: &Event, out: &mut Vec<u8>) {
         let key = (event.iteration, event.time);
-        if self.head_of != Some(key) || self.format != format {
-            self.head.clear();
-            if self.time != Some(event.time) {
-                self.time_text.clear();
-                match format {
-                    Format::Json => write_json_time(&mut self.time_text, event.time),
-                    Format::Text => {
-                        let _ = crate::time::write_secs(&mut self.time_text, event.time);
-                    }
-                }
-                self.time = Some(event.time);
-            }
-            match format {
+        if self.head_of != Some(key) {
+            let head = &mut self.head;
+            head.clear();
+            let mut iteration = Backwards::new();
+            iteration.push_decimal(event.iteration);
+            match self.format {
                 Format::Json => {
-                    self.head.push_str("{\"iteration\":");
-                    push_u64(&mut self.head, event.iteration);
-                    self.head.push_str(",\"time\":");
-                    self.head.push_str(&self.time_text);
-                    self.head.push_str(",\"event\":\"");
+                    head.extend_from_slice(b"{\"iteration\":");
+                    head.extend_from_slice(iteration.as_bytes());
+                    head.extend_from_slice(b",\"time\":");
+                    if json_time_is_exact(event.time) {
+                        head.extend_from_slice(crate::time::secs_text(event.time).as_bytes());
+                    } else {
+                        head.extend_from_slice(serde_time(event.time).as_bytes());
+                    }
+                    head.extend_from_slice(b",\"event\":\"");
                 }
                 Format::Text => {
-                    self.head.push('#');
-                    push_u64(&mut self.head, event.iteration);
-                    self.head.push_str(" t=");
-                    self.head.push_str(&self.time_text);
-                    self.head.push(' ');
+                    head.push(b'#');
+                    head.extend_from_slice(iteration.as_bytes());
+                    head.extend_from_slice(b" t=");
+                    head.extend_from_slice(crate::time::secs_text(event.time).as_bytes());
+                    head.push(b' ');
                 }
             }
-            // A head of the other format (`Event::to_json` on a text
-            // writer's events) is never reused: see the condition above.
-            self.head_of = (self.format == format).then_some(key);
-            if self.format != format {
-                self.time = None;
+            self.head_of = Some(key);
+        }
+        out.extend_from_slice(&self.head);
+    }
+
+    /// Appends the rest of `event`'s line after its head (no newline).
+    fn push_rest(&mut self, event: &Event, out: &mut Vec<u8>) {
+        let (slot, text) = match &event.kind {
+            EventKind::Call { name } => (0, name),
+            EventKind::Log { text } => (1, text),
+            EventKind::Step { task } => (2, task),
+            kind => {
+                self.scratch.clear();
+                write_rest(self.format, kind, &mut self.scratch);
+                out.extend_from_slice(self.scratch.as_bytes());
+                return;
+            }
+        };
+        match &self.rests[slot] {
+            Some((last, rest)) if Rc::ptr_eq(last, text) => out.extend_from_slice(rest),
+            _ => {
+                let mut rest = String::new();
+                write_rest(self.format, &event.kind, &mut rest);
+                out.extend_from_slice(rest.as_bytes());
+                self.rests[slot] = Some((text.clone(), rest.into_bytes()));
             }
         }
-        out.push_str(&self.head);
     }
 }
 
-/// `key` (`,"name":`) and `s` as a JSON string.
-fn push_json_field(out: &mut String, key: &str, s: &str) {
-    out.push_str(key);
-    push_json_string(out, s);
+/// The rest of a line of `kind` after its head, in `format`: the kind and
+/// its fields (and, in JSON, the closing brace).
+fn write_rest(format: Format, kind: &EventKind, out: &mut String) {
+    if format == Format::Text {
+        let _ = kind.write_text(out);
+        return;
+    }
+    out.push_str(kind.name());
+    out.push('"');
+    for (key, field) in kind.each_field() {
+        out.push_str(",\"");
+        out.push_str(key);
+        out.push_str("\":");
+        match field {
+            Field::Name(s) | Field::Text(s) => push_json_string(out, s),
+            Field::Val(Value::None) => out.push_str("null"),
+            Field::Val(Value::Int(i)) => push_i64(out, *i),
+            Field::Val(Value::Str(s)) => push_json_string(out, s),
+            Field::Val(Value::Debug(s)) => {
+                out.push_str("{\"debug\":");
+                push_json_string(out, s);
+                out.push('}');
+            }
+        }
+    }
+    out.push('}');
 }
 
 /// The text form's field values, shared with [`Event::write_text`].
@@ -169,30 +198,30 @@ pub(crate) fn write_text_field(out: &mut impl Write, field: Field<'_>) -> std::f
 }
 
 /// `serde_json`'s spelling of `nanos` as seconds (`1.5`, `0.0`, `1e-9`).
-///
-/// Between 0.0001 s and 10^6 s it is the exact decimal, which
-/// `crate::time::write_secs` writes without `f64` arithmetic: `nanos` has at
-/// most 15 digits there, so it converts to `f64` exactly, the division
-/// rounds to the double nearest the decimal, and a decimal of at most 15
-/// significant digits is the only one that short which rounds to that
-/// double, so it is the shortest round trip; and `serde_json` writes such
-/// magnitudes without an exponent. Tested against `serde_json` below.
+#[cfg(test)]
 fn write_json_time(out: &mut String, nanos: i64) {
-    if nanos == 0 || (100_000..1_000_000_000_000_000).contains(&nanos.unsigned_abs()) {
+    if json_time_is_exact(nanos) {
         let _ = crate::time::write_secs(out, nanos);
     } else {
         out.push_str(&serde_time(nanos));
     }
 }
 
-fn serde_time(nanos: i64) -> String {
-    serde_json::Number::from_f64(nanos as f64 / 1e9).map_or("0.0".to_string(), |n| n.to_string())
+/// Whether `serde_json`'s spelling of `nanos` as seconds is
+/// [`crate::time::format_secs`]'s exact decimal.
+///
+/// Between 0.0001 s and 10^6 s it is: `nanos` has at most 15 digits
+/// there, so it converts to `f64` exactly, the division rounds to the
+/// double nearest the decimal, and a decimal of at most 15 significant
+/// digits is the only one that short which rounds to that double, so it is
+/// the shortest round trip; and `serde_json` writes such magnitudes without
+/// an exponent. Tested against `serde_json` below.
+fn json_time_is_exact(nanos: i64) -> bool {
+    nanos == 0 || (100_000..1_000_000_000_000_000).contains(&nanos.unsigned_abs())
 }
 
-fn push_u64(out: &mut String, n: u64) {
-    let mut text = Backwards::new();
-    text.push_decimal(n);
-    let _ = text.write_to(out);
+fn serde_time(nanos: i64) -> String {
+    serde_json::Number::from_f64(nanos as f64 / 1e9).map_or("0.0".to_string(), |n| n.to_string())
 }
 
 fn push_i64(out: &mut String, n: i64) {
@@ -258,6 +287,39 @@ mod tests {
         }
         out.push('}');
         out
+    }
+
+    /// A name or text seen again (the same `Rc`, as a scenario's are)
+    /// reuses its line's rest; under new heads, between other kinds and
+    /// after other names, every line is still the event's own.
+    #[test]
+    fn reused_rests_are_the_events_own() {
+        let tick: Rc<str> = "tick".into();
+        let tock: Rc<str> = "to\"ck".into();
+        let kinds = [
+            EventKind::Call { name: tick.clone() },
+            EventKind::Log { text: tick.clone() },
+            EventKind::Call { name: tock.clone() },
+            EventKind::Step { task: tick.clone() },
+            EventKind::Log { text: tock.clone() },
+            EventKind::Idle,
+            EventKind::Step { task: tock.clone() },
+        ];
+        let mut json = Writer::new(Format::Json);
+        let mut text = Writer::new(Format::Text);
+        for n in 0..60u64 {
+            let event = Event {
+                iteration: n / 3,
+                time: (n as i64 / 2) * 1_500_000 - 7,
+                kind: kinds[(n * 5 % 7) as usize].clone(),
+            };
+            let mut line = Vec::new();
+            json.write_line_bytes(&event, &mut line);
+            assert_eq!(line, format!("{}\n", reference_json(&event)).into_bytes());
+            let mut line = String::new();
+            text.write_line(&event, &mut line);
+            assert_eq!(line, format!("{}\n", event.to_text()));
+        }
     }
 
     #[test]

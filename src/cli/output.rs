@@ -71,14 +71,14 @@ pub(crate) fn write_bytes(bytes: &[u8]) {
 /// line's bytes are added to `hash` (the determinism check's).
 pub(crate) fn stdout_sink(format: Format, hash: Option<Rc<Cell<Fnv1a>>>) -> EventSink {
     let mut writer = Writer::new(format);
-    let mut line = String::with_capacity(256);
+    let mut line = Vec::with_capacity(256);
     Box::new(move |event| {
         line.clear();
-        writer.write_line(event, &mut line);
-        write_bytes(line.as_bytes());
+        writer.write_line_bytes(event, &mut line);
+        write_bytes(&line);
         if let Some(hash) = &hash {
             let mut h = hash.get();
-            h.write(line.as_bytes());
+            h.write(&line);
             hash.set(h);
         }
     })
@@ -88,12 +88,12 @@ pub(crate) fn stdout_sink(format: Format, hash: Option<Rc<Cell<Fnv1a>>>) -> Even
 /// write it.
 pub(crate) fn hash_sink(format: Format, hash: Rc<Cell<Fnv1a>>) -> EventSink {
     let mut writer = Writer::new(format);
-    let mut line = String::with_capacity(256);
+    let mut line = Vec::with_capacity(256);
     Box::new(move |event| {
         line.clear();
-        writer.write_line(event, &mut line);
+        writer.write_line_bytes(event, &mut line);
         let mut h = hash.get();
-        h.write(line.as_bytes());
+        h.write(&line);
         hash.set(h);
     })
 }
