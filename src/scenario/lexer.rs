@@ -119,6 +119,30 @@ impl<'a> Lexer<'a> {
         Lexer { source, pos: 0 }
     }
 
+    /// How many lines from the next one on could belong to an indented
+    /// body: the lines before the next one that starts at column 1 with
+    /// something other than a comment. An upper bound on the statements
+    /// still to come in the body being read (blank and comment lines count
+    /// too), found from the first byte of each line, so that the parser
+    /// sizes a body once: grown by doubling, a body of 100,000 statements
+    /// was copied and its memory zeroed about twice over.
+    pub fn indented_lines_ahead(&self) -> usize {
+        let rest = self.source.as_bytes().get(self.pos..).unwrap_or_default();
+        let mut count = 0;
+        let mut at = 0;
+        while let Some(&first) = rest.get(at) {
+            if !matches!(first, b' ' | b'\t' | b'#' | b'\r' | b'\n') {
+                break;
+            }
+            count += 1;
+            match find_newline(&rest[at..]) {
+                Some(i) => at += i + 1,
+                None => break,
+            }
+        }
+        count
+    }
+
     /// Lexes the next line into `line` (its token vector is cleared and
     /// reused); `false`, leaving `line` alone, once every line has been
     /// read. A source of `n` line breaks has `n + 1` lines unless it ends
@@ -129,7 +153,7 @@ impl<'a> Lexer<'a> {
             Some(rest) if !rest.is_empty() => rest,
             _ => return false,
         };
-        let (body, len) = match rest.bytes().position(|b| b == b'\n') {
+        let (body, len) = match find_newline(rest.as_bytes()) {
             Some(i) => (&rest[..i], i + 1),
             None => (rest, rest.len()),
         };
@@ -138,6 +162,27 @@ impl<'a> Lexer<'a> {
         self.pos += len;
         true
     }
+}
+
+/// Where the first `\n` of `bytes` is: eight bytes at a time (a zero byte
+/// of the word XOR `\n`s, found with the usual bit trick; the lowest flag
+/// is always a true one), then byte by byte.
+fn find_newline(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
+    const NEWLINES: u64 = u64::from_le_bytes([b'\n'; 8]);
+    let mut chunks = bytes.chunks_exact(8);
+    let mut offset = 0;
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default()) ^ NEWLINES;
+        let zeros = word.wrapping_sub(ONES) & !word & HIGHS;
+        if zeros != 0 {
+            return Some(offset + zeros.trailing_zeros() as usize / 8);
+        }
+        offset += 8;
+    }
+    let rest = chunks.remainder().iter().position(|&b| b == b'\n');
+    rest.map(|i| offset + i)
 }
 
 /// Characters that end a word.
@@ -357,6 +402,25 @@ mod tests {
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
             (self.0 >> 56) as u8
+        }
+    }
+
+    #[test]
+    fn newlines_are_found_eight_bytes_at_a_time_as_one_by_one() {
+        let mut rng = Lcg(7);
+        for _ in 0..2000 {
+            let len = usize::from(rng.next() % 40);
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| match rng.next() % 8 {
+                    0 => b'\n',
+                    1 => 0x0b,
+                    2 => 0x8a,
+                    3 => 0x09,
+                    _ => rng.next(),
+                })
+                .collect();
+            let expected = bytes.iter().position(|&b| b == b'\n');
+            assert_eq!(find_newline(&bytes), expected, "{bytes:?}");
         }
     }
 

@@ -317,6 +317,10 @@ impl<'a> Parser<'a> {
     /// are reported and left out.
     fn body(&mut self) -> Body {
         let mut body = Body::default();
+        if self.next_is_indented() {
+            body.stmts
+                .reserve_exact(1 + self.lexer.indented_lines_ahead());
+        }
         let mut depth = None;
         while self.next_is_indented() {
             let Some((line, trivia)) = self.take() else {
