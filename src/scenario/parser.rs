@@ -31,7 +31,7 @@ use super::ast::{
 use super::cursor::{Cursor, Parsed};
 use super::diagnostic::{Collector, Diagnostic};
 use super::header;
-use super::lexer::{Lexer, Line, Token, TokenKind};
+use super::lexer::{Lexer, Line, TokenKind};
 use super::span::Span;
 use super::stmt::{parse_stmt, KEYWORDS};
 
@@ -48,9 +48,9 @@ pub fn parse_source(file_name: &str, source: &str) -> Result<Scenario, Vec<Diagn
     let mut p = Parser {
         source,
         lexer: Lexer::new(source),
-        next: None,
+        next: Line::default(),
+        has_next: false,
         comments: Vec::new(),
-        spare: Vec::new(),
         file_comments: None,
         diags: Collector::default(),
         header: Header::default(),
@@ -59,13 +59,13 @@ pub fn parse_source(file_name: &str, source: &str) -> Result<Scenario, Vec<Diagn
         first_block: None,
     };
     p.advance();
-    while let Some((line, trivia)) = p.take() {
+    let mut line = Line::default();
+    while let Some(trivia) = p.take(&mut line) {
         if line.indent > 0 {
             p.stray_indentation(&line);
         } else {
             p.top_level(&line, trivia);
         }
-        p.recycle(line);
     }
     super::cursor::forget_names();
     let trailing_comments = p.comments.drain(..).map(|(c, _)| c).collect();
@@ -104,20 +104,22 @@ fn comment(source: &str, span: Span) -> Comment {
 /// The parser reads the file as a sequence of code lines (lines with a
 /// token), each with the comment lines above it, with one of lookahead:
 /// [`next`](Parser::next) and [`comments`](Parser::comments). At the end
-/// of the file `next` is `None` and `comments` holds the comments after
+/// of the file `has_next` is false and `comments` holds the comments after
 /// the last code line.
+///
+/// Lines are swapped, not moved: [`take`](Parser::take) swaps the
+/// lookahead with the caller's line, whose old token vector the line after
+/// is then lexed into, so a body of any length lexes into the same two
+/// vectors.
 struct Parser<'a> {
     source: &'a str,
     lexer: Lexer<'a>,
-    /// The next code line, not yet taken.
-    next: Option<Line>,
+    /// The next code line, not yet taken, if `has_next`.
+    next: Line,
+    has_next: bool,
     /// The comment lines above `next` (or at the end of the file), with
     /// their indentation.
     comments: Vec<(Comment, usize)>,
-    /// A token vector to lex the next line into: lines taken are handed
-    /// back ([`recycle`](Parser::recycle)), so a body of any length lexes
-    /// into the same two or three vectors.
-    spare: Vec<Token>,
     /// The file's comment, set when the first code line is read (the
     /// comment lines at the top, up to the last blank line before it).
     file_comments: Option<Vec<Comment>>,
@@ -134,57 +136,57 @@ impl<'a> Parser<'a> {
     /// collecting the comment lines on the way into
     /// [`comments`](Parser::comments).
     fn advance(&mut self) {
-        let mut line = Line {
-            tokens: mem::take(&mut self.spare),
-            ..Line::default()
-        };
         let mut before_blank = 0;
-        while self.lexer.next_line(&mut line) {
+        while self.lexer.next_line(&mut self.next) {
+            let line = &self.next;
             match (line.is_empty(), line.comment) {
                 (false, _) => {
                     if self.file_comments.is_none() {
                         let file = self.comments.drain(..before_blank).map(|(c, _)| c);
                         self.file_comments = Some(file.collect());
                     }
-                    self.next = Some(line);
+                    self.has_next = true;
                     return;
                 }
-                (true, Some(span)) => self
-                    .comments
-                    .push((comment(self.source, span), line.indent)),
+                (true, Some(span)) => {
+                    let indent = line.indent;
+                    self.comments.push((comment(self.source, span), indent));
+                }
                 (true, None) => before_blank = self.comments.len(),
             }
         }
-        self.spare = line.tokens;
-        self.next = None;
+        self.has_next = false;
     }
 
-    /// The next code line with its trivia (the comments above it and at
-    /// its end); the line after it becomes the lookahead. `None` at the
-    /// end of the file.
-    fn take(&mut self) -> Option<(Line, Trivia)> {
-        let line = self.next.take()?;
-        let leading = if self.comments.is_empty() {
-            Vec::new()
-        } else {
-            self.comments.drain(..).map(|(c, _)| c).collect()
-        };
-        let trailing = line.comment.map(|span| comment(self.source, span));
-        let trivia = Trivia::new(leading, trailing);
-        self.advance();
-        Some((line, trivia))
-    }
-
-    /// Hands a taken line's token vector back, to lex a later line into.
-    fn recycle(&mut self, line: Line) {
-        if self.spare.capacity() < line.tokens.capacity() {
-            self.spare = line.tokens;
+    /// Takes the next code line into `line` and returns its trivia (the
+    /// comments above it and at its end); the line after it, lexed into
+    /// `line`'s old token vector, becomes the lookahead. `None`, leaving
+    /// `line` alone, at the end of the file.
+    fn take(&mut self, line: &mut Line) -> Option<Trivia> {
+        if !self.has_next {
+            return None;
         }
+        mem::swap(&mut self.next, line);
+        let trivia = if self.comments.is_empty() && line.comment.is_none() {
+            Trivia::default()
+        } else {
+            self.trivia(line)
+        };
+        self.advance();
+        Some(trivia)
+    }
+
+    /// The trivia of `line`, which has a comment above it or at its end.
+    #[cold]
+    fn trivia(&mut self, line: &Line) -> Trivia {
+        let leading = self.comments.drain(..).map(|(c, _)| c).collect();
+        let trailing = line.comment.map(|span| comment(self.source, span));
+        Trivia::new(leading, trailing)
     }
 
     /// Whether the next code line is indented.
     fn next_is_indented(&self) -> bool {
-        self.next.as_ref().is_some_and(|l| l.indent > 0)
+        self.has_next && self.next.indent > 0
     }
 
     /// The line's text, from its first token to its comment.
@@ -203,10 +205,9 @@ impl<'a> Parser<'a> {
             .with_label("this line is indented")
             .with_note("only the lines of a `callback`, `task` or `main:` body are indented"),
         );
+        let mut skipped = Line::default();
         while self.next_is_indented() {
-            if let Some((line, _)) = self.take() {
-                self.recycle(line);
-            }
+            self.take(&mut skipped);
         }
     }
 
@@ -322,8 +323,9 @@ impl<'a> Parser<'a> {
                 .reserve_exact(1 + self.lexer.indented_lines_ahead());
         }
         let mut depth = None;
+        let mut line = Line::default();
         while self.next_is_indented() {
-            let Some((line, trivia)) = self.take() else {
+            let Some(trivia) = self.take(&mut line) else {
                 break;
             };
             if let Some(tab) = line.tab_in_indent {
@@ -354,7 +356,6 @@ impl<'a> Parser<'a> {
                 }),
                 Err(d) => self.diags.push(d),
             }
-            self.recycle(line);
         }
         let next = &mut self.comments;
         let indented = next.iter().take_while(|(_, indent)| *indent > 0).count();
