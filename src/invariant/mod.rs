@@ -142,7 +142,9 @@ impl Checker {
         }
     }
 
-    /// Judges one probe from loop `id`.
+    /// Judges one probe from loop `id`. Inlined into the loop's one
+    /// caller (`LoopInner::check`): a call fewer per probe, of seven a pass.
+    #[inline]
     pub fn observe(&mut self, id: u32, probe: &Probe) -> Option<Violation> {
         let fail =
             |invariant: &'static str, message: String| Some(Violation { invariant, message });

@@ -110,6 +110,7 @@ impl PendingTimers {
         (1 + DIGITS * level + digit, Some((level, digit)))
     }
 
+    #[inline]
     fn file(&mut self, seq: u64, when: i64) {
         let (list, place) = self.list_of(when);
         self.lists[list].push((seq, when));
