@@ -144,6 +144,14 @@ where
     Callback::new(Named { name, f })
 }
 
+/// A user callback with a type of its own, which says its name
+/// ([`Scheduled::label`]): the scenario interpreter's, one pointer, kept in
+/// its slot without a box.
+pub(crate) fn user<T: Scheduled>(value: T) -> Callback {
+    debug_assert_eq!(T::SHOWS, Shows::Named);
+    Callback::new(value)
+}
+
 /// Loop machinery, not recorded.
 pub(crate) fn internal<F, R>(f: F) -> Callback
 where

@@ -15,7 +15,7 @@ use crate::combinators::{
     gather, gather_return_exceptions, shield, timeout, timeout_at, wait, TaskGroup,
 };
 use crate::error::Error;
-use crate::event_loop::callback;
+use crate::event_loop::callback::{self, Callback, Label, Scheduled, Shows};
 use crate::event_loop::{Budget, EventLoop, EventSink, Handle, LoopConfig};
 use crate::future::{Awaitable, Future, Wait, Waitable};
 use crate::loop_state::PassState;
@@ -228,12 +228,43 @@ impl<'a> Prepared<'a> {
 /// A callback or task body, shared by every run of it.
 type SharedBody = Rc<Body>;
 
+/// A callback block bound to a run's interpreter: what its scheduled
+/// callbacks hold. The interpreter is held weakly (it holds these), so
+/// nothing here needs breaking at the end.
+struct Bound {
+    name: Rc<str>,
+    interp: std::rc::Weak<Interp>,
+    body: SharedBody,
+}
+
+/// A scheduled run of a callback block.
+struct BoundCallback(Rc<Bound>);
+
+impl Scheduled for BoundCallback {
+    const SHOWS: Shows = Shows::Named;
+
+    fn label(&self) -> Label<'_> {
+        Label::User(&self.0.name)
+    }
+
+    fn run(self, _: &EventLoop) -> Result<(), Error> {
+        match self.0.interp.upgrade() {
+            Some(interp) => interp.run_callback(&self.0.body),
+            // Torn down: nothing runs any more.
+            None => Ok(()),
+        }
+    }
+}
+
 struct Interp {
     bodies: Rc<Bodies>,
     futures: BTreeMap<Rc<str>, Future<Value>>,
     /// The declared primitives, made at the start.
     prims: BTreeMap<Rc<str>, Prim>,
     handles: RefCell<BTreeMap<Rc<str>, Handle>>,
+    /// The callback blocks bound so far: the last, and all by name.
+    #[allow(clippy::type_complexity)]
+    bound: RefCell<(Option<(Rc<str>, Rc<Bound>)>, BTreeMap<Rc<str>, Rc<Bound>>)>,
     tasks: RefCell<BTreeMap<Rc<str>, Task<Value>>>,
     /// Every task created, including those whose name was rebound.
     all_tasks: RefCell<Vec<Task<Value>>>,
@@ -278,6 +309,7 @@ impl Interp {
             futures,
             prims,
             handles: RefCell::new(BTreeMap::new()),
+            bound: RefCell::default(),
             tasks: RefCell::new(BTreeMap::new()),
             all_tasks: RefCell::new(Vec::new()),
             loops: RefCell::new(loops),
@@ -559,23 +591,50 @@ impl Interp {
         }
     }
 
-    /// A closure that runs callback block `cb`.
-    fn callback(
-        self: &Rc<Self>,
-        cb: &Name,
-    ) -> impl FnOnce(&EventLoop) -> Result<(), Error> + 'static {
-        let interp = self.clone();
-        let body = self
-            .bodies
-            .callbacks
-            .get(&cb.text)
-            .cloned()
-            .unwrap_or_default();
-        move |_: &EventLoop| interp.run_callback(&body)
+    /// A callback that runs callback block `cb`, recorded as `call
+    /// name=CB`. It is one pointer (to the block's [`Bound`], made once per
+    /// name), so the loop keeps it in its slot without a box.
+    fn callback(self: &Rc<Self>, cb: &Name) -> Callback {
+        callback::user(BoundCallback(self.bound(cb)))
     }
 
+    /// Callback block `cb` bound to this interpreter: the last one asked
+    /// for (by the name's pointer: a parse makes one `Rc` per name), else
+    /// by name.
+    fn bound(self: &Rc<Self>, cb: &Name) -> Rc<Bound> {
+        let mut bound = self.bound.borrow_mut();
+        let (last, by_name) = &mut *bound;
+        if let Some((name, callback)) = last {
+            if Rc::ptr_eq(name, &cb.text) {
+                return callback.clone();
+            }
+        }
+        let callback = by_name
+            .entry(cb.text.clone())
+            .or_insert_with(|| {
+                let body = self.bodies.callbacks.get(&cb.text).cloned();
+                Rc::new(Bound {
+                    name: cb.text.clone(),
+                    interp: Rc::downgrade(self),
+                    body: body.unwrap_or_default(),
+                })
+            })
+            .clone();
+        *last = Some((cb.text.clone(), callback.clone()));
+        callback
+    }
+
+    /// Binds `handle` to `name` (`as H`); without a name the handle is
+    /// dropped here, where the compiler sees it was never needed.
+    #[inline(always)]
     fn bind_handle(&self, name: &Option<Name>, handle: Result<Handle, Error>) {
-        if let (Some(name), Ok(handle)) = (name, handle) {
+        if let Some(name) = name {
+            self.bind_named_handle(name, handle);
+        }
+    }
+
+    fn bind_named_handle(&self, name: &Name, handle: Result<Handle, Error>) {
+        if let Ok(handle) = handle {
             self.handles.borrow_mut().insert(name.text.clone(), handle);
         }
     }
@@ -603,23 +662,16 @@ impl Interp {
     fn exec(self: &Rc<Self>, lp: &EventLoop, stmt: &Stmt, site: Site) -> Flow {
         match &stmt.kind {
             StmtKind::Log(text) => lp.log(text.clone()),
-            StmtKind::CallSoon { cb, handle } => self.bind_handle(
-                handle,
-                lp.call_soon_named(cb.text.clone(), self.callback(cb)),
-            ),
+            StmtKind::CallSoon { cb, handle } => {
+                self.bind_handle(handle, lp.schedule(None, self.callback(cb)))
+            }
             StmtKind::CallLater { delay, cb, handle } => {
                 let delay = Nanos(self.nanos(lp, delay));
-                self.bind_handle(
-                    handle,
-                    lp.call_later_named(delay, cb.text.clone(), self.callback(cb)),
-                )
+                self.bind_handle(handle, lp.call_later_callback(delay, self.callback(cb)))
             }
             StmtKind::CallAt { when, cb, handle } => {
-                let when = Instant(self.nanos(lp, when));
-                self.bind_handle(
-                    handle,
-                    lp.call_at_named(when, cb.text.clone(), self.callback(cb)),
-                )
+                let when = self.nanos(lp, when);
+                self.bind_handle(handle, lp.schedule(Some(when), self.callback(cb)))
             }
             StmtKind::CreateTask { task, name } => {
                 drop(self.create_task(lp, task, name.as_ref().unwrap_or(task)))
@@ -635,7 +687,7 @@ impl Interp {
             }
             StmtKind::AddDoneCallback { target, cb } => match self.awaited(target) {
                 Some(awaited) => {
-                    let cb = callback::named(cb.text.clone(), self.callback(cb));
+                    let cb = self.callback(cb);
                     if let Err(error) = awaited.waitable().add_done_callback(cb) {
                         let _ = lp.fail::<()>(error);
                     }
