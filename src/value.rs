@@ -122,6 +122,11 @@ impl<T: fmt::Debug + 'static> TraceValue for T {
 impl Value {
     /// How the trace records `value`: see [`TraceValue`].
     pub fn of<T: fmt::Debug + 'static>(value: &T) -> Value {
+        // Decided when `T` is known (most tasks return `()`): no look-up
+        // by type at run time.
+        if std::any::TypeId::of::<T>() == std::any::TypeId::of::<()>() {
+            return Value::None;
+        }
         let any = value as &dyn Any;
         exact(any)
             .or_else(|| exact_option(any))

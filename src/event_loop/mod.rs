@@ -407,19 +407,36 @@ impl LoopInner {
     /// name not cloned (see `recorder/mod.rs`).
     #[inline(always)]
     pub(crate) fn record_call(&self, name: &Rc<str>) {
-        let world = &*self.world;
-        if world.stamping.get()
-            || !world
-                .trace
-                .borrow_mut()
-                .try_call(self.iteration.get(), world.clock.get(), name)
-        {
+        if !self.try_record_call(name) {
             self.record_call_long(name);
         }
     }
 
+    /// [`record_call`](LoopInner::record_call) by the recorder's short
+    /// path, if it may: whether it did. A leaf function: it calls nothing,
+    /// so it saves no registers, and its caller's are not spilled for it.
+    #[inline(never)]
+    fn try_record_call(&self, name: &Rc<str>) -> bool {
+        self.try_short(|trace, iteration, now| trace.try_call(iteration, now, name))
+    }
+
+    /// What the short paths share: not while a `main` statement stamps
+    /// events (their iteration is another loop's), nor while the trace is
+    /// borrowed (the long path says so).
+    #[inline(always)]
+    fn try_short(&self, keep: impl FnOnce(&mut recorder::Recorder, u64, i64) -> bool) -> bool {
+        let world = &*self.world;
+        if world.stamping.get() {
+            return false;
+        }
+        let Ok(mut trace) = world.trace.try_borrow_mut() else {
+            return false;
+        };
+        keep(&mut trace, self.iteration.get(), world.clock.get())
+    }
+
     /// [`record_call`](LoopInner::record_call) past the short path: the
-    /// budget, a sink, the source tag, a statement's stamp.
+    /// budget, a sink, the source tag, a statement's stamp, a new name.
     #[inline(never)]
     fn record_call_long(&self, name: &Rc<str>) {
         let mut trace = self.world.trace.borrow_mut();
@@ -435,26 +452,21 @@ impl LoopInner {
     /// `Task-N` is never written out for a kept trace).
     #[inline(always)]
     pub(crate) fn record_step(&self, task: &crate::future::Name) {
-        let Some(name) = task.as_name_ref() else {
-            return;
-        };
-        let world = &*self.world;
-        if world.stamping.get()
-            || !world
-                .trace
-                .borrow_mut()
-                .try_step(self.iteration.get(), world.clock.get(), name)
-        {
-            self.record_step_long(task);
+        if !self.try_record_step(task) {
+            self.record_named(task, |trace, stamp, now, name| {
+                trace.push_step(stamp, now, name)
+            });
         }
     }
 
-    /// [`record_step`](LoopInner::record_step) past the short path.
+    /// [`record_step`](LoopInner::record_step) by the short path, if it
+    /// may (a leaf, as [`try_record_call`](LoopInner::try_record_call)).
     #[inline(never)]
-    fn record_step_long(&self, task: &crate::future::Name) {
-        self.record_named(task, |trace, stamp, now, name| {
-            trace.push_step(stamp, now, name)
-        });
+    fn try_record_step(&self, task: &crate::future::Name) -> bool {
+        let Some(name) = task.as_name_ref() else {
+            return false;
+        };
+        self.try_short(|trace, iteration, now| trace.try_step(iteration, now, name))
     }
 
     /// `done name=NAME state=… [value=…]`, likewise.
@@ -464,6 +476,20 @@ impl LoopInner {
         state: crate::trace::DoneState,
         value: Option<crate::value::Value>,
     ) {
+        use crate::value::Value;
+        let code = match value {
+            None => Some(0),
+            Some(Value::None) => Some(1),
+            Some(_) => None,
+        };
+        if let (Some(code), Some(name)) = (code, future.as_name_ref()) {
+            let short = |trace: &mut recorder::Recorder, iteration, now| {
+                trace.try_done(iteration, now, name, state, code)
+            };
+            if self.try_short(short) {
+                return;
+            }
+        }
         self.record_named(future, |trace, stamp, now, name| {
             trace.push_done(stamp, now, name, state, value)
         });

@@ -10,16 +10,17 @@
 //! * byte 0: `kind | time_len << 3` (kind in bits 0-2, the time
 //!   difference's length in bytes, 0-8, above it);
 //! * byte 1: `number_len | step << 4` (the number's length, 0-8; the
-//!   iteration difference, zigzagged, 0-14, or 15: it follows last, in 8
+//!   iteration difference, 0-14, or 15: it follows the number, in 8
 //!   bytes);
 //!
-//! then the time difference (zigzagged, `time_len` bytes, 0 for none: a
-//! pass's events share their time), the number (a name id, or N of a task
-//! named `Task-N`) and, rarely, the iteration difference. Differences are
-//! from the previous event's, zigzagged so that events of sibling loops may
-//! interleave (another loop's iteration count may be lower). A `done`
-//! adds one byte, `state * 3 + value code` (0 no value, 1 `none`, 2 an
-//! integer) with the integer's length above it, then the integer.
+//! then the time difference (`time_len` bytes, none for 0: a pass's events
+//! share their time), the number (a name id, or N of a task named
+//! `Task-N`) and, rarely, the iteration difference. Differences are from
+//! the previous event's, wrapping: the clock never goes back, but the
+//! events of sibling loops interleave, and another loop's iteration count
+//! may be lower (8 bytes then). A `done` adds one byte, `state * 3 +
+//! value code` (0 no value, 1 `none`, 2 an integer) with the integer's
+//! length above it, then the integer, zigzagged.
 //!
 //! In W1 (a chain of `call_soon`) an event is 2 bytes: the iteration moves
 //! by one, the time not at all, and the name is id 0.
@@ -30,9 +31,9 @@
 //! kind without a short form is kept whole in a side list, the number
 //! being its index there.
 
+use super::bytes::TraceBytes;
 use crate::trace::{DoneState, Event, EventKind};
 use crate::value::Value;
-use std::cell::Cell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::rc::Rc;
@@ -57,65 +58,21 @@ const OTHER: u8 = 6;
 const ITERATION_ESCAPE: u64 = 15;
 
 /// Kept events, compact (see the module doc).
+#[derive(Default)]
 pub(super) struct Compact {
-    bytes: Vec<u8>,
+    bytes: TraceBytes,
     /// Interned names and texts, by id.
     names: Vec<Rc<str>>,
     /// Ids by pointer.
     ids: HashMap<usize, u64, BuildHasherDefault<PtrHasher>>,
-    /// The last name interned (most events repeat it): pointer and id.
-    last: Option<(usize, u64)>,
+    /// The last name interned (most events repeat it): its pointer (0:
+    /// none yet) and id.
+    last_ptr: usize,
+    last_id: u64,
     others: Vec<EventKind>,
     /// The previous event's iteration and time.
     iteration: u64,
     time: i64,
-}
-
-thread_local! {
-    /// The byte buffer of this thread's last trace dropped, emptied: the
-    /// next trace writes into memory already mapped. A fresh page costs a
-    /// fault, about 2 µs on a VM (3 ns an event at 7 bytes an event), and
-    /// the kernel's work on it evicts what the loop had in its caches and
-    /// TLB: in W3 (1M timers) that doubled recording's cost. A test
-    /// process or an `explore` sweep runs many traces on one thread.
-    static SPARE: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
-}
-
-/// The largest buffer kept for the next trace: a run's trace may be huge,
-/// and what stays mapped after it should not be.
-const SPARE_MAX: usize = 32 << 20;
-
-impl Default for Compact {
-    fn default() -> Self {
-        Compact {
-            bytes: SPARE.with(Cell::take),
-            names: Vec::new(),
-            ids: HashMap::default(),
-            last: None,
-            others: Vec::new(),
-            iteration: 0,
-            time: 0,
-        }
-    }
-}
-
-impl Drop for Compact {
-    fn drop(&mut self) {
-        let mut bytes = std::mem::take(&mut self.bytes);
-        if bytes.capacity() <= SPARE_MAX {
-            bytes.clear();
-            // Keep the larger of the two (`try_with`: not while the
-            // thread's locals are being torn down).
-            let _ = SPARE.try_with(|spare| {
-                let other = spare.take();
-                spare.set(if other.capacity() > bytes.capacity() {
-                    other
-                } else {
-                    bytes
-                });
-            });
-        }
-    }
 }
 
 impl Compact {
@@ -144,88 +101,139 @@ impl Compact {
     /// The id of `name` (interned by pointer).
     #[inline(always)]
     pub(super) fn intern(&mut self, name: &Rc<str>) -> u64 {
-        let ptr = Rc::as_ptr(name) as *const u8 as usize;
-        if let Some((last, id)) = self.last {
-            if last == ptr {
-                return id;
-            }
+        match self.last_id(name) {
+            Some(id) => id,
+            None => self.intern_other(name),
         }
-        self.intern_other(ptr, name)
+    }
+
+    /// The id of `name` if it was the last one interned (most events
+    /// repeat it).
+    #[inline(always)]
+    pub(super) fn last_id(&self, name: &Rc<str>) -> Option<u64> {
+        (Rc::as_ptr(name) as *const u8 as usize == self.last_ptr).then_some(self.last_id)
     }
 
     /// [`intern`](Compact::intern) of a name other than the last one.
     #[inline(never)]
-    fn intern_other(&mut self, ptr: usize, name: &Rc<str>) -> u64 {
+    fn intern_other(&mut self, name: &Rc<str>) -> u64 {
+        let ptr = Rc::as_ptr(name) as *const u8 as usize;
         let id = *self.ids.entry(ptr).or_insert_with(|| {
             self.names.push(name.clone());
             self.names.len() as u64 - 1
         });
-        self.last = Some((ptr, id));
+        (self.last_ptr, self.last_id) = (ptr, id);
         id
     }
 
     /// Appends an event of `kind` with its `number` (see the module doc).
-    #[inline(always)]
+    #[inline]
     pub(super) fn put(&mut self, kind: u8, iteration: u64, time: i64, number: u64) {
-        let step = zigzag(iteration.wrapping_sub(self.iteration) as i64);
-        let delta = zigzag(time.wrapping_sub(self.time));
+        if !self.try_put(kind, iteration, time, number, None) {
+            self.put_long(kind, iteration, time, number, None);
+        }
+    }
+
+    /// [`put`](Compact::put) in one 8-byte store, followed by a `done`
+    /// event's byte if given: whether the event fit one word (two header
+    /// bytes, the numbers and that byte) and the buffer had room for it.
+    /// Calls nothing, so that the short paths stay leaf functions.
+    #[inline(always)]
+    pub(super) fn try_put(
+        &mut self,
+        kind: u8,
+        iteration: u64,
+        time: i64,
+        number: u64,
+        done: Option<u8>,
+    ) -> bool {
+        let step = iteration.wrapping_sub(self.iteration);
+        let delta = time.wrapping_sub(self.time) as u64;
+        let (time_len, number_len) = (byte_len(delta), byte_len(number));
+        let done_len = usize::from(done.is_some());
+        let len = 2 + time_len + number_len + done_len;
+        if step >= ITERATION_ESCAPE || len > 8 {
+            return false;
+        }
+        // Every shift keeps every bit (the lengths add up to 8 at most); a
+        // shift by 64 shifts a 0 (a number with no room: its length is 0).
+        let word = u64::from(kind | (time_len as u8) << 3)
+            | u64::from(number_len as u8 | (step as u8) << 4) << 8
+            | delta << 16
+            | number.wrapping_shl(16 + 8 * time_len as u32)
+            | u64::from(done.unwrap_or(0)).wrapping_shl(8 * (len as u32 - 1));
+        if !self.bytes.try_word(word, len) {
+            return false;
+        }
+        self.iteration = iteration;
+        self.time = time;
+        true
+    }
+
+    /// [`put`](Compact::put) of any event, with the done byte and integer
+    /// of a `done`.
+    #[inline(never)]
+    fn put_long(
+        &mut self,
+        kind: u8,
+        iteration: u64,
+        time: i64,
+        number: u64,
+        done: Option<(u8, u64)>,
+    ) {
+        let step = iteration.wrapping_sub(self.iteration);
+        let delta = time.wrapping_sub(self.time) as u64;
         self.iteration = iteration;
         self.time = time;
         let (time_len, number_len) = (byte_len(delta), byte_len(number));
-        if step < ITERATION_ESCAPE && time_len + number_len <= 6 {
-            // Fits one 8-byte word: two header bytes and the two numbers
-            // (each shift keeps every bit: the lengths add up to 8 at most;
-            // a shift by 64, for 6 bytes of time, shifts a number of 0).
-            let word = u64::from(kind | (time_len as u8) << 3)
-                | u64::from(number_len as u8 | (step as u8) << 4) << 8
-                | delta << 16
-                | number.wrapping_shl(16 + 8 * time_len as u32);
-            append(&mut self.bytes, word, 2 + time_len + number_len);
-        } else {
-            self.put_long(kind, step, delta, number);
-        }
-    }
-
-    /// [`put`](Compact::put) of an event too long for one word.
-    #[inline(never)]
-    fn put_long(&mut self, kind: u8, step: u64, delta: u64, number: u64) {
-        let (time_len, number_len) = (byte_len(delta), byte_len(number));
         let escaped = step >= ITERATION_ESCAPE;
         let shown = if escaped { ITERATION_ESCAPE } else { step };
-        self.bytes.push(kind | (time_len as u8) << 3);
-        self.bytes.push(number_len as u8 | (shown as u8) << 4);
-        self.bytes
-            .extend_from_slice(&delta.to_le_bytes()[..time_len]);
-        self.bytes
-            .extend_from_slice(&number.to_le_bytes()[..number_len]);
+        let bytes = &mut self.bytes;
+        bytes.push(&[
+            kind | (time_len as u8) << 3,
+            number_len as u8 | (shown as u8) << 4,
+        ]);
+        bytes.push(&delta.to_le_bytes()[..time_len]);
+        bytes.push(&number.to_le_bytes()[..number_len]);
         if escaped {
-            self.bytes.extend_from_slice(&step.to_le_bytes());
+            bytes.push(&step.to_le_bytes());
+        }
+        if let Some((code, int)) = done {
+            let len = byte_len(int);
+            bytes.push(&[code | (len as u8) << 4]);
+            bytes.push(&int.to_le_bytes()[..len]);
         }
     }
 
-    /// A `done` event's last byte and integer (after its `put`).
-    pub(super) fn put_done_value(&mut self, state: DoneState, value: &Option<Value>) {
-        let state = match state {
-            DoneState::Result => 0,
-            DoneState::Exception => 1,
-            DoneState::Cancelled => 2,
-        };
+    /// A `done` event: its kind and number (a name id or `N` of
+    /// `Task-N`), state and value, which is none, `none` or an integer.
+    pub(super) fn put_done(
+        &mut self,
+        kind: u8,
+        iteration: u64,
+        time: i64,
+        number: u64,
+        state: DoneState,
+        value: &Option<Value>,
+    ) {
         let (code, int) = match value {
             None => (0, 0),
             Some(Value::None) => (1, 0),
             Some(Value::Int(i)) => (2, zigzag(*i)),
             Some(_) => unreachable!("a done with another value is kept whole"),
         };
-        let len = byte_len(int);
-        self.bytes.push((state * 3 + code) | ((len as u8) << 4));
-        self.bytes.extend_from_slice(&int.to_le_bytes()[..len]);
+        let code = done_code(state, code);
+        if int != 0 || !self.try_put(kind, iteration, time, number, Some(code)) {
+            self.put_long(kind, iteration, time, number, Some((code, int)));
+        }
     }
 
     /// The events, decoded.
     pub(super) fn decode(&self) -> Vec<Event> {
         let mut events = Vec::new();
+        let bytes = self.bytes.contents();
         let mut reader = Reader {
-            bytes: &self.bytes,
+            bytes: &bytes,
             at: 0,
         };
         let (mut iteration, mut time) = (0u64, 0i64);
@@ -233,13 +241,13 @@ impl Compact {
         let task = |n: u64| -> Rc<str> { format!("Task-{n}").into() };
         while let Some(tag) = reader.byte() {
             let lens = reader.byte().unwrap_or(0);
-            time = time.wrapping_add(unzigzag(reader.number(usize::from(tag >> 3))));
+            time = time.wrapping_add(reader.number(usize::from(tag >> 3)) as i64);
             let number = reader.number(usize::from(lens & 15));
             let step = match u64::from(lens >> 4) {
                 ITERATION_ESCAPE => reader.number(8),
                 step => step,
             };
-            iteration = iteration.wrapping_add(unzigzag(step) as u64);
+            iteration = iteration.wrapping_add(step);
             let kind = match tag & 7 {
                 CALL => EventKind::Call { name: name(number) },
                 STEP => EventKind::Step { task: name(number) },
@@ -278,26 +286,16 @@ impl Compact {
     }
 }
 
-/// Appends the first `len` (at most 8) bytes of `word`, little-endian:
-/// one capacity check and one store of a register (a `[u8; 8]` built byte
-/// by byte and copied in would be read back as a word before the byte
-/// stores reach the cache: a store-forwarding stall per event).
+/// A `done` event's byte without the integer's length (bits 4-7): `state
+/// * 3 + value code` (0 no value, 1 `none`, 2 an integer).
 #[inline(always)]
-fn append(bytes: &mut Vec<u8>, word: u64, len: usize) {
-    debug_assert!(len <= 8);
-    bytes.reserve(8);
-    let at = bytes.len();
-    // SAFETY: `reserve(8)` made room for 8 bytes after the first `at`,
-    // which the unaligned store fills; of those, the first `len <= 8` are
-    // then counted as the vector's.
-    unsafe {
-        bytes
-            .as_mut_ptr()
-            .add(at)
-            .cast::<u64>()
-            .write_unaligned(word.to_le());
-        bytes.set_len(at + len);
-    }
+pub(super) fn done_code(state: DoneState, value_code: u8) -> u8 {
+    let state = match state {
+        DoneState::Result => 0,
+        DoneState::Exception => 1,
+        DoneState::Cancelled => 2,
+    };
+    state * 3 + value_code
 }
 
 /// How many bytes `n` needs little-endian, without its high zero bytes

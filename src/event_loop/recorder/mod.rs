@@ -9,15 +9,17 @@
 //!
 //! **Kept events are compact** (tests always record, so recording is on
 //! every test's path): one byte array, 2 to 8 bytes for most events where
-//! an [`Event`] is 64 (`compact.rs`). A task's default name is its number
-//! (`Task-N` is written only when the trace is read), and the common kinds
-//! (`call`, `step`, `done`) have entry points of their own, which take the
-//! name by reference and build no [`EventKind`]: an event kept costs a few
-//! nanoseconds. [`EventLoop::trace`] decodes: formatting happens only when
-//! a trace is read.
+//! an [`Event`] is 64 (`compact.rs`), written around the cache
+//! (`bytes.rs`). A task's default name is its number (`Task-N` is written
+//! only when the trace is read), and the common kinds (`call`, `step`,
+//! `done`) have short paths of their own, which take the name by
+//! reference and build no [`EventKind`]: an event kept costs a few
+//! nanoseconds (`docs/performance.md`, Recording). [`EventLoop::trace`]
+//! decodes: formatting happens only when a trace is read.
 //!
 //! [`EventLoop::trace`]: super::EventLoop::trace
 
+mod bytes;
 mod compact;
 
 use crate::trace::{DoneState, Event, EventKind};
@@ -77,35 +79,77 @@ impl Recorder {
         self.fast_below = 0;
     }
 
-    /// Keeps `call name=NAME` if the short path may (see `fast_below`):
-    /// whether it did. Inlined where callbacks run: no call, no
-    /// [`EventKind`], the name not cloned.
+    /// Keeps `call name=NAME` by the short path, if it may: whether it
+    /// did. The short paths build no [`EventKind`], clone no name and call
+    /// nothing: whatever they cannot do in one store (the budget, a sink,
+    /// states, a name other than the last one, a full buffer, a long
+    /// event) they leave to the long path ([`push_call`] and the like).
+    ///
+    /// [`push_call`]: Recorder::push_call
     #[inline(always)]
     pub fn try_call(&mut self, iteration: u64, time: i64, name: &Rc<str>) -> bool {
         if self.count >= self.fast_below {
             return false;
         }
-        self.count += 1;
-        let id = self.kept.intern(name);
-        self.kept.put(CALL, iteration, time, id);
-        true
+        let Some(id) = self.kept.last_id(name) else {
+            return false;
+        };
+        let kept = self.kept.try_put(CALL, iteration, time, id, None);
+        self.kept_one(kept)
     }
 
-    /// Keeps `step task=NAME` if the short path may: whether it did.
+    /// Keeps `step task=NAME` by the short path, if it may.
     #[inline(always)]
     pub fn try_step(&mut self, iteration: u64, time: i64, task: NameRef<'_>) -> bool {
         if self.count >= self.fast_below {
             return false;
         }
-        self.count += 1;
-        match task {
-            NameRef::Text(text) => {
-                let id = self.kept.intern(text);
-                self.kept.put(STEP, iteration, time, id);
-            }
-            NameRef::Task(n) => self.kept.put(STEP_TASK, iteration, time, n),
+        let (kind, number) = match self.short_name(task, STEP, STEP_TASK) {
+            Some(short) => short,
+            None => return false,
+        };
+        let kept = self.kept.try_put(kind, iteration, time, number, None);
+        self.kept_one(kept)
+    }
+
+    /// Keeps `done name=NAME state=…` by the short path, if it may: the
+    /// value none or `none` (`value_code` 0 or 1).
+    #[inline(always)]
+    pub fn try_done(
+        &mut self,
+        iteration: u64,
+        time: i64,
+        name: NameRef<'_>,
+        state: DoneState,
+        value_code: u8,
+    ) -> bool {
+        if self.count >= self.fast_below {
+            return false;
         }
-        true
+        let (kind, number) = match self.short_name(name, DONE, DONE_TASK) {
+            Some(short) => short,
+            None => return false,
+        };
+        let code = compact::done_code(state, value_code);
+        let kept = self.kept.try_put(kind, iteration, time, number, Some(code));
+        self.kept_one(kept)
+    }
+
+    /// The kind and number of an event about `name`: `text` with the last
+    /// name's id, `task` with a task's number.
+    #[inline(always)]
+    fn short_name(&self, name: NameRef<'_>, text: u8, task: u8) -> Option<(u8, u64)> {
+        match name {
+            NameRef::Text(name) => Some((text, self.kept.last_id(name)?)),
+            NameRef::Task(n) => Some((task, n)),
+        }
+    }
+
+    /// Counts an event if a short path kept it.
+    #[inline(always)]
+    fn kept_one(&mut self, kept: bool) -> bool {
+        self.count += u64::from(kept);
+        kept
     }
 
     /// Events recorded so far.
@@ -166,14 +210,12 @@ impl Recorder {
             return self.push_whole(iteration, time, EventKind::Done { name, state, value });
         }
         self.count += 1;
-        match name {
-            NameRef::Text(text) => {
-                let id = self.kept.intern(text);
-                self.kept.put(DONE, iteration, time, id);
-            }
-            NameRef::Task(n) => self.kept.put(DONE_TASK, iteration, time, n),
-        }
-        self.kept.put_done_value(state, &value);
+        let (kind, number) = match name {
+            NameRef::Text(text) => (DONE, self.kept.intern(text)),
+            NameRef::Task(n) => (DONE_TASK, n),
+        };
+        self.kept
+            .put_done(kind, iteration, time, number, state, &value);
     }
 
     /// [`push`](Recorder::push), out of the short entry points' way.
