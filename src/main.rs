@@ -10,8 +10,8 @@ use std::process::ExitCode;
 /// The command's allocator, not the library's (the `cli` feature brings
 /// it): on a big run it takes about a sixth off the time, mostly by
 /// taking memory from the system in large pages, at the price of a
-/// higher peak RSS (the 100,000-timer run of `benches/whole_run.sh`: 47 →
-/// 75 MiB; a streamed trace stays as small; see docs/performance.md).
+/// higher peak RSS (the 100,000-timer run of `benches/whole_run.sh`: 28 →
+/// 35 MiB; a streamed trace stays as small; see docs/performance.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -4,7 +4,7 @@
 
 use loopsim::fuzz_support::{check_api, seed_input};
 use loopsim::scenario::generate::{generate, GenConfig};
-use loopsim::scenario::{parse, run, RunOptions};
+use loopsim::scenario::{parse, run, run_streamed_keeping, RunOptions};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
@@ -78,6 +78,14 @@ fn runs_leave_nothing_behind() {
     let scenario = parse("waiting.scn", WAITING).unwrap();
     let bytes = leaked(|| drop(run(&scenario, &RunOptions::default())));
     assert_eq!(bytes, 0, "a scenario run with waiting tasks leaked");
+    // What `loopsim run` keeps to the end (and then leaves to the exit)
+    // is freed when dropped, as `run` frees it.
+    let bytes = leaked(|| {
+        let sink = Box::new(|_: &loopsim::Event| {});
+        let (outcome, remains) = run_streamed_keeping(&scenario, &RunOptions::default(), sink);
+        drop((outcome, remains));
+    });
+    assert_eq!(bytes, 0, "a streamed run's remains leaked");
 
     let sources: Vec<String> = (0..50)
         .map(|seed| generate(seed, &GenConfig::default()))
