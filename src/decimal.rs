@@ -59,7 +59,7 @@ impl Backwards {
 
     /// Writes the text to `out`, a character at a time: the text is a
     /// few ASCII bytes, and checking them as UTF-8 to hand them over as
-    /// one `&str` cost more than pushing them (a third of a JSON line's
+    /// one `&str` cost more than pushing them (a sixth of a JSON line's
     /// instructions).
     pub fn write_to(&self, out: &mut impl fmt::Write) -> fmt::Result {
         for &byte in &self.buf[self.start..] {
