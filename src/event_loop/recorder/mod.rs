@@ -357,4 +357,58 @@ mod tests {
         assert_eq!(*out.borrow(), streamed);
         assert!(recorder.kept().is_empty());
     }
+
+    #[test]
+    fn short_paths_keep_what_they_can_and_leave_the_rest() {
+        let name: Rc<str> = "tick".into();
+        let other: Rc<str> = "tock".into();
+        let mut recorder = Recorder::new(4);
+        // No name interned yet: the long path interns it.
+        assert!(!recorder.try_call(1, 0, &name));
+        recorder.push_call(1, 0, &name);
+        assert!(recorder.try_call(2, 0, &name));
+        assert!(!recorder.try_call(2, 0, &other), "not the last name");
+        assert!(recorder.try_step(3, 1 << 20, NameRef::Task(70_000)));
+        assert!(recorder.try_done(3, 1 << 20, NameRef::Task(70_000), DoneState::Cancelled, 0));
+        // The event budget (4) is reached: the long path decides.
+        assert!(!recorder.try_call(4, 1 << 20, &name));
+        // Too long for one word: an iteration 2^40 on.
+        let mut long = Recorder::new(u64::MAX);
+        long.push_call(0, 0, &name);
+        assert!(!long.try_call(1 << 40, 0, &name));
+        let at = |iteration, time, kind| Event {
+            iteration,
+            time,
+            kind,
+        };
+        assert_eq!(
+            recorder.kept(),
+            vec![
+                at(1, 0, EventKind::Call { name: name.clone() }),
+                at(2, 0, EventKind::Call { name: name.clone() }),
+                at(
+                    3,
+                    1 << 20,
+                    EventKind::Step {
+                        task: "Task-70000".into()
+                    }
+                ),
+                at(
+                    3,
+                    1 << 20,
+                    EventKind::Done {
+                        name: "Task-70000".into(),
+                        state: DoneState::Cancelled,
+                        value: None
+                    }
+                ),
+            ]
+        );
+        assert_eq!(recorder.len(), 4);
+        recorder.stream(Box::new(|_: &Event| {}));
+        let mut fresh = Recorder::new(u64::MAX);
+        fresh.push_call(0, 0, &name);
+        fresh.stream(Box::new(|_: &Event| {}));
+        assert!(!fresh.try_call(1, 0, &name), "a sink takes the long path");
+    }
 }
