@@ -112,31 +112,37 @@ impl TraceBytes {
     /// Copies the staged bytes to the buffer, non-temporally.
     #[inline(never)]
     fn copy_out(&mut self) {
-        let staged = &self.stage[..self.staged];
-        // Whole words: the last one's bytes past `staged` are rewritten
-        // by the next copy, after this one's fence.
-        self.buffer.reserve(staged.len() + 8);
-        let at = self.buffer.len();
         #[cfg(target_arch = "x86_64")]
+        self.stream_out();
+        #[cfg(not(target_arch = "x86_64"))]
+        self.buffer.extend_from_slice(&self.stage[..self.staged]);
+        self.staged = 0;
+    }
+
+    /// [`copy_out`](TraceBytes::copy_out) with `movnti`, whole words: the
+    /// last one's bytes past the staged ones are rewritten by the next
+    /// copy, after this one's fence.
+    #[cfg(target_arch = "x86_64")]
+    fn stream_out(&mut self) {
+        use std::arch::x86_64::{_mm_sfence, _mm_stream_si64};
+        let staged = self.staged;
+        self.buffer.reserve(staged + 8);
+        let at = self.buffer.len();
         // SAFETY: `reserve` made room for every word written, `staged`
         // rounded up to 8 bytes past `at`; `movnti` needs no alignment;
         // the fence orders the stores before any later access to the
-        // buffer (Rust's rule for non-temporal stores); the first
-        // `staged.len()` bytes after `at` are then initialised.
+        // buffer (Rust's rule for non-temporal stores); the first `staged`
+        // bytes after `at` are then initialised.
         unsafe {
-            use std::arch::x86_64::{_mm_sfence, _mm_stream_si64};
             let end = self.buffer.as_mut_ptr().add(at);
-            for i in 0..staged.len().div_ceil(8) {
+            for i in 0..staged.div_ceil(8) {
                 // In bounds: at most `STAGE + 64` bytes are staged.
                 let word: [u8; 8] = self.stage[8 * i..8 * i + 8].try_into().unwrap_or_default();
                 _mm_stream_si64(end.add(8 * i).cast::<i64>(), i64::from_le_bytes(word));
             }
             _mm_sfence();
-            self.buffer.set_len(at + staged.len());
+            self.buffer.set_len(at + staged);
         }
-        #[cfg(not(target_arch = "x86_64"))]
-        self.buffer.extend_from_slice(staged);
-        self.staged = 0;
     }
 
     /// Every byte appended, in order.
