@@ -150,6 +150,7 @@ const UNITS: [(&str, i128); 4] = [
 ///
 /// A bare number is seconds. The decimal is read exactly and rounded once,
 /// half to even.
+#[inline]
 pub fn parse_duration(text: &str) -> Result<i64, DurationError> {
     match parse_whole_duration(text) {
         Some(nanos) => Ok(nanos),
@@ -209,20 +210,25 @@ fn parse_exact_duration(text: &str) -> Result<i64, DurationError> {
 /// here in a few dozen instructions instead of several hundred.
 fn parse_whole_duration(text: &str) -> Option<i64> {
     let bytes = text.as_bytes();
-    let digits = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
-    if digits == 0 || digits > 18 {
-        return None;
+    let (mut number, mut digits) = (0i64, 0);
+    while let Some(digit) = bytes.get(digits).map(|b| b.wrapping_sub(b'0')) {
+        if digit > 9 {
+            break;
+        }
+        if digits == 18 {
+            return None;
+        }
+        number = number * 10 + i64::from(digit);
+        digits += 1;
     }
     let unit: i64 = match &bytes[digits..] {
+        _ if digits == 0 => return None,
         b"" | b"s" => 1_000_000_000,
         b"ms" => 1_000_000,
         b"us" => 1_000,
         b"ns" => 1,
         _ => return None,
     };
-    let number = bytes[..digits]
-        .iter()
-        .fold(0i64, |n, &b| n * 10 + i64::from(b - b'0'));
     number.checked_mul(unit)
 }
 

@@ -215,6 +215,7 @@ fn char_at(text: &str, at: usize) -> char {
 
 /// Where the word starting at byte `start` ends: runs of ASCII bytes are
 /// scanned with one table load each, other characters decoded.
+#[inline]
 fn word_end(text: &str, start: usize) -> usize {
     let bytes = text.as_bytes();
     let mut end = start;
