@@ -64,8 +64,8 @@ pub use settings::{Overrides, Settings};
 /// Lexes, parses and resolves `source`; `file_name` is used in messages.
 /// On failure, returns every problem found, in file order.
 pub fn parse(file_name: &str, source: &str) -> Result<Scenario, Vec<Diagnostic>> {
-    let scenario = parser::parse_source(file_name, source)?;
-    let mut diagnostics = resolve::resolve(source, &scenario);
+    let (scenario, resolved) = parser::parse_source(file_name, source)?;
+    let mut diagnostics = resolved.unwrap_or_else(|| resolve::resolve(source, &scenario));
     if diagnostics.is_empty() {
         return Ok(scenario);
     }

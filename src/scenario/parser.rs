@@ -32,6 +32,7 @@ use super::cursor::{Cursor, Parsed};
 use super::diagnostic::{Collector, Diagnostic};
 use super::header;
 use super::lexer::{Lexer, Line, TokenKind};
+use super::resolve::Resolver;
 use super::span::Span;
 use super::stmt::{parse_stmt, KEYWORDS};
 
@@ -44,7 +45,13 @@ const TOP_LEVEL: &str =
 
 /// Parses `source`, lexing it one line at a time. `file_name` is only for
 /// messages.
-pub fn parse_source(file_name: &str, source: &str) -> Result<Scenario, Vec<Diagnostic>> {
+/// When `main` is the last block, its statements are resolved as they are
+/// read, and the resolver's diagnostics come with the scenario; `None`
+/// leaves resolving to [`resolve`](super::resolve::resolve).
+pub fn parse_source(
+    file_name: &str,
+    source: &str,
+) -> Result<(Scenario, Option<Vec<Diagnostic>>), Vec<Diagnostic>> {
     let mut p = Parser {
         source,
         lexer: Lexer::new(source),
@@ -57,6 +64,7 @@ pub fn parse_source(file_name: &str, source: &str) -> Result<Scenario, Vec<Diagn
         blocks: Vec::new(),
         main: None,
         first_block: None,
+        resolver: None,
     };
     p.advance();
     let mut line = Line::default();
@@ -85,13 +93,18 @@ pub fn parse_source(file_name: &str, source: &str) -> Result<Scenario, Vec<Diagn
     if !p.diags.is_empty() {
         return Err(p.diags.finish());
     }
-    Ok(Scenario {
+    let resolved = match p.resolver {
+        Some((resolver, blocks)) if blocks == p.blocks.len() => Some(resolver.finish(&p.blocks)),
+        _ => None,
+    };
+    let scenario = Scenario {
         file_comments: p.file_comments.unwrap_or_default(),
         header: p.header,
         blocks: p.blocks,
         main,
         trailing_comments,
-    })
+    };
+    Ok((scenario, resolved))
 }
 
 fn comment(source: &str, span: Span) -> Comment {
@@ -129,6 +142,13 @@ struct Parser<'a> {
     main: Option<MainBlock>,
     /// The first block line, once seen: settings must come before it.
     first_block: Option<Span>,
+    /// From the first `main:` line on (if the file has no error by then):
+    /// a resolver that has resolved the blocks before it and resolves the
+    /// statements of `main` as they are read, with how many blocks it
+    /// knows. Its work stands if no block follows `main`, the order
+    /// [`resolve`](super::resolve::resolve) works in; otherwise that resolves the file
+    /// afresh.
+    resolver: Option<(Resolver<'a>, usize)>,
 }
 
 impl<'a> Parser<'a> {
@@ -236,7 +256,7 @@ impl<'a> Parser<'a> {
                     .is_some_and(|t| t.kind == TokenKind::Punct(":"))
                 {
                     // Read what looks like its body, so its lines are not stray.
-                    self.body();
+                    self.body(false);
                 }
                 Err(unknown_top_level(other, other_span))
             }
@@ -276,7 +296,7 @@ impl<'a> Parser<'a> {
             return Ok(());
         }
         let head = block_head(c, keyword);
-        let body = self.body();
+        let body = self.body(false);
         let kind = if keyword == "task" {
             BlockKind::Task(body)
         } else {
@@ -299,7 +319,12 @@ impl<'a> Parser<'a> {
     /// `main:` and its body; the cursor is after `main`.
     fn main_block(&mut self, c: &mut Cursor, span: Span, trivia: Trivia) -> Parsed<()> {
         let head = c.punct(":", "after `main`").and_then(|_| c.end("`main:`"));
-        let body = self.body();
+        let first = self.main.is_none() && self.resolver.is_none();
+        if first && self.diags.is_empty() && head.is_ok() {
+            let resolver = Resolver::new(self.source, &self.blocks);
+            self.resolver = Some((resolver, self.blocks.len()));
+        }
+        let body = self.body(first);
         head?;
         if let Some(first) = &self.main {
             return Err(Diagnostic::error(
@@ -316,7 +341,9 @@ impl<'a> Parser<'a> {
 
     /// The indented lines after a block line. Statements that fail to parse
     /// are reported and left out.
-    fn body(&mut self) -> Body {
+    /// `main`: whether this is the body of the first `main:`, whose
+    /// statements the [`resolver`](Parser::resolver) takes as they come.
+    fn body(&mut self, main: bool) -> Body {
         let mut body = Body::default();
         if self.next_is_indented() {
             body.stmts
@@ -349,11 +376,17 @@ impl<'a> Parser<'a> {
                 );
             }
             match parse_stmt(&mut Cursor::new(self.source, &line)) {
-                Ok(kind) => body.stmts.push(Stmt {
-                    kind,
-                    span: Self::content(&line),
-                    trivia,
-                }),
+                Ok(kind) => {
+                    let stmt = Stmt {
+                        kind,
+                        span: Self::content(&line),
+                        trivia,
+                    };
+                    if let Some((resolver, _)) = self.resolver.as_mut().filter(|_| main) {
+                        resolver.statement(&stmt, "`main`", false);
+                    }
+                    body.stmts.push(stmt);
+                }
                 Err(d) => self.diags.push(d),
             }
         }

@@ -13,9 +13,10 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::mem;
 use std::rc::Rc;
 
-use super::ast::{BlockKind, Body, Cond, Name, Primitive, Scenario, StmtKind};
+use super::ast::{Block, BlockKind, Cond, Name, Primitive, Scenario, Stmt, StmtKind};
 use super::diagnostic::Diagnostic;
 use super::span::{line_col, Span};
 
@@ -141,69 +142,101 @@ const QUEUE: Expect = Expect {
 
 /// Checks every name in `scenario`; returns all the problems found.
 pub fn resolve(source: &str, scenario: &Scenario) -> Vec<Diagnostic> {
-    let mut r = Resolver {
-        source,
-        names: Names::default(),
-        last_right: None,
-        trial: None,
-        diags: Vec::new(),
-    };
-    r.names.insert(Rc::from("main"), vec![(Kind::Loop, None)]);
-    for block in &scenario.blocks {
-        let kind = match &block.kind {
-            BlockKind::Callback(_) => Kind::Callback,
-            BlockKind::Task(_) => Kind::TaskBody,
-            BlockKind::Future => Kind::Future,
-            BlockKind::Primitive(p) => primitive_kind(p),
+    let mut r = Resolver::new(source, &scenario.blocks);
+    r.main_body(&scenario.main.body.stmts);
+    r.finish(&scenario.blocks)
+}
+
+/// How messages name the body of `block` (`callback `tick``).
+fn place(block: &Block) -> String {
+    format!("{} `{}`", block.kind.keyword(), block.name.text)
+}
+
+impl<'a> Resolver<'a> {
+    /// A resolver that has defined `blocks` and resolved their bodies;
+    /// `main`'s body comes next ([`statement`](Resolver::statement) per
+    /// statement, or [`main_body`](Resolver::main_body)), then
+    /// [`finish`](Resolver::finish). The parser calls these as it reads
+    /// the statements of `main` when `main` is the last block (the order
+    /// this function resolves in), so a big body is resolved while its
+    /// statements are in the cache instead of in a walk of its own.
+    pub(super) fn new(source: &'a str, blocks: &[Block]) -> Resolver<'a> {
+        let mut r = Resolver {
+            source,
+            names: Names::default(),
+            last_right: None,
+            trial: None,
+            again: Vec::new(),
+            diags: Vec::new(),
         };
-        r.define_block(&block.name, kind);
-    }
-    // Each body with how messages name it and whether it is a task body.
-    let bodies: Vec<(&Body, String, bool)> = scenario
-        .blocks
-        .iter()
-        .filter_map(|b| {
-            let place = format!("{} `{}`", b.kind.keyword(), b.name.text);
-            let in_task = matches!(b.kind, BlockKind::Task(_));
-            b.kind.body().map(|body| (body, place, in_task))
-        })
-        .chain([(&scenario.main.body, "`main`".to_string(), false)])
-        .collect();
-    // One walk over the statements (a big file's bodies are far larger
-    // than the cache, and each walk reads them all from memory): each
-    // statement binds its names, then its uses are tried against the names
-    // bound so far, reporting nothing. Names only gain kinds, so a use
-    // right now is right at the end; the statements with a use not (yet)
-    // right, such as a handle used above the line that binds it, are
-    // checked again, for real, once everything is bound. The diagnostics
-    // are sorted by place afterwards, so they read as if binding came first.
-    let mut again = Vec::new();
-    for (body, place, in_task) in &bodies {
-        for stmt in &body.stmts {
-            for kind in stmt.kind.nested() {
-                r.bind(kind);
-            }
-            r.trial = Some(true);
-            for kind in stmt.kind.nested() {
-                r.check_uses(kind);
-            }
-            if r.trial.take() == Some(false) {
-                again.push(&stmt.kind);
-            }
-            if let Some(d) = task_only(&stmt.kind, stmt.span, place).filter(|_| !in_task) {
-                r.diags.push(d);
+        r.names.insert(Rc::from("main"), vec![(Kind::Loop, None)]);
+        for block in blocks {
+            let kind = match &block.kind {
+                BlockKind::Callback(_) => Kind::Callback,
+                BlockKind::Task(_) => Kind::TaskBody,
+                BlockKind::Future => Kind::Future,
+                BlockKind::Primitive(p) => primitive_kind(p),
+            };
+            r.define_block(&block.name, kind);
+        }
+        for block in blocks {
+            if let Some(body) = block.kind.body() {
+                let (place, in_task) = (place(block), matches!(block.kind, BlockKind::Task(_)));
+                for stmt in &body.stmts {
+                    r.statement(stmt, &place, in_task);
+                }
             }
         }
+        r
     }
-    for block in &scenario.blocks {
-        if let BlockKind::Primitive(Primitive::Condition(Some(lock))) = &block.kind {
-            r.check_use(lock, &LOCK);
+
+    /// Resolves the statements of `main`.
+    pub(super) fn main_body(&mut self, stmts: &[Stmt]) {
+        for stmt in stmts {
+            self.statement(stmt, "`main`", false);
         }
     }
-    for kind in again.into_iter().flat_map(StmtKind::nested) {
-        r.check_uses(kind);
+
+    /// One statement of a body named `place` in messages (a task body if
+    /// `in_task`).
+    ///
+    /// One walk over the statements (a big file's bodies are far larger
+    /// than the cache, and each walk reads them all from memory): each
+    /// statement binds its names, then its uses are tried against the names
+    /// bound so far, reporting nothing. Names only gain kinds, so a use
+    /// right now is right at the end; the statements with a use not (yet)
+    /// right, such as a handle used above the line that binds it, are
+    /// checked again, for real, once everything is bound
+    /// ([`finish`](Resolver::finish)). The diagnostics are sorted by place
+    /// afterwards, so they read as if binding came first.
+    pub(super) fn statement(&mut self, stmt: &Stmt, place: &str, in_task: bool) {
+        for kind in stmt.kind.nested() {
+            self.bind(kind);
+        }
+        self.trial = Some(true);
+        for kind in stmt.kind.nested() {
+            self.check_uses(kind);
+        }
+        if self.trial.take() == Some(false) {
+            self.again.push(stmt.kind.clone());
+        }
+        if let Some(d) = task_only(&stmt.kind, stmt.span, place).filter(|_| !in_task) {
+            self.diags.push(d);
+        }
     }
-    r.diags
+
+    /// The checks left once every name is bound; all the problems found.
+    pub(super) fn finish(mut self, blocks: &[Block]) -> Vec<Diagnostic> {
+        for block in blocks {
+            if let BlockKind::Primitive(Primitive::Condition(Some(lock))) = &block.kind {
+                self.check_use(lock, &LOCK);
+            }
+        }
+        for kind in mem::take(&mut self.again).iter().flat_map(StmtKind::nested) {
+            self.check_uses(kind);
+        }
+        self.diags
+    }
 }
 
 /// Each name's kinds, with where each was first defined (`None`: built in).
@@ -246,7 +279,7 @@ impl NameHasher {
     }
 }
 
-struct Resolver<'a> {
+pub(super) struct Resolver<'a> {
     source: &'a str,
     names: Names,
     /// The last use found right, by its name's `Rc` (names are interned,
@@ -258,6 +291,8 @@ struct Resolver<'a> {
     /// `Some(true)`, and `Some(false)` once one is wrong, reporting
     /// nothing. `None`: uses are checked for real.
     trial: Option<bool>,
+    /// The statements to check again at the end.
+    again: Vec<StmtKind>,
     diags: Vec<Diagnostic>,
 }
 
@@ -589,7 +624,28 @@ fn task_only(stmt: &StmtKind, span: Span, place: &str) -> Option<Diagnostic> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::parse;
+    use super::super::{parse, parser};
+
+    #[test]
+    fn resolving_while_parsing_main_finds_what_resolving_afterwards_does() {
+        let sources = [
+            "callback c:\n    cancel h\n    cancel zz\n    set_result c\nevent e\ntask t:\n    \
+             wait x\n    wait e x\n    check done y\nmain:\n    call_soon c as h\n    \
+             create_task t as x\n    create_task t as e\n    call_soon c as t\n    sleep 1\n",
+            "lock l\ncondition c l\ncondition d e\nmain:\n    cancel h\n    call_soon q as h\n",
+            "task main_t:\n    yield\nmain:\n    run_until_complete main_t\n    await main_t\n",
+        ];
+        for source in sources {
+            let (scenario, resolved) = parser::parse_source("t.scn", source).unwrap();
+            let resolved = resolved.expect("main is the last block: resolved while parsed");
+            assert!(!resolved.is_empty(), "{source}");
+            assert_eq!(resolved, super::resolve(source, &scenario), "{source}");
+        }
+        // A block after `main` is resolved afterwards, in the same order.
+        let late = "main:\n    call_soon c as h\ncallback c:\n    cancel h\n";
+        let (_, resolved) = parser::parse_source("t.scn", late).unwrap();
+        assert_eq!(resolved, None);
+    }
 
     #[test]
     fn names_resolve_as_asyncio_would_bind_them() {
