@@ -253,8 +253,14 @@ pub(crate) fn secs_text(nanos: i64) -> Backwards {
     if frac == 0 {
         text.push(b'0');
     } else {
-        // The nine digits of the fraction without its trailing zeros.
+        // The nine digits of the fraction without its trailing zeros,
+        // three at a time first (times are mostly whole milliseconds or
+        // microseconds).
         let mut digits = 9;
+        while frac % 1000 == 0 {
+            frac /= 1000;
+            digits -= 3;
+        }
         while frac % 10 == 0 {
             frac /= 10;
             digits -= 1;
