@@ -377,15 +377,15 @@ impl<'a> Parser<'a> {
             }
             match parse_stmt(&mut Cursor::new(self.source, &line)) {
                 Ok(kind) => {
-                    let stmt = Stmt {
+                    body.stmts.push(Stmt {
                         kind,
                         span: Self::content(&line),
                         trivia,
-                    };
-                    if let Some((resolver, _)) = self.resolver.as_mut().filter(|_| main) {
-                        resolver.statement(&stmt, "`main`", false);
+                    });
+                    let resolver = self.resolver.as_mut().filter(|_| main);
+                    if let (Some((resolver, _)), Some(stmt)) = (resolver, body.stmts.last()) {
+                        resolver.statement(stmt, "`main`", false);
                     }
-                    body.stmts.push(stmt);
                 }
                 Err(d) => self.diags.push(d),
             }
