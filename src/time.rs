@@ -211,7 +211,8 @@ fn parse_exact_duration(text: &str) -> Result<i64, DurationError> {
 fn parse_whole_duration(text: &str) -> Option<i64> {
     let bytes = text.as_bytes();
     let (mut number, mut digits) = (0i64, 0);
-    while let Some(digit) = bytes.get(digits).map(|b| b.wrapping_sub(b'0')) {
+    for &byte in bytes {
+        let digit = byte.wrapping_sub(b'0');
         if digit > 9 {
             break;
         }
@@ -221,7 +222,7 @@ fn parse_whole_duration(text: &str) -> Option<i64> {
         number = number * 10 + i64::from(digit);
         digits += 1;
     }
-    let unit: i64 = match &bytes[digits..] {
+    let unit: i64 = match bytes.get(digits..).unwrap_or_default() {
         _ if digits == 0 => return None,
         b"" | b"s" => 1_000_000_000,
         b"ms" => 1_000_000,
