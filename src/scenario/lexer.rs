@@ -119,13 +119,14 @@ impl<'a> Lexer<'a> {
         Lexer { source, pos: 0 }
     }
 
-    /// How many lines from the next one on could belong to an indented
-    /// body: the lines before the next one that starts at column 1 with
-    /// something other than a comment. An upper bound on the statements
-    /// still to come in the body being read (blank and comment lines count
-    /// too), found from the first byte of each line, so that the parser
-    /// sizes a body once: grown by doubling, a body of 100,000 statements
-    /// was copied and its memory zeroed about twice over.
+    /// How many of the lines from the next one on could be statements of
+    /// an indented body: the indented lines with something other than a
+    /// comment on them, before the next line that starts at column 1 with
+    /// code. An upper bound on the statements still to come in the body
+    /// being read, found from the first bytes of each line, so that the
+    /// parser sizes a body once: grown by doubling, a body of 100,000
+    /// statements was copied and its memory zeroed about twice over.
+    /// Capped at [`Lexer::MAX_LINES_AHEAD`]: past that, a body grows.
     pub fn indented_lines_ahead(&self) -> usize {
         let rest = self.source.as_bytes().get(self.pos..).unwrap_or_default();
         let mut count = 0;
@@ -134,14 +135,25 @@ impl<'a> Lexer<'a> {
             if !matches!(first, b' ' | b'\t' | b'#' | b'\r' | b'\n') {
                 break;
             }
-            count += 1;
-            match find_newline(&rest[at..]) {
+            let line = &rest[at..];
+            let content = line.iter().position(|&b| b != b' ' && b != b'\t');
+            let code = content.and_then(|i| line.get(i));
+            count += usize::from(!matches!(code, None | Some(b'#' | b'\r' | b'\n')));
+            if count == Self::MAX_LINES_AHEAD {
+                break;
+            }
+            match find_newline(line) {
                 Some(i) => at += i + 1,
                 None => break,
             }
         }
         count
     }
+
+    /// The most lines [`indented_lines_ahead`](Lexer::indented_lines_ahead)
+    /// counts: room for a million statements (about 144 MiB) is reserved
+    /// at most, whatever a file of blank-looking lines says.
+    pub const MAX_LINES_AHEAD: usize = 1 << 20;
 
     /// Lexes the next line into `line` (its token vector is cleared and
     /// reused); `false`, leaving `line` alone, once every line has been
@@ -423,6 +435,18 @@ mod tests {
             let expected = bytes.iter().position(|&b| b == b'\n');
             assert_eq!(find_newline(&bytes), expected, "{bytes:?}");
         }
+    }
+
+    #[test]
+    fn a_body_ahead_counts_its_indented_code_lines() {
+        let source = "main:\n    a\n\n  # c\n# d\n\t\tb x\n   \r\n    c\nmain:\n    d\n";
+        let mut lexer = Lexer::new(source);
+        let mut line = Line::default();
+        assert!(lexer.next_line(&mut line));
+        assert_eq!(lexer.indented_lines_ahead(), 3);
+        assert_eq!(Lexer::new("").indented_lines_ahead(), 0);
+        assert_eq!(Lexer::new("   ").indented_lines_ahead(), 0);
+        assert_eq!(Lexer::new("  x").indented_lines_ahead(), 1);
     }
 
     #[test]
