@@ -295,7 +295,7 @@ fn fmt_prints_the_canonical_form() {
 
 #[test]
 fn decode_turns_a_fuzz_input_into_a_replayable_scenario() {
-    let dir = std::env::temp_dir().join(format!("loopsim-decode-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("decode-cli");
     std::fs::create_dir_all(&dir).unwrap();
     let artifact = dir.join("crash-input");
     std::fs::write(&artifact, loopsim::fuzz_support::seed_input(5, 64)).unwrap();
@@ -691,7 +691,7 @@ fn explore_json_in_exhaustive_mode_names_the_failing_tie_order() {
 /// replays that file, whatever characters its name holds.
 #[test]
 fn replay_commands_are_shell_quoted() {
-    let dir = std::env::temp_dir().join(format!("loopsim-quote-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("quote-cli");
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("my file;echo x'.scn");
     std::fs::copy("tests/cli/pass.scn", &file).unwrap();
@@ -728,7 +728,7 @@ fn replay_commands_are_shell_quoted() {
 /// show them escaped (messages) or blanked (source lines).
 #[test]
 fn control_characters_are_escaped_in_traces_and_diagnostics() {
-    let dir = std::env::temp_dir().join(format!("loopsim-ctl-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("ctl-cli");
     std::fs::create_dir_all(&dir).unwrap();
     let log = dir.join("log.scn");
     std::fs::write(&log, "main:\n    log x\u{1b}[31my\u{7f}z\rq\u{9b}\n").unwrap();

@@ -41,16 +41,43 @@ fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_loopsim")
 }
 
-/// A scratch directory for this test binary.
-fn scratch() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("loopsim-hostile-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A path `name` in a scratch directory of its own (one per file, so
+/// that tests running at once never remove each other's), deleted with
+/// that directory when dropped: the tests write tens of megabytes and
+/// must leave nothing behind in the temporary directory.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!(
+            "loopsim-hostile-{}-{}",
+            std::process::id(),
+            name.replace('.', "-")
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir.join(name))
+    }
 }
 
-fn write(name: &str, text: &str) -> PathBuf {
-    let path = scratch().join(name);
-    std::fs::write(&path, text).unwrap();
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if let Some(dir) = self.0.parent() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+fn write(name: &str, text: &str) -> Scratch {
+    let path = Scratch::new(name);
+    std::fs::write(&*path, text).unwrap();
     path
 }
 
@@ -258,15 +285,14 @@ fn a_big_log_does_not_grow_memory_with_the_output() {
 /// exit 2: no hang on a FIFO, no endless read of a device.
 #[test]
 fn only_regular_files_are_read() {
-    let fifo = scratch().join("fifo.scn");
-    let _ = std::fs::remove_file(&fifo);
+    let fifo = Scratch::new("fifo.scn");
     let made = Command::new("mkfifo")
-        .arg(&fifo)
+        .arg(&*fifo)
         .status()
         .expect("mkfifo runs");
     assert!(made.success());
-    let dir = scratch().join("a_directory.scn");
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::new("a_directory.scn");
+    std::fs::create_dir_all(&*dir).unwrap();
     let cases = [
         (
             fifo.to_str().unwrap().to_string(),
