@@ -237,6 +237,14 @@ struct Bound {
     body: SharedBody,
 }
 
+/// The callback blocks bound to an interpreter: the last one asked for
+/// (most statements repeat it), and all by name.
+#[derive(Default)]
+struct BoundBlocks {
+    last: Option<Rc<Bound>>,
+    by_name: BTreeMap<Rc<str>, Rc<Bound>>,
+}
+
 /// A scheduled run of a callback block.
 struct BoundCallback(Rc<Bound>);
 
@@ -262,9 +270,8 @@ struct Interp {
     /// The declared primitives, made at the start.
     prims: BTreeMap<Rc<str>, Prim>,
     handles: RefCell<BTreeMap<Rc<str>, Handle>>,
-    /// The callback blocks bound so far: the last, and all by name.
-    #[allow(clippy::type_complexity)]
-    bound: RefCell<(Option<(Rc<str>, Rc<Bound>)>, BTreeMap<Rc<str>, Rc<Bound>>)>,
+    /// The callback blocks bound so far.
+    bound: RefCell<BoundBlocks>,
     tasks: RefCell<BTreeMap<Rc<str>, Task<Value>>>,
     /// Every task created, including those whose name was rebound.
     all_tasks: RefCell<Vec<Task<Value>>>,
@@ -603,9 +610,9 @@ impl Interp {
     /// by name.
     fn bound(self: &Rc<Self>, cb: &Name) -> Rc<Bound> {
         let mut bound = self.bound.borrow_mut();
-        let (last, by_name) = &mut *bound;
-        if let Some((name, callback)) = last {
-            if Rc::ptr_eq(name, &cb.text) {
+        let BoundBlocks { last, by_name } = &mut *bound;
+        if let Some(callback) = last {
+            if Rc::ptr_eq(&callback.name, &cb.text) {
                 return callback.clone();
             }
         }
@@ -620,7 +627,7 @@ impl Interp {
                 })
             })
             .clone();
-        *last = Some((cb.text.clone(), callback.clone()));
+        *last = Some(callback.clone());
         callback
     }
 
