@@ -17,9 +17,21 @@ PYTHON=${PYTHON:-python3}
 OUT=${OUT:-$(mktemp -d -t loopsim-compare.XXXXXX)}
 mkdir -p "$OUT"
 
+# glibc's malloc hands freed memory back to the kernel by heuristics (a
+# dynamic mmap threshold, trimming the heap's top) that move with the exact
+# sizes and order of a process's allocations. Between repetitions that
+# decided whether a workload's memory came back as fresh pages: W3 100k
+# took 1,300 page faults a repetition in one binary and none in the next,
+# for an unrelated change, and was 20 ns a timer slower for it, on and off
+# in turn with the trace. Fixed thresholds keep freed memory in the process
+# for every runtime alike (a repetition after the first faults no page),
+# so a row measures the loop, not the allocator's guess. To run with
+# glibc's defaults: GLIBC_TUNABLES= bash benches/compare.sh
+export GLIBC_TUNABLES=${GLIBC_TUNABLES-glibc.malloc.trim_threshold=17179869184:glibc.malloc.mmap_threshold=33554432}
+
 echo "# $(date -u '+%Y-%m-%dT%H:%M:%SZ') on $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 echo "# $(rustc --version); $($PYTHON --version 2>&1); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "# raw outputs in $OUT"
+echo "# raw outputs in $OUT; GLIBC_TUNABLES=${GLIBC_TUNABLES:-(glibc's defaults)}"
 
 echo "# building the bench binaries ..." >&2
 cargo bench --no-run --bench compare_loopsim --bench tokio_workloads >"$OUT/build.log" 2>&1 ||

@@ -185,6 +185,18 @@ pub fn on_cpu_ns() -> Option<u64> {
         .ok()
 }
 
+/// Page faults this thread has taken so far (minor and major): a run that
+/// takes many got its memory from the kernel afresh, a cost of the
+/// allocator's policy as much as of the workload.
+pub fn page_faults() -> u64 {
+    // SAFETY: `getrusage` writes the struct it is given, nothing else.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut usage) } != 0 {
+        return 0;
+    }
+    (usage.ru_minflt + usage.ru_majflt) as u64
+}
+
 /// Runs `f` (which returns the number of events it did) `reps()` times after
 /// one untimed warm-up, and prints `name min_ns_per_event` (the least
 /// disturbed run: on a shared 2-core machine the spread is other processes)
@@ -199,12 +211,15 @@ pub fn report<F: FnMut() -> u64>(name: &str, mut f: F) {
     // The least on-CPU time per event of any run: on a loaded machine,
     // where the wall time is mostly waiting for a CPU, the one to compare.
     let mut cpu_min = f64::INFINITY;
+    let mut faults = Vec::new();
     let mut per_event: Vec<f64> = (0..reps())
         .map(|_| {
             let cpu = on_cpu_ns();
+            let faulted = page_faults();
             let t = Instant::now();
             let events = f();
             let wall = t.elapsed().as_nanos();
+            faults.push(page_faults() - faulted);
             wall_total += wall;
             let on_cpu = on_cpu_ns().zip(cpu).map_or(0, |(b, a)| b - a);
             cpu_total += on_cpu;
@@ -215,11 +230,13 @@ pub fn report<F: FnMut() -> u64>(name: &str, mut f: F) {
     per_event.sort_by(|a, b| a.total_cmp(b));
     let min = per_event[0];
     println!(
-        "# {name}: min {min:.1} median {:.1} max {:.1} over {} runs; on CPU {:.0}% of wall; on-CPU min {cpu_min:.1}",
+        "# {name}: min {min:.1} median {:.1} max {:.1} over {} runs; on CPU {:.0}% of wall; on-CPU min {cpu_min:.1}; page faults a run {}-{}",
         per_event[per_event.len() / 2],
         per_event[per_event.len() - 1],
         per_event.len(),
-        cpu_total as f64 * 100.0 / wall_total as f64
+        cpu_total as f64 * 100.0 / wall_total as f64,
+        faults.iter().min().unwrap_or(&0),
+        faults.iter().max().unwrap_or(&0),
     );
     println!("{name} {min:.1}");
 }

@@ -94,6 +94,15 @@ impl TimerQueue {
         }
     }
 
+    /// A hint for prefetching further ahead: the timer `n`-th after the
+    /// next, under `fifo`/`random` only (a heap does not know it).
+    pub fn peek_nth(&mut self, n: usize, ties: &Slots) -> Option<TimerEntry> {
+        match &mut self.shape {
+            Shape::Total(queue) => queue.peek_nth(n, ties),
+            Shape::Heapq(_) => None,
+        }
+    }
+
     /// Adds a timer; `ties` orders equal deadlines under `fifo`/`random`.
     pub fn push(&mut self, entry: TimerEntry, ties: &Slots) {
         match &mut self.shape {

@@ -142,10 +142,21 @@ impl RadixQueue {
     /// moves the next bucket's timers into `run` sooner, which is all it
     /// changes.
     pub fn peek_second(&mut self, ties: &Slots) -> Option<TimerEntry> {
-        if self.run.len() < 2 {
+        self.peek_nth(1, ties)
+    }
+
+    /// The timer that leaves `n`-th after the next (`peek_nth(0)` is
+    /// [`peek`](RadixQueue::peek)). Like [`peek_second`](RadixQueue::peek_second),
+    /// it may move buckets' timers into `run` sooner, nothing else.
+    pub fn peek_nth(&mut self, n: usize, ties: &Slots) -> Option<TimerEntry> {
+        while self.run.len() <= n {
+            let before = self.run.len();
             self.refill(ties);
+            if self.run.len() == before {
+                break;
+            }
         }
-        self.run.get(1)
+        self.run.get(n)
     }
 
     pub fn pop(&mut self, ties: &Slots) -> Option<TimerEntry> {
@@ -228,9 +239,9 @@ mod tests {
     use crate::event_loop::callback;
     use crate::rng::{SeededRng, Stream};
 
-    /// Pushes and pops at random (deadlines never below the last popped
-    /// one minus a margin, as on a loop, with some in the past) and checks
-    /// every pop against a sorted model.
+    /// Pushes, looks ahead and pops at random (deadlines never below the
+    /// last popped one minus a margin, as on a loop, with some in the past)
+    /// and checks every look and pop against a sorted model.
     #[test]
     fn pops_in_total_order() {
         for seed in 0..20 {
@@ -253,6 +264,11 @@ mod tests {
                     queue.push(TimerEntry { when, slot }, &slots);
                     model.insert((when, slots.tie(slot), slot));
                 } else {
+                    // A look far ahead (which refills `run` early, as the
+                    // loop's prefetching does) sees the model's n-th.
+                    let n = rng.below(12) as usize;
+                    let far = queue.peek_nth(n, &slots).map(|e| e.slot);
+                    assert_eq!(far, model.iter().nth(n).map(|e| e.2), "seed {seed}");
                     let peeked = queue.peek(&slots).map(|e| e.slot);
                     let second = queue.peek_second(&slots).map(|e| e.slot);
                     let popped = queue.pop(&slots);
