@@ -31,7 +31,7 @@ export GLIBC_TUNABLES=${GLIBC_TUNABLES-glibc.malloc.trim_threshold=17179869184:g
 
 echo "# $(date -u '+%Y-%m-%dT%H:%M:%SZ') on $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 echo "# $(rustc --version); $($PYTHON --version 2>&1); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "# raw outputs in $OUT; GLIBC_TUNABLES=${GLIBC_TUNABLES:-(glibc's defaults)}"
+echo "# raw outputs in $OUT; GLIBC_TUNABLES=${GLIBC_TUNABLES:-(unset: the defaults)}"
 
 echo "# building the bench binaries ..." >&2
 cargo bench --no-run --bench compare_loopsim --bench tokio_workloads >"$OUT/build.log" 2>&1 ||
