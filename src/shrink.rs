@@ -37,7 +37,7 @@
 
 use crate::explore::next_order;
 use crate::python::Python;
-use crate::scenario::ast::{Body, DurLit, Header, Scenario, Setting, Trivia};
+use crate::scenario::ast::{Body, Comments, DurLit, Header, Scenario, Setting, Trivia};
 use crate::scenario::{parse, print, run, Outcome, Overrides, RunOptions, Settings};
 use crate::tie_break::TieBreak;
 use crate::time::format_duration;
@@ -320,13 +320,14 @@ fn header_for(settings: &Settings, original: &Header) -> Header {
 
 fn strip_comments(s: &mut Scenario) {
     fn body(b: &mut Body) {
-        b.trailing_comments.clear();
+        b.trailing_comments = Comments::default();
         for stmt in &mut b.stmts {
             stmt.trivia = Trivia::default();
         }
     }
-    s.file_comments.clear();
-    s.trailing_comments.clear();
+    s.file_comments = Comments::default();
+    s.trailing_comments = Comments::default();
+    s.comment_text.clear();
     s.main.trivia = Trivia::default();
     body(&mut s.main.body);
     for i in 0..s.blocks.len() {

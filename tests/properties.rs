@@ -2,6 +2,7 @@
 //! the front end never panics, every well-formed file parses, and printing
 //! is a fixpoint that preserves the AST.
 
+use loopsim::scenario::ast::Comments;
 use loopsim::scenario::{parse, print, render, Scenario};
 
 /// A linear congruential generator: reproducible pseudo-random choices.
@@ -29,11 +30,30 @@ impl Lcg {
     }
 }
 
-/// The AST's debug form with every span (`@12..15`) removed.
+/// The AST's debug form with every span (`@12..15`) removed, and every
+/// range of the comment text (`Comments { start: 3, end: 9 }`) replaced by
+/// the comments it holds.
 fn without_spans(scenario: &Scenario) -> String {
     let dump = format!("{scenario:?}");
+    let text = format!(", comment_text: {:?} }}", scenario.comment_text);
+    let mut dump = dump.strip_suffix(&text).expect("comment_text is last");
+    let mut resolved = String::new();
+    let open = "Comments { start: ";
+    while let Some(at) = dump.find(open) {
+        resolved.push_str(&dump[..at]);
+        let (start, rest) = dump[at + open.len()..].split_once(", end: ").unwrap();
+        let (end, rest) = rest.split_once(" }").unwrap();
+        let (start, end) = (start.parse().unwrap(), end.parse().unwrap());
+        let comments = Comments::new(start, end);
+        resolved.push_str(&format!(
+            "{:?}",
+            comments.lines(&scenario.comment_text).collect::<Vec<_>>()
+        ));
+        dump = rest;
+    }
+    resolved.push_str(dump);
     let mut out = String::new();
-    let mut rest = dump.as_str();
+    let mut rest = resolved.as_str();
     while let Some(at) = rest.find('@') {
         out.push_str(&rest[..at]);
         rest = rest[at + 1..].trim_start_matches(|c: char| c.is_ascii_digit() || c == '.');

@@ -22,7 +22,7 @@ pub(crate) use merge::merge;
 pub(crate) use run::{check, run};
 pub(crate) use view::view;
 
-use loopsim::scenario::{self, Scenario};
+use loopsim::scenario::{self, CommentPolicy, Scenario};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
@@ -39,7 +39,7 @@ pub(crate) fn color() -> bool {
 /// Reads and parses `file`; on failure prints the diagnostic and gives the
 /// exit status for invalid input.
 pub(crate) fn load(file: &Path) -> Result<Scenario, u8> {
-    scenario::read_and_parse(file, color())
+    scenario::read_and_parse_with(file, color(), CommentPolicy::Drop)
         .map(|(_, scenario)| scenario)
         .map_err(|rendered| {
             err!("{rendered}");

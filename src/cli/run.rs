@@ -7,7 +7,7 @@ use loopsim::explore::Fnv1a;
 use loopsim::loop_state::render_with_states;
 use loopsim::scenario::ast::Scenario;
 use loopsim::scenario::span::line_col;
-use loopsim::scenario::{self, Outcome};
+use loopsim::scenario::{self, CommentPolicy, Outcome};
 use loopsim::trace::first_divergence;
 use serde_json::json;
 use std::cell::Cell;
@@ -226,7 +226,7 @@ struct Verdict {
 /// `last`: nothing runs after this file, so what it parsed and ran is
 /// left to the process's exit rather than freed.
 fn check_one(file: &Path, flags: &RunFlags, color: bool, last: bool) -> Verdict {
-    let (_, scenario) = match scenario::read_and_parse(file, color) {
+    let (_, scenario) = match scenario::read_and_parse_with(file, color, CommentPolicy::Drop) {
         Ok(parsed) => parsed,
         Err(rendered) => {
             return Verdict {
@@ -329,7 +329,9 @@ fn diagnostics_json(file: &Path) -> Vec<serde_json::Value> {
     let Ok(source) = std::fs::read_to_string(file) else {
         return Vec::new();
     };
-    let Err(diagnostics) = scenario::parse(&file.display().to_string(), &source) else {
+    let Err(diagnostics) =
+        scenario::parse_with(&file.display().to_string(), &source, CommentPolicy::Drop)
+    else {
         return Vec::new();
     };
     diagnostics

@@ -4,16 +4,17 @@
 use super::args::RunFlags;
 use super::run::replay_command;
 use super::{color, EXIT_INVALID};
-use loopsim::scenario::{self, Outcome, RunOptions, Scenario};
+use loopsim::scenario::{self, CommentPolicy, Outcome, RunOptions, Scenario};
 use loopsim::view;
 use std::path::Path;
 
 /// Reads, parses and runs `file` with the loop's state recorded.
 fn run_observed(file: &Path, flags: &RunFlags) -> Result<(String, Scenario, Outcome), u8> {
-    let (source, scenario) = scenario::read_and_parse(file, color()).map_err(|rendered| {
-        err!("{rendered}");
-        EXIT_INVALID
-    })?;
+    let (source, scenario) = scenario::read_and_parse_with(file, color(), CommentPolicy::Drop)
+        .map_err(|rendered| {
+            err!("{rendered}");
+            EXIT_INVALID
+        })?;
     let options = RunOptions {
         record_state: true,
         ..flags.run_options()

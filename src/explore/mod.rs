@@ -76,7 +76,7 @@ pub use report::{Failure, FailureGroup, Listing, Nondeterminism, Problem, Report
 pub use seeds::{SeedRange, Shard};
 pub use worker::next_order;
 
-use crate::scenario::{self, print, Overrides, Prepared, Scenario, Settings};
+use crate::scenario::{self, print, CommentPolicy, Overrides, Prepared, Scenario, Settings};
 use counts::TraceCounts;
 use seeds::Seeds;
 use std::sync::atomic::AtomicU64;
@@ -186,7 +186,7 @@ pub fn explore(
         std::thread::scope(|scope| {
             for _ in 0..jobs {
                 scope.spawn(|| {
-                    let scenario = scenario::parse(file_label, &source)
+                    let scenario = scenario::parse_with(file_label, &source, CommentPolicy::Drop)
                         .unwrap_or_else(|e| panic!("a printed scenario must parse again: {e:?}"));
                     let partial = work.run(&Prepared::new(&scenario));
                     results

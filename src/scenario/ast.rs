@@ -6,6 +6,12 @@
 //! written (they appear in traces) and comments. Every node carries the
 //! [`Span`] of the text it came from.
 //!
+//! Comments are the one part of the file kept as text of its own, and only
+//! when the printer needs them ([`CommentPolicy`](super::CommentPolicy)):
+//! their text is one string, [`Scenario::comment_text`], and the tree holds
+//! [`Comments`], ranges of it. A comment costs its bytes, not an allocation
+//! and a node each.
+//!
 //! Shape, top down:
 //!
 //! ```text
@@ -14,7 +20,8 @@
 //! ├── header: Header         python, seed, tie_break, jitter, start_time, the budgets, expect
 //! ├── blocks: Vec<Block>     callback / task / future, in file order
 //! ├── main: MainBlock        the `main:` line, its comments and body (the driver script)
-//! └── trailing_comments      comments after everything else
+//! ├── trailing_comments      comments after everything else
+//! └── comment_text           the text of every comment, which the `Comments` above are ranges of
 //! ```
 //!
 //! A [`Body`] is a list of [`Stmt`]s; a statement's [`StmtKind`] has one
@@ -33,7 +40,7 @@ use crate::value::Value;
 pub struct Scenario {
     /// Comment lines at the top of the file that a blank line separates from
     /// the first setting or block.
-    pub file_comments: Vec<Comment>,
+    pub file_comments: Comments,
     /// The optional settings before the first block.
     pub header: Header,
     /// `callback`, `task` and `future` blocks, in file order.
@@ -41,13 +48,24 @@ pub struct Scenario {
     /// The `main:` block: its header line's span and comments, and its body.
     pub main: MainBlock,
     /// Comments after the last statement that belong to no body.
-    pub trailing_comments: Vec<Comment>,
+    pub trailing_comments: Comments,
+    /// The text of the file's comments, one a line: what the tree's
+    /// [`Comments`] are ranges of (read them with
+    /// [`comment_lines`](Scenario::comment_lines)). Empty when the file was
+    /// parsed with [`CommentPolicy::Drop`](super::CommentPolicy::Drop).
+    pub comment_text: String,
 }
 
 impl Scenario {
     /// The `callback`, `task` or `future` block named `name`.
     pub fn block(&self, name: &str) -> Option<&Block> {
         self.blocks.iter().find(|b| &*b.name.text == name)
+    }
+
+    /// The comments of `comments`, one a line, each from its `#` to the end
+    /// of its line (trailing whitespace removed).
+    pub fn comment_lines(&self, comments: Comments) -> impl Iterator<Item = &str> {
+        comments.lines(&self.comment_text)
     }
 
     /// Whether the header says `expect fail`: the scenario fails on purpose.
@@ -252,7 +270,7 @@ pub struct Body {
     /// The statements.
     pub stmts: Vec<Stmt>,
     /// Comment lines inside the body after its last statement.
-    pub trailing_comments: Vec<Comment>,
+    pub trailing_comments: Comments,
 }
 
 /// One statement line.
@@ -607,51 +625,75 @@ pub struct Name {
 /// generated body has a hundred thousand).
 ///
 /// ```
-/// use loopsim::scenario::ast::{Comment, Trivia};
-/// use loopsim::scenario::span::Span;
+/// use loopsim::scenario::ast::{Comments, Trivia};
 ///
-/// assert_eq!(Trivia::new(Vec::new(), None), Trivia::default());
-/// let note = Comment { text: "# why".into(), span: Span::new(9, 14) };
-/// let trivia = Trivia::new(Vec::new(), Some(note.clone()));
-/// assert_eq!((trivia.leading(), trivia.trailing()), (&[][..], Some(&note)));
+/// assert_eq!(Trivia::new(Comments::default(), Comments::default()), Trivia::default());
+/// // `# why` at the end of a line, the first comment of its file's `comment_text`.
+/// let why = Comments::new(0, "# why\n".len());
+/// let trivia = Trivia::new(Comments::default(), why);
+/// assert_eq!((trivia.leading(), trivia.trailing()), (Comments::default(), why));
+/// assert_eq!(why.lines("# why\n").collect::<Vec<_>>(), ["# why"]);
 /// ```
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Trivia(Option<Box<Comments>>);
+pub struct Trivia(Option<Box<Attached>>);
 
 /// The comments of a line that has some.
 #[derive(Clone, Debug, PartialEq)]
-struct Comments {
-    leading: Vec<Comment>,
-    trailing: Option<Comment>,
+struct Attached {
+    leading: Comments,
+    trailing: Comments,
 }
 
 impl Trivia {
     /// `leading`: full-line comments directly above, in order;
-    /// `trailing`: the `# ...` at the end of the line.
-    pub fn new(leading: Vec<Comment>, trailing: Option<Comment>) -> Trivia {
-        if leading.is_empty() && trailing.is_none() {
+    /// `trailing`: the `# ...` at the end of the line (one comment or none).
+    pub fn new(leading: Comments, trailing: Comments) -> Trivia {
+        if leading.is_empty() && trailing.is_empty() {
             return Trivia(None);
         }
-        Trivia(Some(Box::new(Comments { leading, trailing })))
+        Trivia(Some(Box::new(Attached { leading, trailing })))
     }
 
     /// Full-line comments directly above, in order.
-    pub fn leading(&self) -> &[Comment] {
-        self.0.as_ref().map_or(&[], |c| &c.leading)
+    pub fn leading(&self) -> Comments {
+        self.0
+            .as_ref()
+            .map_or_else(Comments::default, |c| c.leading)
     }
 
-    /// The `# ...` at the end of the line.
-    pub fn trailing(&self) -> Option<&Comment> {
-        self.0.as_ref().and_then(|c| c.trailing.as_ref())
+    /// The `# ...` at the end of the line, if there is one.
+    pub fn trailing(&self) -> Comments {
+        self.0
+            .as_ref()
+            .map_or_else(Comments::default, |c| c.trailing)
     }
 }
 
-/// A comment: its text from `#` to the end of the line, trailing
-/// whitespace removed.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Comment {
-    /// The text, starting with `#`.
-    pub text: String,
-    /// Where it was written.
-    pub span: Span,
+/// Consecutive comments of the file (blank lines between them do not
+/// count), as a range of [`Scenario::comment_text`], which holds each
+/// comment from its `#` to the end of its line, trailing whitespace
+/// removed, followed by `\n`. The default is no comment.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Comments {
+    start: usize,
+    end: usize,
+}
+
+impl Comments {
+    /// The comments in `start..end` of the comment text (both on the start
+    /// of a comment, or its end).
+    pub fn new(start: usize, end: usize) -> Comments {
+        Comments { start, end }
+    }
+
+    /// Whether there is no comment.
+    pub fn is_empty(self) -> bool {
+        self.start == self.end
+    }
+
+    /// The comments, one a line, read from `comment_text` (their
+    /// [`Scenario::comment_text`]).
+    pub fn lines(self, comment_text: &str) -> impl Iterator<Item = &str> {
+        comment_text[self.start..self.end].split_terminator('\n')
+    }
 }

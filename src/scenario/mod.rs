@@ -61,10 +61,33 @@ pub use plain::render_plain;
 pub use printer::print;
 pub use settings::{Overrides, Settings};
 
-/// Lexes, parses and resolves `source`; `file_name` is used in messages.
-/// On failure, returns every problem found, in file order.
+/// Whether parsing keeps the file's comments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CommentPolicy {
+    /// Keep them, for [`print()`]: their text goes to
+    /// [`Scenario::comment_text`].
+    Keep,
+    /// Drop them as they are read: for what only runs a scenario, to which
+    /// comments mean nothing. A file of comment lines then costs what a
+    /// blank one does, and [`print()`] prints the scenario without them.
+    Drop,
+}
+
+/// Lexes, parses and resolves `source`, keeping its comments; `file_name`
+/// is used in messages. On failure, returns every problem found, in file
+/// order.
 pub fn parse(file_name: &str, source: &str) -> Result<Scenario, Vec<Diagnostic>> {
-    let (scenario, resolved) = parser::parse_source(file_name, source)?;
+    parse_with(file_name, source, CommentPolicy::Keep)
+}
+
+/// [`parse`], keeping the comments or not as `comments` says. The
+/// diagnostics are the same either way.
+pub fn parse_with(
+    file_name: &str,
+    source: &str,
+    comments: CommentPolicy,
+) -> Result<Scenario, Vec<Diagnostic>> {
+    let (scenario, resolved) = parser::parse_source(file_name, source, comments)?;
     let mut diagnostics = resolved.unwrap_or_else(|| resolve::resolve(source, &scenario));
     if diagnostics.is_empty() {
         return Ok(scenario);
@@ -80,13 +103,23 @@ pub fn parse(file_name: &str, source: &str) -> Result<Scenario, Vec<Diagnostic>>
 /// byte order mark is skipped: [`source::strip_bom`]), invalid UTF-8 (pointing at the first bad
 /// byte), or the problems [`parse`] found.
 pub fn read_and_parse(path: &Path, color: bool) -> Result<(String, Scenario), String> {
+    read_and_parse_with(path, color, CommentPolicy::Keep)
+}
+
+/// [`read_and_parse`], keeping the comments or not as `comments` says:
+/// only printing needs them.
+pub fn read_and_parse_with(
+    path: &Path,
+    color: bool,
+    comments: CommentPolicy,
+) -> Result<(String, Scenario), String> {
     let name = path.display().to_string();
     let bytes =
         source::read_source(path).map_err(|e| diagnostic::render_unreadable(&name, &e, color))?;
     let bytes = source::strip_bom(bytes);
     let source =
         String::from_utf8(bytes).map_err(|e| diagnostic::render_invalid_utf8(&name, &e, color))?;
-    match parse(&name, &source) {
+    match parse_with(&name, &source, comments) {
         Ok(scenario) => Ok((source, scenario)),
         Err(diagnostics) => Err(render(&name, &source, &diagnostics, color)),
     }

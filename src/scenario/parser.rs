@@ -17,16 +17,21 @@
 //! body    = { INDENT stmt }                (may be empty; see `stmt.rs`)
 //! ```
 //!
-//! Comments are kept for the printer: a comment line belongs to the next
-//! code line (as `Trivia::leading`), except that comment lines at the top
-//! followed by a blank line are the file's comment, indented comment lines
-//! at the end of a body stay in that body, and comments after everything
-//! are the file's trailing comments.
+//! Comments are kept for the printer ([`CommentPolicy::Keep`]): a comment
+//! line belongs to the next code line (as `Trivia::leading`), except that
+//! comment lines at the top followed by a blank line are the file's comment,
+//! indented comment lines at the end of a body stay in that body, and
+//! comments after everything are the file's trailing comments. Their text
+//! is appended to [`Scenario::comment_text`] as they are read, so the
+//! comments still to be placed are always its last ones, and placing them
+//! is cutting that tail in ranges ([`Comments`]). With
+//! [`CommentPolicy::Drop`] no text is kept and every range is empty: a file
+//! of comment lines costs what a blank one does.
 
 use std::mem;
 
 use super::ast::{
-    Block, BlockKind, Body, Comment, Header, MainBlock, Name, Primitive, Scenario, Stmt, Trivia,
+    Block, BlockKind, Body, Comments, Header, MainBlock, Name, Primitive, Scenario, Stmt, Trivia,
 };
 use super::cursor::{Cursor, Parsed};
 use super::diagnostic::{Collector, Diagnostic};
@@ -35,6 +40,7 @@ use super::lexer::{Lexer, Line, TokenKind};
 use super::resolve::Resolver;
 use super::span::Span;
 use super::stmt::{parse_stmt, KEYWORDS};
+use super::CommentPolicy;
 
 /// What may start a top-level line, for messages.
 const TOP_LEVEL: &str =
@@ -43,21 +49,25 @@ const TOP_LEVEL: &str =
      (`callback NAME:`, `task NAME:`, `future NAME`, `main:`) or a declaration (`event`, `lock`, \
      `semaphore`, `bounded_semaphore`, `condition`, `barrier`, `queue`, `lifo_queue`, `priority_queue`)";
 
-/// Parses `source`, lexing it one line at a time. `file_name` is only for
-/// messages.
+/// Parses `source`, lexing it one line at a time, keeping its comments or
+/// not as `comments` says. `file_name` is only for messages.
 /// When `main` is the last block, its statements are resolved as they are
 /// read, and the resolver's diagnostics come with the scenario; `None`
 /// leaves resolving to [`resolve`](super::resolve::resolve).
 pub fn parse_source(
     file_name: &str,
     source: &str,
+    comments: CommentPolicy,
 ) -> Result<(Scenario, Option<Vec<Diagnostic>>), Vec<Diagnostic>> {
     let mut p = Parser {
         source,
         lexer: Lexer::new(source),
         next: Line::default(),
         has_next: false,
-        comments: Vec::new(),
+        keep_comments: comments == CommentPolicy::Keep,
+        comment_text: String::new(),
+        pending: 0,
+        first_unindented: None,
         file_comments: None,
         diags: Collector::default(),
         header: Header::default(),
@@ -76,7 +86,7 @@ pub fn parse_source(
         }
     }
     super::cursor::forget_names();
-    let trailing_comments = p.comments.drain(..).map(|(c, _)| c).collect();
+    let trailing_comments = p.take_pending(p.comment_text.len());
     let Some(main) = p.main else {
         let message = if p.file_comments.is_none() {
             format!("`{file_name}` has no statements: expected at least a `main:` block")
@@ -103,22 +113,16 @@ pub fn parse_source(
         blocks: p.blocks,
         main,
         trailing_comments,
+        comment_text: p.comment_text,
     };
     Ok((scenario, resolved))
 }
 
-fn comment(source: &str, span: Span) -> Comment {
-    Comment {
-        text: span.slice(source).to_string(),
-        span,
-    }
-}
-
 /// The parser reads the file as a sequence of code lines (lines with a
 /// token), each with the comment lines above it, with one of lookahead:
-/// [`next`](Parser::next) and [`comments`](Parser::comments). At the end
-/// of the file `has_next` is false and `comments` holds the comments after
-/// the last code line.
+/// [`next`](Parser::next) and the pending comments. At the end of the file
+/// `has_next` is false and the pending comments are those after the last
+/// code line.
 ///
 /// Lines are swapped, not moved: [`take`](Parser::take) swaps the
 /// lookahead with the caller's line, whose old token vector the line after
@@ -130,12 +134,19 @@ struct Parser<'a> {
     /// The next code line, not yet taken, if `has_next`.
     next: Line,
     has_next: bool,
-    /// The comment lines above `next` (or at the end of the file), with
-    /// their indentation.
-    comments: Vec<(Comment, usize)>,
+    /// [`CommentPolicy::Keep`]: whether comments go to `comment_text`.
+    keep_comments: bool,
+    /// The text of the comments read so far, each followed by `\n`.
+    comment_text: String,
+    /// Where the pending comments start in `comment_text`: those above
+    /// `next` (or at the end of the file) run from here to its end.
+    pending: usize,
+    /// Where the first pending comment at column 1 starts, if one is
+    /// pending: the indented ones before it end a body.
+    first_unindented: Option<usize>,
     /// The file's comment, set when the first code line is read (the
     /// comment lines at the top, up to the last blank line before it).
-    file_comments: Option<Vec<Comment>>,
+    file_comments: Option<Comments>,
     diags: Collector,
     header: Header,
     blocks: Vec<Block>,
@@ -153,41 +164,61 @@ struct Parser<'a> {
 
 impl<'a> Parser<'a> {
     /// Reads lines up to the next code line into [`next`](Parser::next),
-    /// collecting the comment lines on the way into
-    /// [`comments`](Parser::comments).
+    /// adding the comment lines on the way to the pending comments.
     fn advance(&mut self) {
-        let mut before_blank = 0;
+        let mut before_blank = self.pending;
         while self.lexer.next_line(&mut self.next) {
             let line = &self.next;
             match (line.is_empty(), line.comment) {
                 (false, _) => {
                     if self.file_comments.is_none() {
-                        let file = self.comments.drain(..before_blank).map(|(c, _)| c);
-                        self.file_comments = Some(file.collect());
+                        self.file_comments = Some(self.take_pending(before_blank));
                     }
                     self.has_next = true;
                     return;
                 }
-                (true, Some(span)) => {
-                    let indent = line.indent;
-                    self.comments.push((comment(self.source, span), indent));
+                (true, Some(span)) if self.keep_comments => {
+                    if line.indent == 0 && self.first_unindented.is_none() {
+                        self.first_unindented = Some(self.comment_text.len());
+                    }
+                    self.keep_comment(span);
                 }
-                (true, None) => before_blank = self.comments.len(),
+                (true, Some(_)) => {}
+                (true, None) => before_blank = self.comment_text.len(),
             }
         }
         self.has_next = false;
+    }
+
+    /// Adds the comment at `span` to `comment_text`.
+    fn keep_comment(&mut self, span: Span) {
+        self.comment_text.push_str(span.slice(self.source));
+        self.comment_text.push('\n');
+    }
+
+    /// The pending comments up to `end` (in `comment_text`), which are
+    /// placed: the pending ones start after them.
+    fn take_pending(&mut self, end: usize) -> Comments {
+        let taken = Comments::new(self.pending, end);
+        self.pending = end;
+        if self.first_unindented.is_some_and(|at| at < end) {
+            self.first_unindented = None;
+        }
+        taken
     }
 
     /// Takes the next code line into `line` and returns its trivia (the
     /// comments above it and at its end); the line after it, lexed into
     /// `line`'s old token vector, becomes the lookahead. `None`, leaving
     /// `line` alone, at the end of the file.
+    #[inline]
     fn take(&mut self, line: &mut Line) -> Option<Trivia> {
         if !self.has_next {
             return None;
         }
         mem::swap(&mut self.next, line);
-        let trivia = if self.comments.is_empty() && line.comment.is_none() {
+        let none_pending = self.pending == self.comment_text.len();
+        let trivia = if (none_pending && line.comment.is_none()) || !self.keep_comments {
             Trivia::default()
         } else {
             self.trivia(line)
@@ -199,8 +230,11 @@ impl<'a> Parser<'a> {
     /// The trivia of `line`, which has a comment above it or at its end.
     #[cold]
     fn trivia(&mut self, line: &Line) -> Trivia {
-        let leading = self.comments.drain(..).map(|(c, _)| c).collect();
-        let trailing = line.comment.map(|span| comment(self.source, span));
+        let leading = self.take_pending(self.comment_text.len());
+        if let Some(span) = line.comment {
+            self.keep_comment(span);
+        }
+        let trailing = self.take_pending(self.comment_text.len());
         Trivia::new(leading, trailing)
     }
 
@@ -390,9 +424,8 @@ impl<'a> Parser<'a> {
                 Err(d) => self.diags.push(d),
             }
         }
-        let next = &mut self.comments;
-        let indented = next.iter().take_while(|(_, indent)| *indent > 0).count();
-        body.trailing_comments = next.drain(..indented).map(|(c, _)| c).collect();
+        let indented_end = self.first_unindented.unwrap_or(self.comment_text.len());
+        body.trailing_comments = self.take_pending(indented_end);
         body
     }
 }

@@ -15,7 +15,7 @@
 use std::fmt::Write;
 
 use super::ast::{
-    return_when_keyword, Block, BlockKind, Body, Comment, Name, Scenario, Stmt, StmtKind, Trivia,
+    return_when_keyword, Block, BlockKind, Body, Comments, Name, Scenario, Stmt, StmtKind, Trivia,
 };
 use crate::value::quote;
 
@@ -24,7 +24,7 @@ const INDENT: &str = "    ";
 /// The canonical text of `scenario`.
 pub fn print(scenario: &Scenario) -> String {
     let mut out = String::new();
-    comments(&mut out, &scenario.file_comments, "");
+    comments(&mut out, scenario, scenario.file_comments, "");
     if !scenario.file_comments.is_empty() {
         out.push('\n');
     }
@@ -64,7 +64,7 @@ pub fn print(scenario: &Scenario) -> String {
     let mut previous: Option<&Block> = None;
     let mut any_setting = false;
     for (key, value, trivia) in settings.into_iter().flatten() {
-        line(&mut out, "", &format!("{key} {value}"), trivia);
+        line(&mut out, scenario, "", &format!("{key} {value}"), trivia);
         any_setting = true;
     }
     for block in &scenario.blocks {
@@ -81,36 +81,36 @@ pub fn print(scenario: &Scenario) -> String {
             },
             kind => format!("{} {}:", kind.keyword(), block.name.text),
         };
-        line(&mut out, "", &head, &block.trivia);
+        line(&mut out, scenario, "", &head, &block.trivia);
         if let Some(b) = block.kind.body() {
-            body(&mut out, b);
+            body(&mut out, scenario, b);
         }
         previous = Some(block);
     }
     if previous.is_some() || any_setting {
         out.push('\n');
     }
-    line(&mut out, "", "main:", &scenario.main.trivia);
-    body(&mut out, &scenario.main.body);
+    line(&mut out, scenario, "", "main:", &scenario.main.trivia);
+    body(&mut out, scenario, &scenario.main.body);
     if !scenario.trailing_comments.is_empty() {
         out.push('\n');
-        comments(&mut out, &scenario.trailing_comments, "");
+        comments(&mut out, scenario, scenario.trailing_comments, "");
     }
     out
 }
 
-fn comments(out: &mut String, comments: &[Comment], indent: &str) {
-    for c in comments {
-        let _ = writeln!(out, "{indent}{}", c.text);
+fn comments(out: &mut String, scenario: &Scenario, comments: Comments, indent: &str) {
+    for c in scenario.comment_lines(comments) {
+        let _ = writeln!(out, "{indent}{c}");
     }
 }
 
 /// The leading comments, then `text` with its trailing comment.
-fn line(out: &mut String, indent: &str, text: &str, trivia: &Trivia) {
-    comments(out, trivia.leading(), indent);
-    match trivia.trailing() {
+fn line(out: &mut String, scenario: &Scenario, indent: &str, text: &str, trivia: &Trivia) {
+    comments(out, scenario, trivia.leading(), indent);
+    match scenario.comment_lines(trivia.trailing()).next() {
         Some(c) => {
-            let _ = writeln!(out, "{indent}{text}  {}", c.text);
+            let _ = writeln!(out, "{indent}{text}  {c}");
         }
         None => {
             let _ = writeln!(out, "{indent}{text}");
@@ -118,11 +118,11 @@ fn line(out: &mut String, indent: &str, text: &str, trivia: &Trivia) {
     }
 }
 
-fn body(out: &mut String, body: &Body) {
+fn body(out: &mut String, scenario: &Scenario, body: &Body) {
     for s in &body.stmts {
-        line(out, INDENT, &stmt(s), &s.trivia);
+        line(out, scenario, INDENT, &stmt(s), &s.trivia);
     }
-    comments(out, &body.trailing_comments, INDENT);
+    comments(out, scenario, body.trailing_comments, INDENT);
 }
 
 /// One statement, without indentation or comments.

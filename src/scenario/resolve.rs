@@ -636,14 +636,16 @@ mod tests {
             "task main_t:\n    yield\nmain:\n    run_until_complete main_t\n    await main_t\n",
         ];
         for source in sources {
-            let (scenario, resolved) = parser::parse_source("t.scn", source).unwrap();
+            let (scenario, resolved) =
+                parser::parse_source("t.scn", source, super::super::CommentPolicy::Keep).unwrap();
             let resolved = resolved.expect("main is the last block: resolved while parsed");
             assert!(!resolved.is_empty(), "{source}");
             assert_eq!(resolved, super::resolve(source, &scenario), "{source}");
         }
         // A block after `main` is resolved afterwards, in the same order.
         let late = "main:\n    call_soon c as h\ncallback c:\n    cancel h\n";
-        let (_, resolved) = parser::parse_source("t.scn", late).unwrap();
+        let (_, resolved) =
+            parser::parse_source("t.scn", late, super::super::CommentPolicy::Keep).unwrap();
         assert_eq!(resolved, None);
     }
 
