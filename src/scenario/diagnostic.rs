@@ -247,7 +247,7 @@ pub fn render(file_name: &str, source: &str, diagnostics: &[Diagnostic], color: 
 #[cfg(feature = "cli")]
 pub fn render(file_name: &str, source: &str, diagnostics: &[Diagnostic], color: bool) -> String {
     let (name, source) = (escape_controls(file_name), blank_controls(source));
-    let file = SimpleFile::new(&*name, &*source);
+    let file = super::sparse_lines::SparseLines::new(&name, &source);
     let mut out = buffer(color);
     for diagnostic in &visible(diagnostics) {
         // Spans come from this very source, so emitting cannot fail; if it

@@ -48,6 +48,8 @@ mod resolve;
 pub mod settings;
 pub mod source;
 pub mod span;
+#[cfg(feature = "cli")]
+mod sparse_lines;
 mod stmt;
 
 use std::path::Path;
