@@ -448,3 +448,109 @@ fn ten_million_events_stream_in_bounded_memory() {
     assert!(ran.stdout_len > 10_000_000 * 25, "{}", ran.stdout_len);
     assert_budget(&ran, "events", 100 << 10, "ten million events");
 }
+
+/// A file `name` of each text in `parts` repeated its number of times,
+/// written a piece at a time: the test process never holds the file, which
+/// matters because a child's peak RSS counts what it shares with this
+/// process when forked (tens of megabytes here would show in the peaks of
+/// the tests running at the same time).
+fn write_repeated(name: &str, parts: &[(&str, usize)]) -> Scratch {
+    use std::io::Write;
+    let path = Scratch::new(name);
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&*path).unwrap());
+    for (text, times) in parts {
+        for _ in 0..*times {
+            out.write_all(text.as_bytes()).unwrap();
+        }
+    }
+    out.flush().unwrap();
+    path
+}
+
+/// What a command that only runs a scenario may hold for a 16 MiB file
+/// however many comment or blank lines it has: the file, and room for a
+/// small program, not a node (or an index entry) a line.
+const COMMENTED_RUN_RSS_KB: u64 = 64 << 10;
+
+/// A 16 MiB file of 8 million comment lines and nothing else: `check` and
+/// `run` drop comments as they read them, and the error (no statements, at
+/// line 8388609) is rendered without an index of every line. It cost
+/// 817 MB when every comment was a node.
+#[test]
+fn a_file_of_comment_lines_costs_what_its_text_does() {
+    let limit = loopsim::scenario::source::MAX_SOURCE_BYTES as usize;
+    let file = write_repeated("comments.scn", &[("#\n", limit / 2)]);
+    assert_eq!(std::fs::metadata(&*file).unwrap().len() as usize, limit);
+    for command in ["check", "run"] {
+        let ran = run_limited(&[command, file.to_str().unwrap()], None);
+        assert_eq!(ran.code, Some(2), "{command}: {}", ran.stderr_head);
+        assert!(
+            ran.stderr_head
+                .contains("` has no statements: expected at least a `main:` block\n")
+                && ran.stderr_head.contains("comments.scn:8388609:1\n"),
+            "{command}: {}",
+            ran.stderr_head
+        );
+        assert!(
+            ran.max_rss_kb < COMMENTED_RUN_RSS_KB,
+            "{command}: peak RSS {} KiB",
+            ran.max_rss_kb
+        );
+        println!("{command}: peak RSS {} KiB", ran.max_rss_kb);
+    }
+}
+
+/// A valid file of almost 16 MiB that is nearly all comments: above
+/// `main:`, 2.4 million indented ones between and after its statements,
+/// and after everything. `check` keeps none of them; `fmt --check` keeps
+/// their text once (not a node and an allocation each) and finds the file
+/// formatted.
+#[test]
+fn a_valid_file_of_comments_runs_and_formats_in_bounded_memory() {
+    let body = ("    #\n", 600_000);
+    let file = write_repeated(
+        "commented.scn",
+        &[
+            ("# top\n", 100_000),
+            ("\n# above main\n", 1),
+            ("# above main\n", 999),
+            ("main:\n    log a\n", 1),
+            body,
+            ("    log b\n", 1),
+            body,
+            ("    log c\n", 1),
+            body,
+            ("    stop\n", 1),
+            body,
+            ("\n", 1),
+            ("# trailing\n", 40_000),
+        ],
+    );
+    let size = std::fs::metadata(&*file).unwrap().len();
+    assert!(
+        size <= loopsim::scenario::source::MAX_SOURCE_BYTES,
+        "{size}"
+    );
+    let path = file.to_str().unwrap();
+    let ran = run_limited(&["check", path], None);
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr_head);
+    assert!(
+        ran.max_rss_kb < COMMENTED_RUN_RSS_KB,
+        "check: peak RSS {} KiB",
+        ran.max_rss_kb
+    );
+    println!("check: peak RSS {} KiB", ran.max_rss_kb);
+    let ran = run_limited(&["fmt", "--check", path], None);
+    assert_eq!(
+        (ran.code, ran.stdout_len),
+        (Some(0), 0),
+        "{}",
+        ran.stderr_head
+    );
+    assert!(
+        ran.max_rss_kb < 2 * COMMENTED_RUN_RSS_KB,
+        "fmt --check: peak RSS {} KiB",
+        ran.max_rss_kb
+    );
+    println!("fmt --check: peak RSS {} KiB", ran.max_rss_kb);
+}
