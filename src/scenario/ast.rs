@@ -654,6 +654,11 @@ impl Trivia {
         Trivia(Some(Box::new(Attached { leading, trailing })))
     }
 
+    /// Whether the line has no comment, above it or at its end.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_none()
+    }
+
     /// Full-line comments directly above, in order.
     pub fn leading(&self) -> Comments {
         self.0

@@ -197,7 +197,9 @@ impl<'a> Parser<'a> {
     }
 
     /// The pending comments up to `end` (in `comment_text`), which are
-    /// placed: the pending ones start after them.
+    /// placed: the pending ones start after them. (When the file's comment
+    /// is taken short of a later comment at column 1, that one is not
+    /// looked for again: the first code line takes all the rest.)
     fn take_pending(&mut self, end: usize) -> Comments {
         let taken = Comments::new(self.pending, end);
         self.pending = end;
@@ -218,7 +220,7 @@ impl<'a> Parser<'a> {
         }
         mem::swap(&mut self.next, line);
         let none_pending = self.pending == self.comment_text.len();
-        let trivia = if (none_pending && line.comment.is_none()) || !self.keep_comments {
+        let trivia = if !self.keep_comments || (none_pending && line.comment.is_none()) {
             Trivia::default()
         } else {
             self.trivia(line)

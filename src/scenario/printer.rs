@@ -107,6 +107,10 @@ fn comments(out: &mut String, scenario: &Scenario, comments: Comments, indent: &
 
 /// The leading comments, then `text` with its trailing comment.
 fn line(out: &mut String, scenario: &Scenario, indent: &str, text: &str, trivia: &Trivia) {
+    if trivia.is_empty() {
+        let _ = writeln!(out, "{indent}{text}");
+        return;
+    }
     comments(out, scenario, trivia.leading(), indent);
     match scenario.comment_lines(trivia.trailing()).next() {
         Some(c) => {
