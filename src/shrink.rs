@@ -305,7 +305,7 @@ fn header_for(settings: &Settings, original: &Header) -> Header {
         seed: Some(setting(settings.seed)),
         tie_break: (settings.tie_break != TieBreak::Fifo).then(|| setting(settings.tie_break)),
         jitter: (settings.jitter_nanos != 0).then(|| setting(lit(settings.jitter_nanos))),
-        start_time: original.start_time.clone(),
+        start_time: original.start_time.clone().map(without_comments),
         max_iterations: (settings.max_iterations != DEFAULT_MAX_ITERATIONS)
             .then(|| setting(settings.max_iterations)),
         max_events: (settings.max_events != DEFAULT_MAX_EVENTS)
@@ -314,7 +314,16 @@ fn header_for(settings: &Settings, original: &Header) -> Header {
             .then(|| setting(settings.max_callbacks)),
         max_pending: (settings.max_pending != DEFAULT_MAX_PENDING)
             .then(|| setting(settings.max_pending)),
-        expect: original.expect.clone(),
+        expect: original.expect.clone().map(without_comments),
+    }
+}
+
+/// A setting kept from the original header, without its comments (which
+/// name the original's comment text, not the shrunk scenario's).
+fn without_comments<T>(setting: Setting<T>) -> Setting<T> {
+    Setting {
+        trivia: Trivia::default(),
+        ..setting
     }
 }
 

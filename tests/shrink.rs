@@ -129,3 +129,26 @@ fn the_shrunk_file_fails_at_the_same_check() {
         "seed 0\n\nfuture f\n\nmain:\n    check done f\n"
     );
 }
+
+/// A scenario parsed with its comments (as `parse` keeps them) shrinks
+/// without them, even those on the `expect` and `start_time` lines the
+/// shrunk header keeps: the result prints, and says nothing its file did
+/// not.
+#[test]
+fn a_scenario_with_comments_shrinks_to_one_without_them() {
+    let source = "# the file's comment\n\n\
+        # why it fails\nexpect fail  # on purpose\n\
+        start_time 5  # a late start\n\n\
+        callback bad:\n    # the bug\n    check time == 7\n\n\
+        main:\n    log noise  # not needed\n    call_later 1 bad\n    run_forever\n";
+    let original = parse("commented.scn", source).unwrap();
+    assert!(!original.comment_text.is_empty());
+    let shrunk = shrink_failure(&original, &RunOptions::default()).unwrap();
+    let printed = print(&shrunk.scenario);
+    assert!(!printed.contains('#'), "{printed}");
+    assert!(
+        printed.contains("\nstart_time 5\nexpect fail\n"),
+        "{printed}"
+    );
+    assert!(!printed.contains("log noise"), "{printed}");
+}

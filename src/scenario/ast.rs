@@ -697,8 +697,12 @@ impl Comments {
     }
 
     /// The comments, one a line, read from `comment_text` (their
-    /// [`Scenario::comment_text`]).
+    /// [`Scenario::comment_text`]). None if the range is not in it: a node
+    /// moved from another tree into this one names the other's text.
     pub fn lines(self, comment_text: &str) -> impl Iterator<Item = &str> {
-        comment_text[self.start..self.end].split_terminator('\n')
+        comment_text
+            .get(self.start..self.end)
+            .unwrap_or_default()
+            .split_terminator('\n')
     }
 }
