@@ -189,7 +189,8 @@ fn every_budget_is_a_flag_of_every_command() {
             "{}",
             stdout(&explore)
         );
-        let shrunk = std::env::temp_dir().join(format!("loopsim-budget-shrink{flag}.scn"));
+        let shrunk = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("loopsim-budget-shrink{flag}.scn"));
         let shrink = loopsim(&[
             "shrink",
             "tests/cli/pass.scn",
@@ -209,7 +210,7 @@ fn every_budget_is_a_flag_of_every_command() {
 
 #[test]
 fn budgets_in_the_header_and_a_flag_that_overrides_them() {
-    let dir = std::env::temp_dir().join("loopsim-budget-header");
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("loopsim-budget-header");
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("fork.scn");
     std::fs::write(
