@@ -301,22 +301,21 @@ impl LoopInner {
     /// miss, or a TLB miss. Only the hardware sees this: nothing observable
     /// changes.
     fn warm_next_timers(&self, queues: &mut Queues) {
-        if let Some(next) = queues.timers.peek() {
-            if let Some(callback) = &queues.slots.get(next.slot).callback {
+        let (timers, slots) = (&mut queues.timers, &queues.slots);
+        let warm = |entry: Option<TimerEntry>| {
+            if let Some(callback) = entry.and_then(|e| slots.get(e.slot).callback.as_ref()) {
                 callback.warm();
             }
-        }
-        if let Some(after) = queues.timers.peek_second(&queues.slots) {
-            crate::prefetch::prefetch(queues.slots.get(after.slot));
-        }
-        if let Some(mid) = queues.timers.peek_nth(WARM_DEPTH, &queues.slots) {
-            if let Some(callback) = &queues.slots.get(mid.slot).callback {
-                callback.warm();
+        };
+        let load = |entry: Option<TimerEntry>| {
+            if let Some(entry) = entry {
+                crate::prefetch::prefetch(slots.get(entry.slot));
             }
-        }
-        if let Some(far) = queues.timers.peek_nth(PREFETCH_DEPTH, &queues.slots) {
-            crate::prefetch::prefetch(queues.slots.get(far.slot));
-        }
+        };
+        warm(timers.peek());
+        load(timers.peek_ahead(1, slots));
+        warm(timers.peek_ahead(WARM_DEPTH, slots));
+        load(timers.peek_ahead(PREFETCH_DEPTH, slots));
     }
 
     #[inline(always)]

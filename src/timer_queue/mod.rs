@@ -82,23 +82,16 @@ impl TimerQueue {
         self.head
     }
 
-    /// A hint for prefetching: the timer after the next, or under `heapq`
-    /// one with the second-earliest deadline (a heap knows its second
-    /// element only up to ties).
-    pub fn peek_second(&mut self, ties: &Slots) -> Option<TimerEntry> {
-        match &mut self.shape {
-            Shape::Total(queue) => queue.peek_second(ties),
-            Shape::Heapq(list) => list
-                .get(1..)
-                .and_then(|children| children.iter().take(2).min_by_key(|e| e.when).copied()),
-        }
-    }
-
-    /// A hint for prefetching further ahead: the timer `n`-th after the
-    /// next, under `fifo`/`random` only (a heap does not know it).
-    pub fn peek_nth(&mut self, n: usize, ties: &Slots) -> Option<TimerEntry> {
+    /// A hint for prefetching: the timer `n`-th after the next (1: the one
+    /// after next). Under `heapq` only the one after next, and only up to
+    /// ties: a heap knows its second element as the earlier of the root's
+    /// children.
+    pub fn peek_ahead(&mut self, n: usize, ties: &Slots) -> Option<TimerEntry> {
         match &mut self.shape {
             Shape::Total(queue) => queue.peek_nth(n, ties),
+            Shape::Heapq(list) if n == 1 => list
+                .get(1..)
+                .and_then(|children| children.iter().take(2).min_by_key(|e| e.when).copied()),
             Shape::Heapq(_) => None,
         }
     }

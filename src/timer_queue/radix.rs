@@ -138,16 +138,9 @@ impl RadixQueue {
         self.run.front()
     }
 
-    /// The timer that leaves after the next. Refilling `run` early for it
-    /// moves the next bucket's timers into `run` sooner, which is all it
-    /// changes.
-    pub fn peek_second(&mut self, ties: &Slots) -> Option<TimerEntry> {
-        self.peek_nth(1, ties)
-    }
-
     /// The timer that leaves `n`-th after the next (`peek_nth(0)` is
-    /// [`peek`](RadixQueue::peek)). Like [`peek_second`](RadixQueue::peek_second),
-    /// it may move buckets' timers into `run` sooner, nothing else.
+    /// [`peek`](RadixQueue::peek)). Refilling `run` early for it moves the
+    /// next buckets' timers into `run` sooner, which is all it changes.
     pub fn peek_nth(&mut self, n: usize, ties: &Slots) -> Option<TimerEntry> {
         while self.run.len() <= n {
             let before = self.run.len();
@@ -270,7 +263,7 @@ mod tests {
                     let far = queue.peek_nth(n, &slots).map(|e| e.slot);
                     assert_eq!(far, model.iter().nth(n).map(|e| e.2), "seed {seed}");
                     let peeked = queue.peek(&slots).map(|e| e.slot);
-                    let second = queue.peek_second(&slots).map(|e| e.slot);
+                    let second = queue.peek_nth(1, &slots).map(|e| e.slot);
                     let popped = queue.pop(&slots);
                     let expected = model.pop_first();
                     assert_eq!(popped.map(|e| e.slot), expected.map(|e| e.2), "seed {seed}");
