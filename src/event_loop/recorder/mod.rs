@@ -88,28 +88,14 @@ impl Recorder {
     /// [`push_call`]: Recorder::push_call
     #[inline(always)]
     pub fn try_call(&mut self, iteration: u64, time: i64, name: &Rc<str>) -> bool {
-        if self.count >= self.fast_below {
-            return false;
-        }
-        let Some(id) = self.kept.last_id(name) else {
-            return false;
-        };
-        let kept = self.kept.try_put(CALL, iteration, time, id, None);
-        self.kept_one(kept)
+        // A call's name is always text: `CALL` stands for both kinds.
+        self.try_keep(iteration, time, NameRef::Text(name), (CALL, CALL), None)
     }
 
     /// Keeps `step task=NAME` by the short path, if it may.
     #[inline(always)]
     pub fn try_step(&mut self, iteration: u64, time: i64, task: NameRef<'_>) -> bool {
-        if self.count >= self.fast_below {
-            return false;
-        }
-        let (kind, number) = match self.short_name(task, STEP, STEP_TASK) {
-            Some(short) => short,
-            None => return false,
-        };
-        let kept = self.kept.try_put(kind, iteration, time, number, None);
-        self.kept_one(kept)
+        self.try_keep(iteration, time, task, (STEP, STEP_TASK), None)
     }
 
     /// Keeps `done name=NAME state=…` by the short path, if it may: the
@@ -123,16 +109,31 @@ impl Recorder {
         state: DoneState,
         value_code: u8,
     ) -> bool {
+        let code = compact::done_code(state, value_code);
+        self.try_keep(iteration, time, name, (DONE, DONE_TASK), Some(code))
+    }
+
+    /// What the short paths share: within the budget, an event about
+    /// `name` (of kind `kinds.0` for text, `kinds.1` for a task's number)
+    /// kept in one store, and counted.
+    #[inline(always)]
+    fn try_keep(
+        &mut self,
+        iteration: u64,
+        time: i64,
+        name: NameRef<'_>,
+        kinds: (u8, u8),
+        done: Option<u8>,
+    ) -> bool {
         if self.count >= self.fast_below {
             return false;
         }
-        let (kind, number) = match self.short_name(name, DONE, DONE_TASK) {
-            Some(short) => short,
-            None => return false,
+        let Some((kind, number)) = self.short_name(name, kinds.0, kinds.1) else {
+            return false;
         };
-        let code = compact::done_code(state, value_code);
-        let kept = self.kept.try_put(kind, iteration, time, number, Some(code));
-        self.kept_one(kept)
+        let kept = self.kept.try_put(kind, iteration, time, number, done);
+        self.count += u64::from(kept);
+        kept
     }
 
     /// The kind and number of an event about `name`: `text` with the last
@@ -143,13 +144,6 @@ impl Recorder {
             NameRef::Text(name) => Some((text, self.kept.last_id(name)?)),
             NameRef::Task(n) => Some((task, n)),
         }
-    }
-
-    /// Counts an event if a short path kept it.
-    #[inline(always)]
-    fn kept_one(&mut self, kept: bool) -> bool {
-        self.count += u64::from(kept);
-        kept
     }
 
     /// Events recorded so far.
