@@ -65,12 +65,7 @@ impl Writer {
 
     /// Appends `event`'s line, with its `\n`, to `out`.
     pub fn write_line(&mut self, event: &Event, out: &mut String) {
-        let mut bytes = std::mem::take(&mut self.bytes);
-        bytes.clear();
-        self.write_line_bytes(event, &mut bytes);
-        // Only `str`s and ASCII went in: borrowed, never replaced.
-        out.push_str(&String::from_utf8_lossy(&bytes));
-        self.bytes = bytes;
+        self.push_as_str(out, |writer, bytes| writer.write_line_bytes(event, bytes));
     }
 
     /// Appends `event`'s JSON object (no newline) to `out`.
@@ -78,10 +73,18 @@ impl Writer {
         if self.format != Format::Json {
             return Writer::new(Format::Json).write_json(event, out);
         }
+        self.push_as_str(out, |writer, bytes| {
+            writer.push_head(event, bytes);
+            writer.push_rest(event, bytes);
+        });
+    }
+
+    /// Appends to `out` what `write` puts in the reused byte buffer.
+    fn push_as_str(&mut self, out: &mut String, write: impl FnOnce(&mut Writer, &mut Vec<u8>)) {
         let mut bytes = std::mem::take(&mut self.bytes);
         bytes.clear();
-        self.push_head(event, &mut bytes);
-        self.push_rest(event, &mut bytes);
+        write(self, &mut bytes);
+        // Only `str`s and ASCII went in: borrowed, never replaced.
         out.push_str(&String::from_utf8_lossy(&bytes));
         self.bytes = bytes;
     }
@@ -106,11 +109,7 @@ impl Writer {
                     head.extend_from_slice(b"{\"iteration\":");
                     head.extend_from_slice(iteration.as_bytes());
                     head.extend_from_slice(b",\"time\":");
-                    if json_time_is_exact(event.time) {
-                        head.extend_from_slice(crate::time::secs_text(event.time).as_bytes());
-                    } else {
-                        head.extend_from_slice(serde_time(event.time).as_bytes());
-                    }
+                    push_json_time(head, event.time);
                     head.extend_from_slice(b",\"event\":\"");
                 }
                 Format::Text => {
@@ -198,12 +197,11 @@ pub(crate) fn write_text_field(out: &mut impl Write, field: Field<'_>) -> std::f
 }
 
 /// `serde_json`'s spelling of `nanos` as seconds (`1.5`, `0.0`, `1e-9`).
-#[cfg(test)]
-fn write_json_time(out: &mut String, nanos: i64) {
+fn push_json_time(out: &mut Vec<u8>, nanos: i64) {
     if json_time_is_exact(nanos) {
-        let _ = crate::time::write_secs(out, nanos);
+        out.extend_from_slice(crate::time::secs_text(nanos).as_bytes());
     } else {
-        out.push_str(&serde_time(nanos));
+        out.extend_from_slice(serde_time(nanos).as_bytes());
     }
 }
 
@@ -333,9 +331,9 @@ mod tests {
                     .wrapping_add(1_442_695_040_888_963_407);
                 let n = ((state >> 1) as i64) % scale.max(1) + scale / 10;
                 for nanos in [n, -n, scale, scale - 1, scale + 1] {
-                    let mut text = String::new();
-                    write_json_time(&mut text, nanos);
-                    assert_eq!(text, serde_time(nanos), "{nanos}");
+                    let mut text = Vec::new();
+                    push_json_time(&mut text, nanos);
+                    assert_eq!(text, serde_time(nanos).into_bytes(), "{nanos}");
                 }
             }
         }
