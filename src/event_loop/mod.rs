@@ -807,18 +807,8 @@ impl EventLoop {
         self.schedule(Some(when), callback::named(name.into(), cb))
     }
 
-    /// [`call_later`](EventLoop::call_later) of a callback the crate made
-    /// (the scenario interpreter's, which name themselves).
-    pub(crate) fn call_later_callback(
-        &self,
-        delay: impl IntoNanos,
-        cb: Callback,
-    ) -> Result<Handle, Error> {
-        self.schedule(Some(self.deadline_after(delay)), cb)
-    }
-
     /// The deadline `delay` from now, saturating at the ends of the clock.
-    fn deadline_after(&self, delay: impl IntoNanos) -> i64 {
+    pub(crate) fn deadline_after(&self, delay: impl IntoNanos) -> i64 {
         self.inner.now().saturating_add(delay.into_nanos())
     }
 

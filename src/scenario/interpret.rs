@@ -673,8 +673,8 @@ impl Interp {
                 self.bind_handle(handle, lp.schedule(None, self.callback(cb)))
             }
             StmtKind::CallLater { delay, cb, handle } => {
-                let delay = Nanos(self.nanos(lp, delay));
-                self.bind_handle(handle, lp.call_later_callback(delay, self.callback(cb)))
+                let when = lp.deadline_after(Nanos(self.nanos(lp, delay)));
+                self.bind_handle(handle, lp.schedule(Some(when), self.callback(cb)))
             }
             StmtKind::CallAt { when, cb, handle } => {
                 let when = self.nanos(lp, when);
